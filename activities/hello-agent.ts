@@ -1,0 +1,20 @@
+/**
+ * The activity behind the first example workflow. It answers from a fixed rule so the foundation can be
+ * tested end to end before the model backends exist; the LLM-backed agents replace it as the real path.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+
+export interface AnswerQuestionInput {
+  question: string;
+  sessionId: string;
+}
+
+/** Answers a question; rejects an empty one with a non-retryable `NALAR_INVALID_INPUT` failure. */
+export async function answerQuestion(input: AnswerQuestionInput): Promise<string> {
+  const question = input.question.trim();
+  if (!question) {
+    throw ApplicationFailure.nonRetryable('question must not be empty', 'NALAR_INVALID_INPUT');
+  }
+  const words = question.split(/\s+/).length;
+  return `You asked "${question}" (${words} word${words === 1 ? '' : 's'}) in session ${input.sessionId}.`;
+}

@@ -1,0 +1,2 @@
+/** The activities barrel: every activity the worker registers. Workflow code imports it only as a type. */
+export * from './hello-agent';

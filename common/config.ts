@@ -1,0 +1,220 @@
+/**
+ * The one typed, validated configuration of every Nalar process.
+ *
+ * Each setting has one environment variable, a default and a line of documentation (the README table is
+ * checked against this list by a test). Precedence: explicit option, then environment, then the JSON
+ * config file named by `NALAR_CONFIG_FILE`, then the default. Invalid values fail fast with one message
+ * that names every bad variable.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { msToNumber } from '@temporalio/common';
+import { z } from 'zod';
+import { ErrorCode, NalarError } from './errors';
+import { logLevels } from './log';
+
+const portNumber = z.coerce.number().int().min(1).max(65535);
+
+const booleanFlag = z.preprocess((v) => {
+  if (typeof v !== 'string') return v;
+  const s = v.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(s)) return true;
+  if (['false', '0', 'no', 'off'].includes(s)) return false;
+  return v;
+}, z.boolean());
+
+/** A Temporal `Duration` string such as `'30 seconds'` or a number of milliseconds; parsed to milliseconds. */
+const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  try {
+    const ms = msToNumber(v as Parameters<typeof msToNumber>[0]);
+    if (!Number.isFinite(ms) || ms < 0) throw new Error('negative');
+    return ms;
+  } catch {
+    ctx.addIssue({ code: 'custom', message: `expected a duration such as '30 seconds' or '500ms', got '${v}'` });
+    return z.NEVER;
+  }
+});
+
+const hostAndPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, "expected 'host:port', for example '127.0.0.1:7233'");
+
+interface Setting<S extends z.ZodType> {
+  /** The environment variable that sets it. */
+  readonly env: string;
+  readonly schema: S;
+  /** Used when no option, variable or file sets it; `undefined` leaves an optional setting unset. */
+  readonly default: z.input<S> | undefined;
+  /** One line for the README and `--help`. */
+  readonly doc: string;
+}
+
+function setting<S extends z.ZodType>(s: Setting<S>): Setting<S> {
+  return s;
+}
+
+/** Every setting Nalar reads. Keys are the names used in the config file and in code. */
+export const settings = {
+  temporalAddress: setting({
+    env: 'TEMPORAL_ADDRESS',
+    schema: hostAndPort,
+    default: '127.0.0.1:7233',
+    doc: 'Temporal frontend gRPC address; the embedded dev server listens here',
+  }),
+  temporalNamespace: setting({
+    env: 'TEMPORAL_NAMESPACE',
+    schema: z.string().min(1),
+    default: 'default',
+    doc: 'Temporal namespace for workflows',
+  }),
+  devServer: setting({
+    env: 'NALAR_DEV_SERVER',
+    schema: booleanFlag,
+    default: true,
+    doc: '`npm start` runs the embedded Temporal dev server; set `false` to use an existing cluster',
+  }),
+  devServerUiPort: setting({
+    env: 'NALAR_DEV_SERVER_UI_PORT',
+    schema: portNumber,
+    default: 8233,
+    doc: 'Port of the dev server Web UI',
+  }),
+  temporalBin: setting({
+    env: 'NALAR_TEMPORAL_BIN',
+    schema: z.string().min(1).optional(),
+    default: undefined,
+    doc: 'Path of a Temporal CLI binary to use instead of provisioning one',
+  }),
+  k6Bin: setting({
+    env: 'NALAR_K6_BIN',
+    schema: z.string().min(1).optional(),
+    default: undefined,
+    doc: 'Path of a k6 binary to use instead of provisioning one',
+  }),
+  dataDir: setting({
+    env: 'NALAR_DATA_DIR',
+    schema: z.string().min(1),
+    default: '.nalar/data',
+    doc: 'Folder for the dev server SQLite file and other local state (relative to the working directory)',
+  }),
+  toolsDir: setting({
+    env: 'NALAR_TOOLS_DIR',
+    schema: z.string().min(1),
+    default: '.tools',
+    doc: 'Folder where provisioned tools (Temporal CLI, k6) are cached; `bin/` inside it',
+  }),
+  taskQueue: setting({
+    env: 'NALAR_TASK_QUEUE',
+    schema: z.string().min(1),
+    default: 'nalar',
+    doc: 'Default task queue of workflows and activities',
+  }),
+  workers: setting({
+    env: 'NALAR_WORKERS',
+    schema: z.coerce.number().int().min(1).max(64),
+    default: 1,
+    doc: 'Number of worker processes the embedded stack starts',
+  }),
+  logLevel: setting({
+    env: 'NALAR_LOG_LEVEL',
+    schema: z.enum(logLevels),
+    default: 'info',
+    doc: 'One of debug, info, warn, error',
+  }),
+  readinessTimeout: setting({
+    env: 'NALAR_READINESS_TIMEOUT',
+    schema: duration,
+    default: '60 seconds',
+    doc: 'How long a process of the stack may take to become ready',
+  }),
+  shutdownGrace: setting({
+    env: 'NALAR_SHUTDOWN_GRACE',
+    schema: duration,
+    default: '10 seconds',
+    doc: 'How long a process may take to stop after SIGINT before it is killed',
+  }),
+} as const;
+
+export type SettingName = keyof typeof settings;
+
+/** The validated configuration; durations are in milliseconds, folders are absolute paths. */
+export type NalarConfig = { readonly [K in SettingName]: z.output<(typeof settings)[K]['schema']> };
+
+export interface LoadConfigOptions {
+  /** Values that win over everything else (for example from command-line flags or tests). */
+  overrides?: Partial<Record<SettingName, unknown>>;
+  /** @default process.env */
+  env?: NodeJS.ProcessEnv;
+  /** Base for relative folders and the config file. @default process.cwd() */
+  cwd?: string;
+}
+
+function readConfigFile(file: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new NalarError(
+      ErrorCode.CONFIG_INVALID,
+      `NALAR_CONFIG_FILE=${file}: cannot read it as JSON (${(err as Error).message})`,
+    );
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new NalarError(ErrorCode.CONFIG_INVALID, `NALAR_CONFIG_FILE=${file}: expected a JSON object of settings`);
+  }
+  const unknownKeys = Object.keys(parsed).filter((k) => !(k in settings));
+  if (unknownKeys.length) {
+    throw new NalarError(
+      ErrorCode.CONFIG_INVALID,
+      `NALAR_CONFIG_FILE=${file}: unknown setting(s) ${unknownKeys.join(', ')}; known: ${Object.keys(settings).join(', ')}`,
+    );
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/** Reads, validates and returns the configuration; throws one {@link NalarError} naming every bad setting. */
+export function loadConfig(options: LoadConfigOptions = {}): NalarConfig {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const configFile = env.NALAR_CONFIG_FILE ? path.resolve(cwd, env.NALAR_CONFIG_FILE) : undefined;
+  const fromFile = configFile ? readConfigFile(configFile) : {};
+
+  const result: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [name, spec] of Object.entries(settings) as [SettingName, Setting<z.ZodType>][]) {
+    const override = options.overrides?.[name];
+    const envValue = env[spec.env];
+    const [raw, source] =
+      override !== undefined
+        ? [override, `option ${name}`]
+        : envValue !== undefined && envValue !== ''
+          ? [envValue, spec.env]
+          : name in fromFile
+            ? [fromFile[name], `${name} in ${configFile}`]
+            : [spec.default, `default of ${spec.env}`];
+    const parsed = spec.schema.safeParse(raw);
+    if (parsed.success) {
+      result[name] = parsed.data;
+    } else {
+      const why = parsed.error.issues.map((i) => i.message).join('; ');
+      problems.push(`${source}=${JSON.stringify(raw)}: ${why}`);
+    }
+  }
+  if (problems.length) {
+    throw new NalarError(ErrorCode.CONFIG_INVALID, `invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  result.dataDir = path.resolve(cwd, result.dataDir as string);
+  result.toolsDir = path.resolve(cwd, result.toolsDir as string);
+  return result as NalarConfig;
+}
+
+/** Splits a `host:port` address. */
+export function parseHostPort(address: string): { host: string; port: number } {
+  const i = address.lastIndexOf(':');
+  return { host: address.slice(0, i), port: Number(address.slice(i + 1)) };
+}
+
+/** One line per setting (`VAR (default: x) — doc`), for `--help` output. */
+export function describeSettings(): string {
+  return Object.values(settings)
+    .map((s) => `  ${s.env.padEnd(26)} ${s.doc}${s.default === undefined ? '' : ` (default: ${String(s.default)})`}`)
+    .join('\n');
+}

@@ -1,0 +1,33 @@
+/** The embedded stack of `npm start`, in dependency order: Temporal dev server, then workers. */
+import type { NalarConfig } from '../../common/config';
+import type { StackComponent } from './component';
+import { temporalDevServer } from './temporal-dev-server';
+import { workerProcess } from './worker-process';
+
+export interface EmbeddedStackOptions {
+  config: NalarConfig;
+  /** Temporal CLI binary; required when `config.devServer` is true. */
+  temporalBin?: string;
+  /** Environment passed to child processes. @default process.env */
+  env?: NodeJS.ProcessEnv;
+}
+
+export function embeddedStack({ config, temporalBin, env = process.env }: EmbeddedStackOptions): StackComponent[] {
+  const components: StackComponent[] = [];
+  if (config.devServer) {
+    if (!temporalBin) throw new Error('embeddedStack: temporalBin is required when devServer is on');
+    components.push(
+      temporalDevServer({
+        bin: temporalBin,
+        address: config.temporalAddress,
+        namespace: config.temporalNamespace,
+        uiPort: config.devServerUiPort,
+        dataDir: config.dataDir,
+      }),
+    );
+  }
+  for (let index = 1; index <= config.workers; index++) {
+    components.push(workerProcess({ index, taskQueue: config.taskQueue, env }));
+  }
+  return components;
+}

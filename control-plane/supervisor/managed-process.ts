@@ -1,0 +1,135 @@
+/**
+ * One child process of the stack: started in its own process group (so a stop reaches everything it
+ * spawned and the terminal's Ctrl-C reaches only the supervisor, which stops children in order), output
+ * prefixed line by line, stopped with SIGINT, a bounded grace time, then SIGKILL.
+ */
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { ErrorCode, NalarError } from '../../common/errors';
+
+export interface ProcessSpec {
+  /** Short name used as the log prefix, e.g. 'temporal' or 'worker-1'. */
+  name: string;
+  /** An executable, or with `nodeModule` a TypeScript/JavaScript module run by Node with tsx. */
+  command: string;
+  args?: readonly string[];
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Run `command` as a Node module with an IPC channel (see {@link ManagedProcess.onMessage}). */
+  nodeModule?: boolean;
+}
+
+export interface ExitStatus {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** Receives one line of a child's output, already without its newline. */
+export type LineSink = (processName: string, stream: 'stdout' | 'stderr', line: string) => void;
+
+export class ManagedProcess {
+  readonly name: string;
+  readonly pid: number;
+  /** Resolves when the process has exited (never rejects). */
+  readonly exited: Promise<ExitStatus>;
+  private readonly child: ChildProcess;
+  private exitStatus: ExitStatus | undefined;
+
+  private constructor(spec: ProcessSpec, sink: LineSink) {
+    this.name = spec.name;
+    const options = {
+      cwd: spec.cwd,
+      env: spec.env ?? process.env,
+      detached: true,
+    };
+    this.child = spec.nodeModule
+      ? fork(spec.command, [...(spec.args ?? [])], {
+          ...options,
+          execArgv: ['--import', 'tsx'],
+          stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+        })
+      : spawn(spec.command, [...(spec.args ?? [])], { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+    if (this.child.pid === undefined) {
+      throw new NalarError(ErrorCode.PROCESS_EXITED, `${spec.name}: could not start ${spec.command}`);
+    }
+    this.pid = this.child.pid;
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const input = this.child[stream];
+      if (input) createInterface({ input }).on('line', (line) => sink(spec.name, stream, line));
+    }
+    this.exited = new Promise((resolve) => {
+      this.child.once('exit', (code, signal) => {
+        this.exitStatus = { code, signal };
+        resolve(this.exitStatus);
+      });
+    });
+  }
+
+  /** Starts the process; throws when it cannot be spawned at all (e.g. the binary is missing). */
+  static async start(spec: ProcessSpec, sink: LineSink): Promise<ManagedProcess> {
+    const proc = new ManagedProcess(spec, sink);
+    // 'spawn' or 'error' arrives on the next ticks; wait for it so a bad binary fails here, not later.
+    await new Promise<void>((resolve, reject) => {
+      proc.child.once('spawn', resolve);
+      proc.child.once('error', (err) =>
+        reject(new NalarError(ErrorCode.PROCESS_EXITED, `${spec.name}: ${err.message}`, { cause: err })),
+      );
+    });
+    return proc;
+  }
+
+  get running(): boolean {
+    return this.exitStatus === undefined;
+  }
+
+  /** Subscribes to IPC messages of a `nodeModule` process. */
+  onMessage(listener: (message: unknown) => void): void {
+    this.child.on('message', listener);
+  }
+
+  /** Sends an IPC message; false when the channel is closed. */
+  send(message: unknown): boolean {
+    return this.child.connected ? this.child.send(message as object) : false;
+  }
+
+  /** Resolves with the exit status; rejects only to abort waits (see `waitUntil`). */
+  exitedAsError(): Promise<never> {
+    return this.exited.then((s) => {
+      throw new NalarError(
+        ErrorCode.PROCESS_EXITED,
+        `${this.name} exited before it was ready (${describeExit(s)}); see its output above`,
+      );
+    });
+  }
+
+  /** SIGINT to the process group, then SIGKILL after `graceMs`. Resolves once it has exited. */
+  async stop(graceMs: number): Promise<ExitStatus> {
+    if (!this.running) return this.exited;
+    this.signalGroup('SIGINT');
+    let timer: NodeJS.Timeout | undefined;
+    const killed = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        this.signalGroup('SIGKILL');
+        resolve();
+      }, graceMs);
+    });
+    await Promise.race([this.exited, killed]);
+    clearTimeout(timer);
+    const status = await this.exited;
+    // The leader is gone; make sure nothing it spawned outlives it.
+    this.signalGroup('SIGKILL');
+    return status;
+  }
+
+  private signalGroup(signal: NodeJS.Signals): void {
+    try {
+      process.kill(-this.pid, signal);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+    }
+  }
+}
+
+export function describeExit(s: ExitStatus): string {
+  return s.signal ? `signal ${s.signal}` : `exit code ${s.code}`;
+}

@@ -1,0 +1,72 @@
+/**
+ * The embedded Temporal dev server (Temporal CLI `server start-dev`, SQLite), started with the dynamic
+ * config that turns on the new matcher and fairness so task-queue priority and fairness keys work.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { parseHostPort } from '../../common/config';
+import type { StackComponent } from './component';
+import { ManagedProcess, type LineSink } from './managed-process';
+import { httpReady, temporalReady, waitUntil } from './readiness';
+
+export interface TemporalDevServerOptions {
+  /** Path of the Temporal CLI binary. */
+  bin: string;
+  /** `host:port` of the frontend gRPC service. */
+  address: string;
+  /** Namespace that must exist; 'default' always does. */
+  namespace: string;
+  /** Web UI port; `undefined` runs headless. */
+  uiPort?: number;
+  /** Folder for the SQLite file `temporal.db`. */
+  dataDir: string;
+}
+
+/** Dynamic config values the dev server is always started with. */
+export const devServerDynamicConfig = ['matching.useNewMatcher=true', 'matching.enableFairness=true'] as const;
+
+/** The exact `temporal` arguments for these options. */
+export function devServerArgs(o: TemporalDevServerOptions): string[] {
+  const { host, port } = parseHostPort(o.address);
+  const args = ['server', 'start-dev', '--ip', host, '--port', String(port)];
+  args.push('--db-filename', path.join(o.dataDir, 'temporal.db'));
+  if (o.uiPort === undefined) args.push('--headless');
+  else args.push('--ui-ip', host, '--ui-port', String(o.uiPort));
+  if (o.namespace !== 'default') args.push('--namespace', o.namespace);
+  for (const kv of devServerDynamicConfig) args.push('--dynamic-config-value', kv);
+  args.push('--log-level', 'warn');
+  return args;
+}
+
+/** The dev server as a {@link StackComponent}. */
+export function temporalDevServer(o: TemporalDevServerOptions): StackComponent {
+  const { host, port } = parseHostPort(o.address);
+  const ports = [{ host, port, what: 'Temporal gRPC', setting: `TEMPORAL_ADDRESS=${host}:<port>` }];
+  const endpoints = [`Temporal gRPC     ${o.address} (namespace ${o.namespace})`];
+  if (o.uiPort !== undefined) {
+    ports.push({ host, port: o.uiPort, what: 'Temporal Web UI', setting: 'NALAR_DEV_SERVER_UI_PORT' });
+    endpoints.push(`Temporal Web UI   http://${host}:${o.uiPort}`);
+  }
+  return {
+    name: 'temporal',
+    ports,
+    endpoints,
+    launch(sink: LineSink) {
+      mkdirSync(o.dataDir, { recursive: true });
+      return ManagedProcess.start({ name: 'temporal', command: o.bin, args: devServerArgs(o) }, sink);
+    },
+    async waitReady(proc, timeoutMs) {
+      const abort = proc.exitedAsError();
+      await waitUntil(() => temporalReady(o.address, o.namespace), {
+        what: `Temporal dev server at ${o.address}`,
+        timeoutMs,
+        intervalMs: 200,
+        abort,
+      });
+      if (o.uiPort !== undefined) {
+        const url = `http://${host}:${o.uiPort}`;
+        await waitUntil(() => httpReady(url), { what: `Temporal Web UI at ${url}`, timeoutMs, abort });
+      }
+    },
+  };
+}

@@ -1,0 +1,51 @@
+/**
+ * Entry point of a worker process. Started by the supervisor (with an IPC channel) or by hand with
+ * `npm run worker`. Stops gracefully on SIGINT/SIGTERM or when its supervisor goes away.
+ */
+import { NativeConnection } from '@temporalio/worker';
+import { loadConfig } from '../../common/config';
+import { createLogger } from '../../common/log';
+import type { WorkerMessage } from './protocol';
+import { createNalarWorker } from './worker';
+
+const usage = `Usage: npm run worker [-- --help]
+
+Runs one Nalar worker process: it polls the task queue NALAR_TASK_QUEUE on the Temporal server at
+TEMPORAL_ADDRESS and runs every registered workflow and activity. Stop it with Ctrl-C.`;
+
+async function main(): Promise<void> {
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    console.log(usage);
+    return;
+  }
+  const config = loadConfig();
+  const log = createLogger(process.env.NALAR_WORKER_NAME ?? 'worker', config.logLevel);
+  const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  try {
+    const worker = await createNalarWorker({
+      connection,
+      namespace: config.temporalNamespace,
+      taskQueue: config.taskQueue,
+      shutdownGraceTime: config.shutdownGrace,
+    });
+    // The supervisor's death closes the IPC channel; stop polling instead of lingering as an orphan.
+    process.on('disconnect', () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+    });
+    const running = worker.run();
+    log.info('polling', { taskQueue: config.taskQueue, namespace: config.temporalNamespace });
+    const ready: WorkerMessage = { type: 'ready', taskQueue: config.taskQueue, identity: worker.options.identity };
+    process.send?.(ready);
+    await running;
+    log.info('stopped');
+  } finally {
+    await connection.close();
+    // An open IPC channel keeps the event loop alive; close it so the process exits by itself.
+    if (process.connected) process.disconnect();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+// Entry of `npm start`, `npm test` and `npm run toolchain`. Plain Node with no dependencies, because on a
+// fresh clone nothing is installed yet: it checks Node, installs npm dependencies when they are missing
+// or stale, then runs the TypeScript entry point for the command with tsx.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const entries = {
+  start: 'control-plane/supervisor/main.ts',
+  test: 'scripts/run-tests.ts',
+  toolchain: 'scripts/toolchain.ts',
+};
+
+function fail(message) {
+  console.error(`nalar: ${message}`);
+  process.exit(1);
+}
+
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 20 || (major === 20 && minor < 19)) {
+  fail(`Node ${process.versions.node} is too old; Nalar needs Node 20.19 or newer (https://nodejs.org/).`);
+}
+
+const command = process.argv[2];
+if (!(command in entries)) fail(`usage: node scripts/bootstrap.mjs ${Object.keys(entries).join('|')} [args]`);
+
+// npm writes node_modules/.package-lock.json on every install; older than package-lock.json means stale.
+const installed = path.join(root, 'node_modules', '.package-lock.json');
+const lock = path.join(root, 'package-lock.json');
+const stale = !existsSync(installed) || (existsSync(lock) && statSync(lock).mtimeMs > statSync(installed).mtimeMs);
+if (stale) {
+  const npmArgs = existsSync(lock) ? ['ci', '--no-audit', '--no-fund'] : ['install', '--no-audit', '--no-fund'];
+  console.log(`nalar: installing npm dependencies (npm ${npmArgs[0]})...`);
+  const res = spawnSync('npm', npmArgs, { cwd: root, stdio: 'inherit' });
+  if (res.status !== 0) fail(`npm ${npmArgs[0]} failed (exit ${res.status}); fix the error above and run again.`);
+}
+
+const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, entries[command]), ...process.argv.slice(3)], {
+  cwd: root,
+  stdio: 'inherit',
+});
+// A terminal's Ctrl-C reaches the whole foreground group, the child included: let the child handle it and
+// report its own exit code. A signal sent to this process alone is passed on.
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    if (child.exitCode === null) child.kill(signal);
+  });
+}
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

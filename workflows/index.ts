@@ -1,0 +1,2 @@
+/** The workflow registration barrel: the worker's single `workflowsPath`. Re-export every workflow here. */
+export * from './hello-agent';
