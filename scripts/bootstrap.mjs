@@ -38,10 +38,14 @@ if (stale) {
   if (res.status !== 0) fail(`npm ${npmArgs[0]} failed (exit ${res.status}); fix the error above and run again.`);
 }
 
-const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, entries[command]), ...process.argv.slice(3)], {
-  cwd: root,
-  stdio: 'inherit',
-});
+const child = spawn(
+  process.execPath,
+  ['--import', 'tsx', path.join(root, entries[command]), ...process.argv.slice(3)],
+  {
+    cwd: root,
+    stdio: 'inherit',
+  },
+);
 // A terminal's Ctrl-C reaches the whole foreground group, the child included: let the child handle it and
 // report its own exit code. A signal sent to this process alone is passed on.
 for (const signal of ['SIGINT', 'SIGTERM']) {
@@ -49,4 +53,16 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
     if (child.exitCode === null) child.kill(signal);
   });
 }
-child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+// npm does not pass SIGTERM on to its script: it just dies, and we are re-parented. Treat the loss of our
+// parent as SIGTERM so the stack stops instead of running on as orphans.
+const parent = process.ppid;
+const watchParent = setInterval(() => {
+  if (process.ppid !== parent && child.exitCode === null) {
+    clearInterval(watchParent);
+    child.kill('SIGTERM');
+  }
+}, 500);
+child.on('exit', (code, signal) => {
+  clearInterval(watchParent);
+  process.exit(code ?? (signal ? 1 : 0));
+});

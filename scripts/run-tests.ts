@@ -9,6 +9,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { isNalarError } from '../common/errors';
+import { packageFile } from './package-bin';
 import { provisionTools } from './toolchain';
 
 const usage = `Usage: npm test [-- [--skip=toolchain,typecheck,lint,jest] [jest arguments]] [--help]
@@ -46,7 +47,7 @@ function run(command: string, args: string[]): boolean {
 function runJest(jestArgs: string[]): { passed: number; failed: number } {
   rmSync(jestResultsFile, { force: true });
   const ok = run(process.execPath, [
-    require.resolve('jest/bin/jest'),
+    packageFile('jest', 'bin/jest.js'),
     '--json',
     `--outputFile=${jestResultsFile}`,
     ...jestArgs,
@@ -73,9 +74,9 @@ async function runStep(step: Step, jestArgs: string[]): Promise<{ passed: number
         return one(false);
       }
     case 'typecheck':
-      return one(run(process.execPath, [require.resolve('typescript/bin/tsc'), '--noEmit', '-p', 'tsconfig.json']));
+      return one(run(process.execPath, [packageFile('typescript', 'bin/tsc'), '--noEmit', '-p', 'tsconfig.json']));
     case 'lint':
-      return one(run(process.execPath, [require.resolve('eslint/bin/eslint.js'), '--max-warnings', '0', '.']));
+      return one(run(process.execPath, [packageFile('eslint', 'bin/eslint.js'), '--max-warnings', '0', '.']));
     case 'jest':
       return runJest(jestArgs);
   }
@@ -108,7 +109,9 @@ async function main(): Promise<number> {
   const passed = results.reduce((n, r) => n + r.passed, 0);
   const failed = results.reduce((n, r) => n + r.failed, 0);
   writeFileSync(path.join(reportDir, 'test-summary.json'), JSON.stringify({ passed, failed, steps: results }, null, 2));
-  console.log('\n' + results.map((r) => `${r.step.padEnd(10)} ${r.passed} passed, ${r.failed} failed (${r.seconds}s)`).join('\n'));
+  console.log(
+    '\n' + results.map((r) => `${r.step.padEnd(10)} ${r.passed} passed, ${r.failed} failed (${r.seconds}s)`).join('\n'),
+  );
   console.log(`tests: ${passed} passed, ${failed} failed`);
   return failed === 0 && passed > 0 ? 0 : 1;
 }

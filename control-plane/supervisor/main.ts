@@ -53,10 +53,17 @@ async function main(): Promise<number> {
   });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => {
-      log.info(`${signal} received; stopping the stack`);
+      // Ctrl-C reaches us twice (terminal group and the bootstrap passing it on); say it once.
+      if (!supervisor.stopRequested) log.info(`${signal} received; stopping the stack`);
       void supervisor.stop(0);
     });
   }
+  const code = await run(supervisor);
+  log.info(`stopped (exit code ${code})`);
+  return code;
+}
+
+async function run(supervisor: Supervisor): Promise<number> {
   try {
     await supervisor.start();
   } catch (err) {

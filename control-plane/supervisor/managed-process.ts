@@ -29,10 +29,11 @@ export type LineSink = (processName: string, stream: 'stdout' | 'stderr', line: 
 
 export class ManagedProcess {
   readonly name: string;
-  readonly pid: number;
   /** Resolves when the process has exited (never rejects). */
   readonly exited: Promise<ExitStatus>;
   private readonly child: ChildProcess;
+  /** Settles once the OS has started the process or refused to. */
+  private readonly spawned: Promise<void>;
   private exitStatus: ExitStatus | undefined;
 
   private constructor(spec: ProcessSpec, sink: LineSink) {
@@ -49,10 +50,13 @@ export class ManagedProcess {
           stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
         })
       : spawn(spec.command, [...(spec.args ?? [])], { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
-    if (this.child.pid === undefined) {
-      throw new NalarError(ErrorCode.PROCESS_EXITED, `${spec.name}: could not start ${spec.command}`);
-    }
-    this.pid = this.child.pid;
+    // Listen for 'error' at once: a missing binary emits it on the next tick, and unheard it would crash.
+    this.spawned = new Promise<void>((resolve, reject) => {
+      this.child.once('spawn', resolve);
+      this.child.once('error', (err) =>
+        reject(new NalarError(ErrorCode.PROCESS_EXITED, `${spec.name}: ${err.message}`, { cause: err })),
+      );
+    });
     for (const stream of ['stdout', 'stderr'] as const) {
       const input = this.child[stream];
       if (input) createInterface({ input }).on('line', (line) => sink(spec.name, stream, line));
@@ -68,14 +72,13 @@ export class ManagedProcess {
   /** Starts the process; throws when it cannot be spawned at all (e.g. the binary is missing). */
   static async start(spec: ProcessSpec, sink: LineSink): Promise<ManagedProcess> {
     const proc = new ManagedProcess(spec, sink);
-    // 'spawn' or 'error' arrives on the next ticks; wait for it so a bad binary fails here, not later.
-    await new Promise<void>((resolve, reject) => {
-      proc.child.once('spawn', resolve);
-      proc.child.once('error', (err) =>
-        reject(new NalarError(ErrorCode.PROCESS_EXITED, `${spec.name}: ${err.message}`, { cause: err })),
-      );
-    });
+    await proc.spawned;
     return proc;
+  }
+
+  /** The OS process id (also the process group id, since each process leads its own group). */
+  get pid(): number {
+    return this.child.pid ?? -1;
   }
 
   get running(): boolean {
@@ -122,6 +125,8 @@ export class ManagedProcess {
   }
 
   private signalGroup(signal: NodeJS.Signals): void {
+    // Never signal a group we do not own: -(-1) or -0 would reach init or our own group.
+    if (this.pid <= 0) return;
     try {
       process.kill(-this.pid, signal);
     } catch (err) {

@@ -1,0 +1,100 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describeSettings, loadConfig, settings } from './config';
+import { ErrorCode, hasErrorCode } from './errors';
+
+const cwd = '/srv/nalar';
+
+function configError(fn: () => unknown): { code: string; message: string } {
+  try {
+    fn();
+  } catch (err) {
+    if (hasErrorCode(err, ErrorCode.CONFIG_INVALID)) return { code: err.code, message: err.message };
+    throw err;
+  }
+  throw new Error('expected a configuration error');
+}
+
+test('defaults bind to loopback and use Temporal ports', () => {
+  const config = loadConfig({ env: {}, cwd });
+  expect(config.temporalAddress).toBe('127.0.0.1:7233');
+  expect(config.devServerUiPort).toBe(8233);
+  expect(config.devServer).toBe(true);
+  expect(config.taskQueue).toBe('nalar');
+  expect(config.shutdownGrace).toBe(10_000);
+  expect(config.dataDir).toBe('/srv/nalar/.nalar/data');
+  expect(config.temporalBin).toBeUndefined();
+});
+
+test('environment variables are parsed into typed values', () => {
+  const config = loadConfig({
+    env: {
+      TEMPORAL_ADDRESS: '127.0.0.1:9000',
+      NALAR_DEV_SERVER: 'false',
+      NALAR_WORKERS: '3',
+      NALAR_SHUTDOWN_GRACE: '2 seconds',
+      NALAR_DATA_DIR: '/var/lib/nalar',
+    },
+    cwd,
+  });
+  expect(config).toMatchObject({
+    temporalAddress: '127.0.0.1:9000',
+    devServer: false,
+    workers: 3,
+    shutdownGrace: 2000,
+    dataDir: '/var/lib/nalar',
+  });
+});
+
+test('precedence is option, then environment, then config file, then default', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'nalar-config-'));
+  const file = path.join(dir, 'nalar.json');
+  writeFileSync(file, JSON.stringify({ taskQueue: 'from-file', workers: 4, logLevel: 'debug' }));
+  const env = { NALAR_CONFIG_FILE: file, NALAR_WORKERS: '2', NALAR_TASK_QUEUE: 'from-env' };
+  const config = loadConfig({ env, cwd, overrides: { taskQueue: 'from-option' } });
+  expect(config.taskQueue).toBe('from-option');
+  expect(config.workers).toBe(2);
+  expect(config.logLevel).toBe('debug');
+  expect(config.readinessTimeout).toBe(60_000);
+});
+
+test('one error names every bad variable and its value', () => {
+  const err = configError(() =>
+    loadConfig({
+      env: {
+        NALAR_WORKERS: 'many',
+        TEMPORAL_ADDRESS: 'localhost',
+        NALAR_SHUTDOWN_GRACE: 'soon',
+        NALAR_DEV_SERVER: 'y',
+      },
+      cwd,
+    }),
+  );
+  expect(err.message).toContain('NALAR_WORKERS="many"');
+  expect(err.message).toContain('TEMPORAL_ADDRESS="localhost"');
+  expect(err.message).toContain("expected 'host:port'");
+  expect(err.message).toContain('NALAR_SHUTDOWN_GRACE="soon"');
+  expect(err.message).toContain('NALAR_DEV_SERVER="y"');
+});
+
+test('a config file with an unknown key or bad JSON is rejected with its path', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'nalar-config-'));
+  const unknownKey = path.join(dir, 'unknown.json');
+  writeFileSync(unknownKey, JSON.stringify({ taskQeue: 'typo' }));
+  expect(configError(() => loadConfig({ env: { NALAR_CONFIG_FILE: unknownKey }, cwd })).message).toContain(
+    'unknown setting(s) taskQeue',
+  );
+  const badJson = path.join(dir, 'bad.json');
+  writeFileSync(badJson, '{ not json');
+  expect(configError(() => loadConfig({ env: { NALAR_CONFIG_FILE: badJson }, cwd })).message).toContain(badJson);
+});
+
+test('every setting is documented in the README and in --help', () => {
+  const readme = readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
+  const help = describeSettings();
+  for (const s of Object.values(settings)) {
+    expect(readme).toContain(`\`${s.env}\``);
+    expect(help).toContain(s.env);
+  }
+});

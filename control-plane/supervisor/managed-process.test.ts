@@ -1,0 +1,89 @@
+import { ErrorCode, hasErrorCode } from '../../common/errors';
+import { ManagedProcess, type LineSink } from './managed-process';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function collect(): { sink: LineSink; lines: string[] } {
+  const lines: string[] = [];
+  return { lines, sink: (name, stream, line) => lines.push(`${name}/${stream}: ${line}`) };
+}
+
+async function lineMatching(lines: string[], re: RegExp, timeoutMs = 5000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const hit = lines.find((l) => re.test(l));
+    if (hit) return hit;
+    if (Date.now() > deadline) throw new Error(`no line matching ${re} in:\n${lines.join('\n')}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+test('output is delivered line by line with the process name and stream', async () => {
+  const { sink, lines } = collect();
+  const proc = await ManagedProcess.start(
+    { name: 'echo', command: 'sh', args: ['-c', 'echo out-line; echo err-line >&2'] },
+    sink,
+  );
+  await expect(proc.exited).resolves.toEqual({ code: 0, signal: null });
+  await lineMatching(lines, /err-line/);
+  expect(lines).toEqual(expect.arrayContaining(['echo/stdout: out-line', 'echo/stderr: err-line']));
+});
+
+test('stop sends SIGINT and a process that handles it exits by itself', async () => {
+  const { sink, lines } = collect();
+  const proc = await ManagedProcess.start(
+    {
+      name: 'polite',
+      command: 'sh',
+      args: ['-c', 'trap "echo bye; exit 0" INT; echo up; while :; do sleep 0.1; done'],
+    },
+    sink,
+  );
+  await lineMatching(lines, /up/);
+  await expect(proc.stop(5000)).resolves.toEqual({ code: 0, signal: null });
+  expect(lines).toContain('polite/stdout: bye');
+});
+
+test('a process that ignores SIGINT is killed after the grace time, with everything it spawned', async () => {
+  const { sink, lines } = collect();
+  const proc = await ManagedProcess.start(
+    {
+      name: 'stubborn',
+      command: 'sh',
+      args: ['-c', 'trap "" INT; sleep 60 & echo child=$!; while :; do sleep 0.1; done'],
+    },
+    sink,
+  );
+  const childPid = Number((await lineMatching(lines, /child=\d+/)).split('=')[1]);
+  expect(alive(childPid)).toBe(true);
+  const started = Date.now();
+  const status = await proc.stop(300);
+  expect(status.signal).toBe('SIGKILL');
+  expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+  expect(proc.running).toBe(false);
+  // The grandchild was in the same process group; give the kernel a moment to reap it.
+  const deadline = Date.now() + 2000;
+  while (alive(childPid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  expect(alive(childPid)).toBe(false);
+});
+
+test('stopping a process that already exited is a no-op', async () => {
+  const proc = await ManagedProcess.start({ name: 'quick', command: 'true' }, collect().sink);
+  await proc.exited;
+  await expect(proc.stop(100)).resolves.toEqual({ code: 0, signal: null });
+});
+
+test('a missing binary fails at start with the process name', async () => {
+  const err = await ManagedProcess.start({ name: 'ghost', command: '/nonexistent/binary' }, collect().sink).catch(
+    (e: unknown) => e,
+  );
+  expect(hasErrorCode(err, ErrorCode.PROCESS_EXITED)).toBe(true);
+  expect((err as Error).message).toMatch(/^ghost: .*ENOENT/);
+});

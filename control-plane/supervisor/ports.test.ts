@@ -1,0 +1,27 @@
+import net from 'node:net';
+import { ErrorCode, hasErrorCode } from '../../common/errors';
+import { assertPortsFree, freePort } from './ports';
+
+test('a taken port is named together with the setting that moves it', async () => {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen({ host: '127.0.0.1', port: 0 }, resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  const free = await freePort();
+  try {
+    const err = await assertPortsFree([
+      { host: '127.0.0.1', port: free, what: 'free one', setting: 'X' },
+      { host: '127.0.0.1', port, what: 'Temporal gRPC', setting: 'TEMPORAL_ADDRESS=127.0.0.1:<port>' },
+    ]).catch((e: unknown) => e);
+    expect(hasErrorCode(err, ErrorCode.PORT_IN_USE)).toBe(true);
+    expect((err as Error).message).toBe(
+      `port ${port} on 127.0.0.1 (Temporal gRPC) is already in use; change it with TEMPORAL_ADDRESS=127.0.0.1:<port>`,
+    );
+  } finally {
+    server.close();
+  }
+});
+
+test('free ports pass', async () => {
+  const port = await freePort();
+  await expect(assertPortsFree([{ host: '127.0.0.1', port, what: 'x', setting: 'y' }])).resolves.toBeUndefined();
+});

@@ -1,0 +1,196 @@
+/**
+ * `npm start` as a user runs it: a child process in its own process group (like a terminal's foreground
+ * job), stopped with SIGINT to the whole group (like Ctrl-C). Checks readiness output, that the stack
+ * serves workflows, a clean exit 0 with nothing left running, and the failure paths.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { freePort } from '../control-plane/supervisor/ports';
+import { helloAgentWorkflow } from '../workflows';
+import { uniqueTaskQueue } from './temporal';
+
+const root = path.resolve(__dirname, '..');
+
+interface StartedStack {
+  child: ChildProcess;
+  output: () => string;
+  /** Exit code of the npm process, or the signal that ended it. */
+  exit: Promise<number | NodeJS.Signals | null>;
+  env: NodeJS.ProcessEnv;
+}
+
+async function stackEnv(): Promise<NodeJS.ProcessEnv> {
+  const bin = process.env.NALAR_TEST_TEMPORAL_BIN;
+  if (!bin) throw new Error('NALAR_TEST_TEMPORAL_BIN is not set: run through npm test');
+  return {
+    ...process.env,
+    TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`,
+    NALAR_DEV_SERVER_UI_PORT: String(await freePort()),
+    NALAR_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'nalar-start-')),
+    NALAR_TEMPORAL_BIN: bin,
+    NALAR_TASK_QUEUE: uniqueTaskQueue('npm-start'),
+    NALAR_SHUTDOWN_GRACE: '5 seconds',
+  };
+}
+
+function startStack(env: NodeJS.ProcessEnv, args: string[] = []): StartedStack {
+  const child = spawn('npm', ['start', '--silent', ...(args.length ? ['--', ...args] : [])], {
+    cwd: root,
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const exit = new Promise<number | NodeJS.Signals | null>((resolve) =>
+    child.on('exit', (code, signal) => resolve(code ?? signal)),
+  );
+  return { child, output: () => out, exit, env };
+}
+
+async function waitForOutput(stack: StartedStack, re: RegExp, timeoutMs = 90_000): Promise<RegExpMatchArray> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const m = stack.output().match(re);
+    if (m) return m;
+    if (stack.child.exitCode !== null || Date.now() > deadline) {
+      throw new Error(`output did not match ${re}:\n${stack.output()}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(false));
+    s.listen({ host: '127.0.0.1', port }, () => s.close(() => resolve(true)));
+  });
+}
+
+/** Sends SIGINT to the stack's process group, as Ctrl-C in a terminal does. */
+function ctrlC(stack: StartedStack): void {
+  process.kill(-(stack.child.pid as number), 'SIGINT');
+}
+
+function cleanup(stack: StartedStack | undefined): void {
+  if (!stack) return;
+  try {
+    process.kill(-(stack.child.pid as number), 'SIGKILL');
+  } catch {
+    // already gone
+  }
+  rmSync(stack.env.NALAR_DATA_DIR as string, { recursive: true, force: true });
+}
+
+let stack: StartedStack | undefined;
+afterEach(() => {
+  cleanup(stack);
+  stack = undefined;
+});
+
+test('npm start brings the stack up, serves a workflow, and Ctrl-C leaves nothing running', async () => {
+  const env = await stackEnv();
+  stack = startStack(env);
+  await waitForOutput(stack, /Press Ctrl-C to stop/);
+  const out = stack.output();
+  const grpcPort = Number(env.TEMPORAL_ADDRESS?.split(':')[1]);
+  const uiPort = Number(env.NALAR_DEV_SERVER_UI_PORT);
+  expect(out).toContain(`Temporal gRPC     ${env.TEMPORAL_ADDRESS} (namespace default)`);
+  expect(out).toContain(`Temporal Web UI   http://127.0.0.1:${uiPort}`);
+  expect(out).toContain(`worker-1          task queue ${env.NALAR_TASK_QUEUE}`);
+  expect(out).toMatch(/\[temporal\s*\] /); // child output is prefixed
+  const pids = [...out.matchAll(/\(pid (\d+)\)/g)].map((m) => Number(m[1]));
+  expect(pids).toHaveLength(2);
+  expect(pids.every(alive)).toBe(true);
+
+  const ui = await fetch(`http://127.0.0.1:${uiPort}/`);
+  expect(ui.status).toBe(200);
+
+  const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
+  try {
+    const client = new Client({ connection });
+    const result = await client.workflow.execute(helloAgentWorkflow, {
+      taskQueue: env.NALAR_TASK_QUEUE as string,
+      workflowId: `npm-start-${Date.now()}`,
+      args: [{ question: 'are you up?' }],
+    });
+    expect(result.answer).toContain('are you up?');
+  } finally {
+    await connection.close();
+  }
+
+  ctrlC(stack);
+  // npm re-raises the SIGINT it got on itself once its script is done (a shell shows 130), so the
+  // supervisor's own verdict is read from its last line.
+  expect([0, 'SIGINT']).toContain(await stack.exit);
+  expect(stack.output()).toMatch(
+    /stopping worker-1[\s\S]*stopped worker-1 \(exit code 0\)[\s\S]*stopped temporal \(exit code 0\)[\s\S]*\[nalar\] stopped \(exit code 0\)/,
+  );
+  expect(stack.output().match(/SIGINT received/g)).toHaveLength(1);
+  expect(pids.filter(alive)).toEqual([]);
+  expect(await portFree(grpcPort)).toBe(true);
+  expect(await portFree(uiPort)).toBe(true);
+});
+
+test('SIGTERM to npm alone (as a service manager sends it) still stops the whole stack', async () => {
+  stack = startStack(await stackEnv());
+  await waitForOutput(stack, /Press Ctrl-C to stop/);
+  const pids = [...stack.output().matchAll(/\(pid (\d+)\)/g)].map((m) => Number(m[1]));
+  stack.child.kill('SIGTERM');
+  await stack.exit;
+  // npm dies at once without passing SIGTERM on; the bootstrap notices and stops the stack.
+  await waitForOutput(stack, /\[nalar\] stopped \(exit code 0\)/, 30_000);
+  const deadline = Date.now() + 10_000;
+  while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  expect(pids.filter(alive)).toEqual([]);
+});
+
+test('a taken port stops npm start with an error naming the port and the setting', async () => {
+  const env = await stackEnv();
+  const blocker = net.createServer();
+  const port = Number(env.TEMPORAL_ADDRESS?.split(':')[1]);
+  await new Promise<void>((resolve) => blocker.listen({ host: '127.0.0.1', port }, resolve));
+  try {
+    stack = startStack(env);
+    await expect(stack.exit).resolves.toBe(1);
+    expect(stack.output()).toContain(
+      `NALAR_ERR_PORT_IN_USE: port ${port} on 127.0.0.1 (Temporal gRPC) is already in use; change it with TEMPORAL_ADDRESS=127.0.0.1:<port>`,
+    );
+    expect(stack.output()).not.toContain('starting temporal');
+  } finally {
+    blocker.close();
+  }
+});
+
+test('a process that dies is reported, not restarted, and the whole stack stops with exit 1', async () => {
+  const env = await stackEnv();
+  stack = startStack(env);
+  await waitForOutput(stack, /Press Ctrl-C to stop/);
+  const [temporalPid, workerPid] = [...stack.output().matchAll(/\(pid (\d+)\)/g)].map((m) => Number(m[1]));
+  process.kill(workerPid as number, 'SIGKILL');
+  await expect(stack.exit).resolves.toBe(1);
+  expect(stack.output()).toContain('worker-1 exited unexpectedly (signal SIGKILL); stopping the stack');
+  expect(alive(temporalPid as number)).toBe(false);
+});
+
+test('npm start -- --help documents the stack and every setting', async () => {
+  stack = startStack(await stackEnv(), ['--help']);
+  await expect(stack.exit).resolves.toBe(0);
+  expect(stack.output()).toContain('Usage: npm start');
+  expect(stack.output()).toContain('NALAR_DEV_SERVER_UI_PORT');
+});
