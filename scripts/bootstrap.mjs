@@ -32,10 +32,12 @@ const installed = path.join(root, 'node_modules', '.package-lock.json');
 const lock = path.join(root, 'package-lock.json');
 const stale = !existsSync(installed) || (existsSync(lock) && statSync(lock).mtimeMs > statSync(installed).mtimeMs);
 if (stale) {
-  const npmArgs = existsSync(lock) ? ['ci', '--no-audit', '--no-fund'] : ['install', '--no-audit', '--no-fund'];
-  console.log(`nalar: installing npm dependencies (npm ${npmArgs[0]})...`);
-  const res = spawnSync('npm', npmArgs, { cwd: root, stdio: 'inherit' });
-  if (res.status !== 0) fail(`npm ${npmArgs[0]} failed (exit ${res.status}); fix the error above and run again.`);
+  // `npm install`, not `npm ci`: npm 11 writes lockfiles without entries for other platforms' optional
+  // packages (@swc/core-darwin-arm64, ...) and then its own `npm ci` rejects them as out of sync. With the
+  // lockfile present, `npm install` installs exactly the locked versions and leaves the lockfile as it is.
+  console.log('nalar: installing npm dependencies (npm install)...');
+  const res = spawnSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  if (res.status !== 0) fail(`npm install failed (exit ${res.status}); fix the error above and run again.`);
 }
 
 const child = spawn(
