@@ -22,8 +22,19 @@ export interface TemporalDevServerOptions {
   dataDir: string;
 }
 
-/** Dynamic config values the dev server is always started with. */
-export const devServerDynamicConfig = ['matching.useNewMatcher=true', 'matching.enableFairness=true'] as const;
+/**
+ * Dynamic config values the dev server is always started with. The new matcher and fairness make the
+ * server honour priority and fairness keys. One partition per task queue makes that order strict: priority
+ * is ordered within a partition, and with the default four a poll served by a partition that holds only
+ * low-priority tasks hands one out while higher-priority work waits elsewhere. A single-node dev server
+ * gains nothing from more partitions.
+ */
+export const devServerDynamicConfig = [
+  'matching.useNewMatcher=true',
+  'matching.enableFairness=true',
+  'matching.numTaskqueueReadPartitions=1',
+  'matching.numTaskqueueWritePartitions=1',
+] as const;
 
 /** The exact `temporal` arguments for these options. */
 export function devServerArgs(o: TemporalDevServerOptions): string[] {

@@ -1,0 +1,31 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { devServerArgs, devServerDynamicConfig } from './temporal-dev-server';
+
+const options = { bin: 'temporal', address: '127.0.0.1:7233', namespace: 'default', dataDir: '/data' };
+
+test('binds gRPC and Web UI to the configured host and keeps state in the data folder', () => {
+  const args = devServerArgs({ ...options, uiPort: 8233 });
+  expect(args.slice(0, 6)).toEqual(['server', 'start-dev', '--ip', '127.0.0.1', '--port', '7233']);
+  expect(args.join(' ')).toContain('--db-filename /data/temporal.db --ui-ip 127.0.0.1 --ui-port 8233');
+  expect(args).not.toContain('--headless');
+});
+
+test('runs headless without a UI port and creates a non-default namespace', () => {
+  const args = devServerArgs({ ...options, namespace: 'agents' });
+  expect(args).toContain('--headless');
+  expect(args.join(' ')).toContain('--namespace agents');
+});
+
+test('always turns on priority and fairness', () => {
+  const args = devServerArgs(options).join(' ');
+  for (const kv of devServerDynamicConfig) expect(args).toContain(`--dynamic-config-value ${kv}`);
+  expect(devServerDynamicConfig).toEqual(
+    expect.arrayContaining(['matching.useNewMatcher=true', 'matching.enableFairness=true']),
+  );
+});
+
+test('docker-compose.yml starts the dev server with the same dynamic config', () => {
+  const compose = readFileSync(path.resolve(__dirname, '..', '..', 'docker-compose.yml'), 'utf8');
+  for (const kv of devServerDynamicConfig) expect(compose).toContain(`--dynamic-config-value=${kv}`);
+});
