@@ -4,6 +4,7 @@
  * low-priority work. (With the default four partitions this test fails about half the time.)
  */
 import path from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { bundle, connectTestEnv, uniqueTaskQueue } from './temporal';
@@ -28,7 +29,7 @@ afterAll(async () => {
 
 test('queued work runs in priority order, not arrival order', async () => {
   const taskQueue = uniqueTaskQueue('priority');
-  const started = [];
+  const started: WorkflowHandle[] = [];
   // Queue everything before any worker polls: low priority (5) first, high priority (1) after.
   for (const [name, priorityKey] of [
     ['low-1', 5],

@@ -26,7 +26,9 @@ async function main(): Promise<void> {
       connection,
       namespace: config.temporalNamespace,
       taskQueue: config.taskQueue,
-      shutdownGraceTime: config.shutdownGrace,
+      // Drain within 80% of the grace the supervisor gives us, so in-flight activities are cancelled
+      // cleanly and the worker exits before SIGKILL.
+      shutdownGraceTime: Math.floor(config.shutdownGrace * 0.8),
     });
     // The supervisor's death closes the IPC channel; stop polling instead of lingering as an orphan.
     process.on('disconnect', () => {
