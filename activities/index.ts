@@ -1,2 +1,4 @@
 /** The activities barrel: every activity the worker registers. Workflow code imports it only as a type. */
 export * from './hello-agent';
+export { callLlm } from './llm';
+export * from './tools';

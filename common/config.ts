@@ -113,6 +113,101 @@ export const settings = {
     default: 1,
     doc: 'Number of worker processes the embedded stack starts',
   }),
+  sim: setting({
+    env: 'NALAR_SIM',
+    schema: booleanFlag,
+    default: true,
+    doc: '`npm start` runs the OpenAI-compatible model simulator pool',
+  }),
+  simReplicas: setting({
+    env: 'NALAR_SIM_REPLICAS',
+    schema: z.coerce.number().int().min(1).max(64),
+    default: 2,
+    doc: 'Number of simulated model replicas (ignored when NALAR_SIM_PROFILE lists them)',
+  }),
+  simPort: setting({
+    env: 'NALAR_SIM_PORT',
+    schema: portNumber,
+    default: 8100,
+    doc: 'Port of simulator replica 0; replica i listens on this port + i',
+  }),
+  simTimeScale: setting({
+    env: 'NALAR_SIM_TIME_SCALE',
+    schema: z.coerce.number().positive().max(1000),
+    default: 1,
+    doc: 'Real time per unit of simulated model time (0.02 runs 50x faster than a real GPU)',
+  }),
+  simSeed: setting({
+    env: 'NALAR_SIM_SEED',
+    schema: z.coerce.number().int(),
+    default: 42,
+    doc: 'Seed of simulated outputs, lengths and faults',
+  }),
+  simProfile: setting({
+    env: 'NALAR_SIM_PROFILE',
+    schema: z.string().min(1).optional(),
+    default: undefined,
+    doc: 'JSON file of replica profiles (speed, batch size, KV cache, faults; see sim/README.md)',
+  }),
+  llmBaseUrl: setting({
+    env: 'NALAR_LLM_BASE_URL',
+    schema: z.url(),
+    default: 'http://127.0.0.1:8100/v1',
+    doc: 'OpenAI-compatible base URL agents use unless NALAR_AGENT_MODELS says otherwise',
+  }),
+  llmApiKey: setting({
+    env: 'NALAR_LLM_API_KEY',
+    schema: z.string().min(1).optional(),
+    default: undefined,
+    doc: 'API key for NALAR_LLM_BASE_URL (a secret: environment only, never logged)',
+  }),
+  llmModel: setting({
+    env: 'NALAR_LLM_MODEL',
+    schema: z.string().min(1),
+    default: 'sim-llama-3-8b',
+    doc: 'Model agents use unless NALAR_AGENT_MODELS says otherwise',
+  }),
+  llmTimeout: setting({
+    env: 'NALAR_LLM_TIMEOUT',
+    schema: duration,
+    default: '2 minutes',
+    doc: 'Timeout of one model request (a timed-out request is retried by Temporal)',
+  }),
+  agentModels: setting({
+    env: 'NALAR_AGENT_MODELS',
+    schema: z.preprocess(
+      (v) => {
+        if (typeof v !== 'string') return v;
+        try {
+          return JSON.parse(v) as unknown;
+        } catch {
+          return v;
+        }
+      },
+      z.record(
+        z.string().min(1),
+        z
+          .object({
+            baseUrl: z.url().optional(),
+            model: z.string().min(1).optional(),
+            /** Name of the environment variable holding this agent's API key (keys never sit in config). */
+            apiKeyEnv: z
+              .string()
+              .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name')
+              .optional(),
+          })
+          .strict(),
+      ),
+    ),
+    default: {},
+    doc: 'Per-agent model binding as JSON: {"planner": {"baseUrl": "...", "model": "...", "apiKeyEnv": "OPENAI_API_KEY"}}',
+  }),
+  toolTimeScale: setting({
+    env: 'NALAR_TOOL_TIME_SCALE',
+    schema: z.coerce.number().min(0).max(1000),
+    default: 1,
+    doc: 'Multiplier of simulated tool latencies (code-run test suites); 0 turns them off',
+  }),
   logLevel: setting({
     env: 'NALAR_LOG_LEVEL',
     schema: z.enum(logLevels),

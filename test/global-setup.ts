@@ -1,6 +1,8 @@
 /**
  * Jest global setup: one real Temporal dev server for the whole run, on a free port, with a temporary
- * data folder, headless. Its address reaches the test files as NALAR_TEST_TEMPORAL_ADDRESS.
+ * data folder, headless, and one simulator replica process (time scale 0.01), both started by the same
+ * components as `npm start`. Test files reach them through NALAR_TEST_TEMPORAL_ADDRESS and
+ * NALAR_TEST_SIM_BASE_URL.
  */
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
@@ -10,10 +12,27 @@ import { createLogger } from '../common/log';
 import { ensureTool } from '../common/toolchain';
 import type { ManagedProcess } from '../control-plane/supervisor/managed-process';
 import { freePort } from '../control-plane/supervisor/ports';
+import type { StackComponent } from '../control-plane/supervisor/component';
+import { simulatorProcess } from '../control-plane/supervisor/simulator-process';
 import { temporalDevServer } from '../control-plane/supervisor/temporal-dev-server';
 
+/** Starts a component and waits for it, printing its recent output if it fails. */
+async function startQuietly(component: StackComponent): Promise<ManagedProcess> {
+  // Keep the output out of the test report unless it fails to start.
+  const lines: string[] = [];
+  const proc = await component.launch((_name, _stream, line) => lines.push(line));
+  try {
+    await component.waitReady(proc, 60_000);
+  } catch (err) {
+    console.error(lines.slice(-30).join('\n'));
+    await proc.stop(5_000);
+    throw err;
+  }
+  return proc;
+}
+
 export interface TestServerState {
-  proc: ManagedProcess;
+  procs: ManagedProcess[];
   dataDir: string;
 }
 
@@ -23,18 +42,24 @@ export default async function globalSetup(): Promise<void> {
   const bin = await ensureTool('temporal', { toolsDir: config.toolsDir, explicitPath: config.temporalBin, log });
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'nalar-test-'));
   const address = `127.0.0.1:${await freePort()}`;
-  const server = temporalDevServer({ bin, address, namespace: 'default', dataDir });
-  // Keep the server's output out of the test report unless it fails to start.
-  const lines: string[] = [];
-  const proc = await server.launch((_name, _stream, line) => lines.push(line));
+  const temporal = await startQuietly(temporalDevServer({ bin, address, namespace: 'default', dataDir }));
+  const simPort = await freePort();
+  let sim: ManagedProcess;
   try {
-    await server.waitReady(proc, 60_000);
+    sim = await startQuietly(
+      simulatorProcess({
+        host: '127.0.0.1',
+        basePort: simPort,
+        replicas: 1,
+        env: { ...process.env, NALAR_SIM_PORT: String(simPort), NALAR_SIM_REPLICAS: '1', NALAR_SIM_TIME_SCALE: '0.01' },
+      }),
+    );
   } catch (err) {
-    console.error(lines.slice(-30).join('\n'));
-    await proc.stop(5_000);
+    await temporal.stop(5_000); // it runs in its own process group: never leave it behind
     throw err;
   }
   process.env.NALAR_TEST_TEMPORAL_ADDRESS = address;
   process.env.NALAR_TEST_TEMPORAL_BIN = bin;
-  (globalThis as { __nalarTestServer?: TestServerState }).__nalarTestServer = { proc, dataDir };
+  process.env.NALAR_TEST_SIM_BASE_URL = `http://127.0.0.1:${simPort}/v1`;
+  (globalThis as { __nalarTestServer?: TestServerState }).__nalarTestServer = { procs: [temporal, sim], dataDir };
 }

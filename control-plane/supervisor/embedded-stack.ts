@@ -1,6 +1,9 @@
-/** The embedded stack of `npm start`, in dependency order: Temporal dev server, then workers. */
+/** The embedded stack of `npm start`, in dependency order: Temporal dev server, model simulator, workers. */
+import path from 'node:path';
 import type { NalarConfig } from '../../common/config';
+import { poolProfileFromSettings } from '../../sim/pool';
 import type { StackComponent } from './component';
+import { simulatorProcess } from './simulator-process';
 import { temporalDevServer } from './temporal-dev-server';
 import { workerProcess } from './worker-process';
 
@@ -23,6 +26,23 @@ export function embeddedStack({ config, temporalBin, env = process.env }: Embedd
         namespace: config.temporalNamespace,
         uiPort: config.devServerUiPort,
         dataDir: config.dataDir,
+      }),
+    );
+  }
+  if (config.sim) {
+    // Read the profile now: a bad profile file fails before anything starts, and it fixes the replica count.
+    const profile = poolProfileFromSettings({
+      replicas: config.simReplicas,
+      timeScale: config.simTimeScale,
+      seed: config.simSeed,
+      profileFile: config.simProfile ? path.resolve(config.simProfile) : undefined,
+    });
+    components.push(
+      simulatorProcess({
+        host: '127.0.0.1',
+        basePort: config.simPort,
+        replicas: profile.replicas.length,
+        env,
       }),
     );
   }

@@ -1,6 +1,7 @@
 /** Readiness checks: poll a condition until a deadline; never sleep and hope. */
 import { Connection } from '@temporalio/client';
 import { ErrorCode, NalarError } from '../../common/errors';
+import type { ManagedProcess } from './managed-process';
 
 export interface WaitOptions {
   /** What is awaited, for the timeout message. */
@@ -53,4 +54,36 @@ export async function temporalReady(address: string, namespace: string): Promise
   } finally {
     await connection.close();
   }
+}
+
+/**
+ * Resolves when a forked process sends an IPC message `isReady` accepts; rejects on timeout or when the
+ * process exits first.
+ */
+export function waitForReadyMessage(
+  proc: ManagedProcess,
+  isReady: (message: unknown) => boolean,
+  timeoutMs: number,
+): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () =>
+        reject(
+          new NalarError(
+            ErrorCode.READINESS_TIMEOUT,
+            `${proc.name} was not ready after ${timeoutMs} ms; raise NALAR_READINESS_TIMEOUT if it is slow`,
+          ),
+        ),
+      timeoutMs,
+    );
+    proc.onMessage((message) => {
+      if (!isReady(message)) return;
+      clearTimeout(timer);
+      resolve();
+    });
+    proc.exitedAsError().catch((err: unknown) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+  });
 }

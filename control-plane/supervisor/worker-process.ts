@@ -1,8 +1,8 @@
 /** A Nalar worker process as a {@link StackComponent}: forked with IPC, ready when it says so. */
-import { ErrorCode, NalarError } from '../../common/errors';
 import { workerMessage } from '../worker/protocol';
 import type { StackComponent } from './component';
 import { ManagedProcess, type LineSink } from './managed-process';
+import { waitForReadyMessage } from './readiness';
 
 const workerMain = require.resolve('../worker/main');
 
@@ -27,28 +27,7 @@ export function workerProcess(o: WorkerProcessOptions): StackComponent {
       );
     },
     waitReady(proc, timeoutMs) {
-      return new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(
-          () =>
-            reject(
-              new NalarError(
-                ErrorCode.READINESS_TIMEOUT,
-                `${name} was not ready after ${timeoutMs} ms; raise NALAR_READINESS_TIMEOUT if it is slow`,
-              ),
-            ),
-          timeoutMs,
-        );
-        proc.onMessage((raw) => {
-          if (workerMessage.safeParse(raw).success) {
-            clearTimeout(timer);
-            resolve();
-          }
-        });
-        proc.exitedAsError().catch((err: unknown) => {
-          clearTimeout(timer);
-          reject(err);
-        });
-      });
+      return waitForReadyMessage(proc, (m) => workerMessage.safeParse(m).success, timeoutMs);
     },
   };
 }

@@ -1,0 +1,197 @@
+import { ManualClock } from './clock';
+import { Engine, type EngineRequest, type EngineResult } from './engine';
+import { replicaProfile, type ReplicaProfileInput } from './profile';
+
+function setup(profile: ReplicaProfileInput = {}) {
+  const clock = new ManualClock();
+  const engine = new Engine({ profile: replicaProfile(profile), clock, timeScale: 1, seed: 1 });
+  return { clock, engine };
+}
+
+interface Tracked {
+  result?: EngineResult;
+  aborted?: string;
+  tokens: number;
+}
+
+function request(engine: Engine, promptTokens: number, outputTokens: number, chain: number[] = [], stream = false) {
+  const t: Tracked = { tokens: 0 };
+  const req: EngineRequest = {
+    promptTokens,
+    blockChain: chain,
+    outputTokens,
+    onFinish: (r) => (t.result = r),
+    onAbort: (reason) => (t.aborted = reason),
+    ...(stream && { onTokens: (n: number) => (t.tokens += n) }),
+  };
+  const outcome = engine.submit(req);
+  return { t, outcome };
+}
+
+const chainOf = (blocks: number, salt = 0) => Array.from({ length: blocks }, (_, i) => 1000 * salt + i + 1);
+
+test('one request: prefill of its prompt, then one decode iteration per output token', () => {
+  const { clock, engine } = setup({ decodeBaseMs: 10, decodePerSeqMs: 0, prefillPerTokenMs: 0.1 });
+  const { t } = request(engine, 1000, 50);
+  clock.advanceUntil(() => t.result !== undefined, 10_000);
+  const r = t.result as EngineResult;
+  // First iteration: decode base + 1000 prompt tokens (2048 budget covers them) = 10 + 100 ms.
+  expect(r.ttftMs).toBeCloseTo(110, 5);
+  expect(r.tpotMs).toBeCloseTo(10, 5);
+  expect(r.totalMs).toBeCloseTo(110 + 49 * 10, 5);
+  expect(r.cachedTokens).toBe(0);
+});
+
+test('time per output token grows with the batch size (continuous batching)', () => {
+  const { clock, engine } = setup({ decodeBaseMs: 12, decodePerSeqMs: 0.08, prefillPerTokenMs: 0 });
+  const alone = request(engine, 10, 100).t;
+  clock.advanceUntil(() => alone.result !== undefined, 60_000);
+  const batch = Array.from({ length: 200 }, () => request(engine, 10, 100).t);
+  clock.advanceUntil(() => batch.every((b) => b.result), 60_000);
+  expect(alone.result?.tpotMs).toBeCloseTo(12.08, 2);
+  const tpots = batch.map((b) => b.result?.tpotMs as number);
+  // 200 sequences decode together: ~12 + 0.08 × 200 = 28 ms per token.
+  expect(Math.min(...tpots)).toBeGreaterThan(27);
+  expect(Math.max(...tpots)).toBeLessThan(29);
+});
+
+test('no more than maxNumSeqs run at once; the rest wait in FIFO order', () => {
+  const { clock, engine } = setup({ maxNumSeqs: 4, prefillPerTokenMs: 0 });
+  const reqs = Array.from({ length: 10 }, () => request(engine, 10, 20).t);
+  // The first is admitted at once; the others join at the next iteration boundary (12.08 ms).
+  clock.advance(13);
+  expect(engine.numRunning).toBe(4);
+  expect(engine.numWaiting).toBe(6);
+  clock.advanceUntil(() => reqs.every((r) => r.result), 60_000);
+  const queue = reqs.map((r) => r.result?.queueMs as number);
+  expect(queue[0]).toBe(0);
+  expect(queue.slice(1, 4).every((q) => q > 12 && q < 13)).toBe(true);
+  expect(queue[9]).toBeGreaterThan(queue[4] as number);
+});
+
+test('a full waiting queue refuses new requests', () => {
+  const { engine } = setup({ maxNumSeqs: 1, maxWaiting: 2 });
+  const outcomes = Array.from({ length: 5 }, () => request(engine, 10, 10).outcome.accepted);
+  // One is admitted at once (the engine runs its first iteration on submit), two wait, two are refused.
+  expect(outcomes).toEqual([true, true, true, false, false]);
+});
+
+test('a cached prefix skips its prefill; a replica that never saw it pays again', () => {
+  const profile = { decodeBaseMs: 10, decodePerSeqMs: 0, prefillPerTokenMs: 0.1, blockSize: 16 };
+  const { clock, engine } = setup(profile);
+  const chain = chainOf(100); // 1600 prompt tokens in full blocks
+  const first = request(engine, 1610, 5, chain).t;
+  clock.advanceUntil(() => first.result !== undefined, 10_000);
+  const second = request(engine, 1610, 5, chain).t;
+  clock.advanceUntil(() => second.result !== undefined, 10_000);
+  expect(first.result?.cachedTokens).toBe(0);
+  expect(second.result?.cachedTokens).toBe(1600);
+  expect(second.result?.ttftMs).toBeCloseTo(10 + 10 * 0.1, 5);
+  expect(engine.prefixHits).toBe(1600);
+  expect(engine.prefixQueries).toBe(3220);
+
+  const other = setup(profile);
+  const moved = request(other.engine, 1610, 5, chain).t;
+  other.clock.advanceUntil(() => moved.result !== undefined, 10_000);
+  expect(moved.result?.cachedTokens).toBe(0);
+  expect(moved.result?.ttftMs).toBeGreaterThan((second.result?.ttftMs as number) * 10);
+});
+
+test('a partly shared prefix hits exactly the shared blocks', () => {
+  const { clock, engine } = setup();
+  const a = request(engine, 800, 1, chainOf(50)).t;
+  clock.advanceUntil(() => a.result !== undefined, 10_000);
+  const sharedThenDifferent = [...chainOf(30), ...chainOf(20, 7)];
+  const b = request(engine, 800, 1, sharedThenDifferent).t;
+  clock.advanceUntil(() => b.result !== undefined, 10_000);
+  expect(b.result?.cachedTokens).toBe(30 * 16);
+});
+
+test('LRU eviction drops the least recently used prefix when the cache is full', () => {
+  // 100 blocks of 16 tokens; each request holds 40 prompt blocks + 1 output block while it runs.
+  const { clock, engine } = setup({ kvCacheTokens: 1600, blockSize: 16 });
+  const run = (chain: number[]) => {
+    const r = request(engine, chain.length * 16, 1, chain).t;
+    clock.advanceUntil(() => r.result !== undefined, 10_000);
+    return r.result as EngineResult;
+  };
+  run(chainOf(40, 1));
+  run(chainOf(40, 2));
+  expect(run(chainOf(40, 1)).cachedTokens).toBeGreaterThan(0); // 1 is now most recently used
+  run(chainOf(40, 3)); // needs room: evicts 2, the least recently used
+  expect(run(chainOf(40, 1)).cachedTokens).toBeGreaterThan(0);
+  expect(run(chainOf(40, 2)).cachedTokens).toBe(0);
+});
+
+test('a request that does not fit in the KV cache waits until running ones finish', () => {
+  const { clock, engine } = setup({ kvCacheTokens: 320, blockSize: 16, prefillPerTokenMs: 0 });
+  const a = request(engine, 160, 100).t; // 17 blocks of 20
+  const b = request(engine, 160, 100).t;
+  clock.advance(13);
+  expect(engine.numRunning).toBe(1);
+  expect(engine.numWaiting).toBe(1);
+  clock.advanceUntil(() => a.result !== undefined && b.result !== undefined, 60_000);
+  expect(b.result?.queueMs).toBeGreaterThanOrEqual((a.result?.totalMs as number) - 1);
+});
+
+test('streaming requests get their tokens as they are generated, first token at once', () => {
+  const { clock, engine } = setup({ decodeBaseMs: 10, decodePerSeqMs: 0, prefillPerTokenMs: 0 });
+  const { t } = request(engine, 10, 30, [], true);
+  clock.advance(10);
+  expect(t.tokens).toBe(1);
+  clock.advance(100);
+  expect(t.tokens).toBeGreaterThanOrEqual(10);
+  expect(t.tokens).toBeLessThan(30);
+  clock.advanceUntil(() => t.result !== undefined, 10_000);
+  expect(t.tokens).toBe(30);
+});
+
+test('cancelling a running request frees its slot for the next one', () => {
+  const { clock, engine } = setup({ maxNumSeqs: 1, prefillPerTokenMs: 0 });
+  const first = request(engine, 10, 1000);
+  const second = request(engine, 10, 5).t;
+  clock.advance(50);
+  expect(second.result).toBeUndefined();
+  if (first.outcome.accepted) first.outcome.cancel();
+  clock.advanceUntil(() => second.result !== undefined, 10_000);
+  expect(first.t.result).toBeUndefined();
+  expect(engine.numRunning).toBe(0);
+});
+
+test('reset aborts every request and empties the cache', () => {
+  const { clock, engine } = setup({ maxNumSeqs: 1 });
+  const running = request(engine, 10, 100, chainOf(1)).t;
+  const waiting = request(engine, 10, 100).t;
+  clock.advance(5);
+  engine.reset('replica outage');
+  expect(running.aborted).toBe('replica outage');
+  expect(waiting.aborted).toBe('replica outage');
+  expect(engine.numRunning + engine.numWaiting).toBe(0);
+  expect(engine.kvUsage).toBe(0);
+});
+
+test('slowdowns and stalls make the same work take longer, reproducibly', () => {
+  const total = (faults: ReplicaProfileInput['faults']) => {
+    const { clock, engine } = setup({ prefillPerTokenMs: 0, faults });
+    const r = request(engine, 10, 500).t;
+    clock.advanceUntil(() => r.result !== undefined, 600_000);
+    return r.result?.totalMs as number;
+  };
+  const normal = total({});
+  const slowed = total({ slowdown: { ratePerSecond: 2, factor: 4, durationMs: 1000 } });
+  const stalled = total({ stall: { ratePerSecond: 2, durationMs: 500 } });
+  expect(slowed).toBeGreaterThan(normal * 1.5);
+  expect(stalled).toBeGreaterThan(normal + 500);
+  expect(total({ stall: { ratePerSecond: 2, durationMs: 500 } })).toBe(stalled);
+});
+
+test('the time scale compresses model time into real time', () => {
+  const clock = new ManualClock();
+  const engine = new Engine({ profile: replicaProfile({ prefillPerTokenMs: 0 }), clock, timeScale: 0.02, seed: 1 });
+  const { t } = request(engine, 10, 100);
+  clock.advanceUntil(() => t.result !== undefined, 100_000, 0.1);
+  // 100 iterations × 12.08 model ms = 1208 model ms = 24.2 real ms.
+  expect(clock.now()).toBeGreaterThan(24);
+  expect(clock.now()).toBeLessThan(25);
+  expect(t.result?.totalMs).toBeCloseTo(1208, 0);
+});

@@ -1,0 +1,359 @@
+/**
+ * The serving engine of one simulated replica: a vLLM-like scheduler in model time, driven by a clock.
+ *
+ * Each iteration admits waiting requests while batch slots and KV blocks allow (FIFO, head-of-line),
+ * spends a chunked-prefill token budget on admitted prompts (uncached tokens only), and decodes one token
+ * for every running sequence. Its model time is `decodeBaseMs + decodePerSeqMs × batch +
+ * prefillPerTokenMs × prefill tokens`, times the replica's speed and any slowdown, times the time scale.
+ *
+ * Per-iteration work is O(1) plus the requests that start or finish in it: decode progress is a shared
+ * step counter, and finishing sequences come off a heap ordered by their last step. That keeps the
+ * simulator's own CPU small next to the model time it simulates.
+ */
+import type { Clock, Timer } from './clock';
+import { KvCache, type Reservation } from './kv-cache';
+import { MinHeap } from './min-heap';
+import type { ReplicaProfile } from './profile';
+import { Prng } from './text';
+
+/** What the engine needs to know about a request. */
+export interface EngineRequest {
+  promptTokens: number;
+  /** Hashes of the prompt's full KV blocks, chained (see kv-cache.ts). */
+  blockChain: readonly number[];
+  /** Tokens to generate (at least 1). */
+  outputTokens: number;
+  /** Called with the number of new tokens as they are generated (batched per flush). */
+  onTokens?: (count: number) => void;
+  /** Called once, when the last token is generated. */
+  onFinish: (result: EngineResult) => void;
+  /** Called once if the request is dropped by the engine (replica reset). */
+  onAbort?: (reason: string) => void;
+}
+
+/** Timings in model milliseconds (what a real GPU server would have taken). */
+export interface EngineResult {
+  cachedTokens: number;
+  queueMs: number;
+  ttftMs: number;
+  totalMs: number;
+  /** Model ms per output token after the first. */
+  tpotMs: number;
+}
+
+export type SubmitOutcome = { accepted: true; cancel: () => void } | { accepted: false; reason: 'queue_full' };
+
+/** Observer of engine events, for metrics. Model-time values. */
+export interface EngineObserver {
+  onAdmitted?(queueMs: number, promptTokens: number, cachedTokens: number): void;
+  onFirstToken?(ttftMs: number): void;
+  onFinished?(result: EngineResult, outputTokens: number): void;
+}
+
+interface Sequence {
+  readonly req: EngineRequest;
+  readonly arrivedAt: number;
+  reservation?: Reservation;
+  cachedTokens: number;
+  admittedAt: number;
+  prefillLeft: number;
+  firstTokenAt: number;
+  /** Value of the engine's step counter when this sequence produced its first token. */
+  firstStep: number;
+  /** Step at which its last token is produced. */
+  lastStep: number;
+  emitted: number;
+  done: boolean;
+}
+
+interface Iteration {
+  endsAt: number;
+  /** Sequences whose prefill completes at the end of this iteration. */
+  prefillDone: Sequence[];
+}
+
+export interface EngineOptions {
+  profile: ReplicaProfile;
+  clock: Clock;
+  /** Real ms per model ms. */
+  timeScale: number;
+  /** Seed for slowdown and stall episodes. */
+  seed: number;
+  observer?: EngineObserver;
+  /** Real ms between batched token deliveries to streaming requests. @default 5 */
+  streamFlushMs?: number;
+}
+
+export class Engine {
+  private readonly profile: ReplicaProfile;
+  private readonly clock: Clock;
+  private readonly timeScale: number;
+  private readonly observer: EngineObserver;
+  private readonly streamFlushMs: number;
+  private readonly kv: KvCache;
+  private readonly episodes: Prng;
+  private readonly waiting: Sequence[] = [];
+  private waitingHead = 0;
+  private readonly prefilling: Sequence[] = [];
+  private readonly decoding: MinHeap<Sequence>;
+  private readonly streaming = new Set<Sequence>();
+  private decodingCount = 0;
+  private step = 0;
+  private current: Iteration | undefined;
+  private timer: Timer | undefined;
+  private lastFlush = 0;
+  private slowUntil = 0;
+  /** Counters since start, in tokens (vLLM's prefix_cache_queries / prefix_cache_hits). */
+  prefixQueries = 0;
+  prefixHits = 0;
+
+  constructor(options: EngineOptions) {
+    this.profile = options.profile;
+    this.clock = options.clock;
+    this.timeScale = options.timeScale;
+    this.observer = options.observer ?? {};
+    this.streamFlushMs = options.streamFlushMs ?? 5;
+    this.kv = new KvCache(Math.floor(this.profile.kvCacheTokens / this.profile.blockSize));
+    this.episodes = new Prng(options.seed);
+    this.decoding = new MinHeap((s) => s.lastStep);
+  }
+
+  /** Requests waiting for a batch slot. */
+  get numWaiting(): number {
+    return this.waiting.length - this.waitingHead;
+  }
+
+  /** Requests in the batch (prefilling or decoding). */
+  get numRunning(): number {
+    return this.prefilling.length + this.decodingCount;
+  }
+
+  get kvUsage(): number {
+    return this.kv.usage;
+  }
+
+  /** Queues a request; refuses it when the waiting queue is full. */
+  submit(req: EngineRequest): SubmitOutcome {
+    if (this.numWaiting >= this.profile.maxWaiting) return { accepted: false, reason: 'queue_full' };
+    const seq: Sequence = {
+      req,
+      arrivedAt: this.clock.now(),
+      cachedTokens: 0,
+      admittedAt: 0,
+      prefillLeft: 0,
+      firstTokenAt: 0,
+      firstStep: 0,
+      lastStep: 0,
+      emitted: 0,
+      done: false,
+    };
+    this.waiting.push(seq);
+    if (!this.current) this.wake();
+    return { accepted: true, cancel: () => this.cancel(seq) };
+  }
+
+  /** Drops every request (calling `onAbort`) and empties the KV cache: the replica died. */
+  reset(reason: string): void {
+    const all = [...this.waiting.slice(this.waitingHead), ...this.prefilling, ...this.decoding.drain()];
+    this.waiting.length = 0;
+    this.waitingHead = 0;
+    this.prefilling.length = 0;
+    this.streaming.clear();
+    this.decodingCount = 0;
+    this.current = undefined;
+    this.timer?.cancel();
+    this.timer = undefined;
+    this.kv.clear();
+    for (const seq of all) {
+      if (seq.done) continue;
+      seq.done = true;
+      seq.req.onAbort?.(reason);
+    }
+  }
+
+  /** Stops the timer; pending requests stay queued (used on shutdown after `reset`). */
+  close(): void {
+    this.timer?.cancel();
+    this.timer = undefined;
+  }
+
+  private cancel(seq: Sequence): void {
+    if (seq.done) return;
+    seq.done = true;
+    this.streaming.delete(seq);
+    if (seq.reservation) {
+      this.kv.release(seq.reservation, []);
+      if (seq.prefillLeft > 0 || seq.firstTokenAt === 0) {
+        const i = this.prefilling.indexOf(seq);
+        if (i >= 0) this.prefilling.splice(i, 1);
+      } else {
+        // Lazily removed from the decoding heap when it surfaces.
+        this.decodingCount--;
+      }
+    }
+  }
+
+  private wake(): void {
+    this.timer?.cancel();
+    this.timer = undefined;
+    this.tick();
+  }
+
+  /** Completes every iteration that has ended by now, starts the next, and sets the timer for it. */
+  private tick(): void {
+    const now = this.clock.now();
+    while (this.current && this.current.endsAt <= now) {
+      const ended = this.current;
+      this.finishIteration(ended);
+      this.current = this.startIteration(ended.endsAt);
+    }
+    if (!this.current) this.current = this.startIteration(now);
+    if (this.streaming.size && now - this.lastFlush >= this.streamFlushMs) this.flushStreams(now);
+    if (this.current) {
+      this.timer = this.clock.setTimer(() => this.tick(), this.current.endsAt - now);
+    }
+  }
+
+  private hasWork(): boolean {
+    return this.numWaiting > 0 || this.prefilling.length > 0 || this.decodingCount > 0;
+  }
+
+  private startIteration(at: number): Iteration | undefined {
+    if (!this.hasWork()) return undefined;
+    const p = this.profile;
+    this.admit(at);
+
+    // Stall episodes: the replica makes no progress for a while.
+    const realPerModelMs = this.timeScale * p.speed;
+    if (p.faults.stall.ratePerSecond > 0 && this.draw(p.faults.stall.ratePerSecond, p.decodeBaseMs)) {
+      return { endsAt: at + p.faults.stall.durationMs * this.timeScale, prefillDone: [] };
+    }
+    if (
+      p.faults.slowdown.ratePerSecond > 0 &&
+      at >= this.slowUntil &&
+      this.draw(p.faults.slowdown.ratePerSecond, p.decodeBaseMs)
+    ) {
+      this.slowUntil = at + p.faults.slowdown.durationMs * this.timeScale;
+    }
+    const slow = at < this.slowUntil ? p.faults.slowdown.factor : 1;
+
+    let budget = Math.max(0, p.maxBatchedTokens - this.decodingCount);
+    let prefillTokens = 0;
+    let prefillSeqs = 0;
+    const prefillDone: Sequence[] = [];
+    for (const seq of this.prefilling) {
+      if (budget <= 0) break;
+      if (seq.prefillLeft === 0) continue;
+      const take = Math.min(seq.prefillLeft, budget);
+      seq.prefillLeft -= take;
+      budget -= take;
+      prefillTokens += take;
+      prefillSeqs++;
+      if (seq.prefillLeft === 0) prefillDone.push(seq);
+    }
+    const modelMs =
+      p.decodeBaseMs + p.decodePerSeqMs * (this.decodingCount + prefillSeqs) + p.prefillPerTokenMs * prefillTokens;
+    return { endsAt: at + modelMs * realPerModelMs * slow, prefillDone };
+  }
+
+  /** True with the probability that a Poisson event of `ratePerSecond` occurs within `modelMs`. */
+  private draw(ratePerSecond: number, modelMs: number): boolean {
+    return this.episodes.next() < 1 - Math.exp((-ratePerSecond * modelMs) / 1000);
+  }
+
+  private admit(at: number): void {
+    const p = this.profile;
+    while (this.numWaiting > 0 && this.numRunning < p.maxNumSeqs) {
+      const seq = this.waiting[this.waitingHead] as Sequence;
+      if (seq.done) {
+        this.waitingHead++;
+        continue;
+      }
+      const totalBlocks = Math.ceil((seq.req.promptTokens + seq.req.outputTokens) / p.blockSize);
+      const reservation = this.kv.reserve(seq.req.blockChain, totalBlocks);
+      if (!reservation) break; // head of line waits for KV space, as in vLLM
+      this.waitingHead++;
+      seq.reservation = reservation;
+      // The last prompt token is always computed, even on a full hit (it yields the first logits).
+      seq.cachedTokens = Math.min(reservation.cachedBlocks.length * p.blockSize, seq.req.promptTokens - 1);
+      seq.cachedTokens = Math.max(0, seq.cachedTokens);
+      seq.prefillLeft = seq.req.promptTokens - seq.cachedTokens;
+      seq.admittedAt = at;
+      this.prefixQueries += seq.req.promptTokens;
+      this.prefixHits += seq.cachedTokens;
+      this.prefilling.push(seq);
+      this.observer.onAdmitted?.(this.toModel(at - seq.arrivedAt), seq.req.promptTokens, seq.cachedTokens);
+    }
+    if (this.waitingHead > 1024 && this.waitingHead * 2 > this.waiting.length) {
+      this.waiting.splice(0, this.waitingHead);
+      this.waitingHead = 0;
+    }
+  }
+
+  private finishIteration(it: Iteration): void {
+    this.step++;
+    if (it.prefillDone.length) {
+      // They stayed in the prefill queue during the iteration (so they count as running); now they decode.
+      const doneSet = new Set(it.prefillDone);
+      const rest = this.prefilling.filter((s) => !doneSet.has(s));
+      this.prefilling.splice(0, this.prefilling.length, ...rest);
+    }
+    for (const seq of it.prefillDone) {
+      if (seq.done) continue;
+      seq.firstTokenAt = it.endsAt;
+      seq.firstStep = this.step;
+      seq.lastStep = this.step + seq.req.outputTokens - 1;
+      this.decoding.push(seq);
+      this.decodingCount++;
+      this.observer.onFirstToken?.(this.toModel(it.endsAt - seq.arrivedAt));
+      if (seq.req.onTokens) {
+        // The first token goes out at once: time to first token is what streaming clients measure.
+        this.streaming.add(seq);
+        this.emit(seq, 1);
+      }
+    }
+    for (let top = this.decoding.peek(); top && top.lastStep <= this.step; top = this.decoding.peek()) {
+      this.decoding.pop();
+      if (top.done) continue;
+      this.finish(top, it.endsAt);
+    }
+  }
+
+  private generated(seq: Sequence): number {
+    return Math.min(this.step - seq.firstStep + 1, seq.req.outputTokens);
+  }
+
+  private emit(seq: Sequence, upTo: number): void {
+    const n = upTo - seq.emitted;
+    if (n > 0) {
+      seq.emitted = upTo;
+      seq.req.onTokens?.(n);
+    }
+  }
+
+  private flushStreams(now: number): void {
+    this.lastFlush = now;
+    for (const seq of this.streaming) this.emit(seq, this.generated(seq));
+  }
+
+  private finish(seq: Sequence, at: number): void {
+    seq.done = true;
+    this.decodingCount--;
+    if (this.streaming.delete(seq)) this.emit(seq, seq.req.outputTokens);
+    if (seq.reservation) this.kv.release(seq.reservation, seq.req.blockChain);
+    const out = seq.req.outputTokens;
+    const result: EngineResult = {
+      cachedTokens: seq.cachedTokens,
+      queueMs: this.toModel(seq.admittedAt - seq.arrivedAt),
+      ttftMs: this.toModel(seq.firstTokenAt - seq.arrivedAt),
+      totalMs: this.toModel(at - seq.arrivedAt),
+      tpotMs: out > 1 ? this.toModel(at - seq.firstTokenAt) / (out - 1) : 0,
+    };
+    this.observer.onFinished?.(result, out);
+    seq.req.onFinish(result);
+  }
+
+  private toModel(realMs: number): number {
+    return realMs / this.timeScale;
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * Entry point of the simulator pool process (`npm run sim`, or started by `npm start`). Serves N
+ * OpenAI-compatible replicas on consecutive ports until SIGINT/SIGTERM.
+ */
+import path from 'node:path';
+import { describeSettings, loadConfig } from '../common/config';
+import { isNalarError } from '../common/errors';
+import { createLogger } from '../common/log';
+import { poolProfileFromSettings, SimPool } from './pool';
+import type { SimReadyMessage } from './protocol';
+
+const usage = `Usage: npm run sim [-- --help]
+
+Serves NALAR_SIM_REPLICAS simulated LLM replicas (OpenAI-compatible: /v1/chat/completions, /v1/models,
+/health, /metrics) on 127.0.0.1, ports NALAR_SIM_PORT, NALAR_SIM_PORT+1, ... Model time runs at
+NALAR_SIM_TIME_SCALE; outputs, lengths and faults follow NALAR_SIM_SEED. Per-replica profiles (speed,
+batching, KV cache, faults) come from the JSON file NALAR_SIM_PROFILE. Stop with Ctrl-C.
+
+Settings:
+${describeSettings()}`;
+
+async function main(): Promise<void> {
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    console.log(usage);
+    return;
+  }
+  const config = loadConfig();
+  const log = createLogger(process.env.NALAR_PROCESS_NAME ?? 'sim', config.logLevel);
+  const profile = poolProfileFromSettings({
+    replicas: config.simReplicas,
+    timeScale: config.simTimeScale,
+    seed: config.simSeed,
+    profileFile: config.simProfile ? path.resolve(config.simProfile) : undefined,
+  });
+  const pool = await SimPool.start({ profile, basePort: config.simPort });
+  for (const [i, url] of pool.baseUrls.entries()) {
+    const r = profile.replicas[i];
+    log.info(`replica ${r?.name} serving ${r?.model} at ${url}`, { speed: r?.speed, maxNumSeqs: r?.maxNumSeqs });
+  }
+  log.info('ready', { timeScale: profile.timeScale, seed: profile.seed });
+  const ready: SimReadyMessage = { type: 'ready', baseUrls: pool.baseUrls };
+  process.send?.(ready);
+  await new Promise<void>((resolve) => {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
+    process.once('disconnect', () => resolve());
+  });
+  log.info('stopping');
+  await pool.close();
+  if (process.connected) process.disconnect();
+}
+
+main().catch((err: unknown) => {
+  console.error(isNalarError(err) ? `${err.code}: ${err.message}` : err);
+  process.exit(1);
+});

@@ -1,0 +1,112 @@
+/**
+ * Replica profiles of the LLM serving simulator: performance model, capacity, heterogeneity and faults.
+ *
+ * Defaults model an 8B-parameter model (Llama-3-8B class, bf16) served by vLLM on one A100/H100-class GPU.
+ * Where the numbers come from (rounded; public vLLM benchmark reports and the vLLM docs):
+ * - decode is memory-bound: ~12 ms per iteration at batch 1 on an A100 (≈80 tok/s for one stream), rising
+ *   roughly linearly to ~30-35 ms at batch 256 (aggregate ≈7-8K tok/s) → 12 ms + 0.08 ms × batch;
+ * - prefill is compute-bound at ~10-15K prompt tokens/s for 8B on an A100 → 0.08 ms per uncached token;
+ * - vLLM defaults: max_num_seqs 256, chunked-prefill token budget 2048, KV block size 16;
+ * - KV cache: 128 KiB per token for Llama-3-8B (32 layers × 8 KV heads × 128 dims × K,V × 2 bytes); with
+ *   ~50 GiB of an 80 GiB GPU left for KV after weights and activations → ≈400K tokens;
+ * - output lengths of chat workloads are long-tailed: lognormal, median 200 tokens.
+ */
+import { z } from 'zod';
+
+const nonNegative = z.number().min(0);
+const probability = z.number().min(0).max(1);
+
+export const faultProfileSchema = z
+  .object({
+    /** Share of requests answered with HTTP 500. */
+    errorRate500: probability.default(0),
+    /** Share of requests answered with HTTP 429 (on top of queue-full 429s). */
+    errorRate429: probability.default(0),
+    /** Share of requests whose connection is dropped without an answer. */
+    dropRate: probability.default(0),
+    /** Share of requests that are accepted and never answered (the client times out). */
+    timeoutRate: probability.default(0),
+    /** The first N requests fail this way, then normal service: scripted faults for tests and demos. */
+    failFirst: z.object({ count: z.number().int().min(0), kind: z.enum(['500', '429', 'drop', 'timeout']) }).optional(),
+    /** Random slowdowns: episodes start at this rate (per model second); iterations take `factor`× longer. */
+    slowdown: z
+      .object({
+        ratePerSecond: nonNegative.default(0),
+        factor: z.number().min(1).default(3),
+        durationMs: nonNegative.default(2000),
+      })
+      .default({ ratePerSecond: 0, factor: 3, durationMs: 2000 }),
+    /** Random stalls: no iteration runs for `durationMs` (a hung GPU, a long GC, a noisy neighbour). */
+    stall: z
+      .object({ ratePerSecond: nonNegative.default(0), durationMs: nonNegative.default(1000) })
+      .default({ ratePerSecond: 0, durationMs: 1000 }),
+    /** Outages in real milliseconds after start: the replica closes its port and drops every connection. */
+    outages: z.array(z.object({ atMs: nonNegative, forMs: nonNegative })).default([]),
+  })
+  .strict();
+
+export const replicaProfileSchema = z
+  .object({
+    /** Label in logs and metrics. */
+    name: z.string().min(1).default('a100-8b'),
+    /** The model id this replica serves (`/v1/models`); requests for another model get 404. */
+    model: z.string().min(1).default('sim-llama-3-8b'),
+    /** Continuous batching: sequences running at once (vLLM max_num_seqs). */
+    maxNumSeqs: z.number().int().min(1).default(256),
+    /** Token budget of one iteration, decode tokens included (vLLM max_num_batched_tokens). */
+    maxBatchedTokens: z.number().int().min(1).default(2048),
+    /** Model time of one iteration at batch size 1. */
+    decodeBaseMs: nonNegative.default(12),
+    /** Extra model time per sequence in the batch. */
+    decodePerSeqMs: nonNegative.default(0.08),
+    /** Model time per prompt token that is not in the prefix cache. */
+    prefillPerTokenMs: nonNegative.default(0.08),
+    /** KV cache capacity in tokens. */
+    kvCacheTokens: z.number().int().min(16).default(400_000),
+    /** Tokens per KV block (prefix caching works on whole blocks). */
+    blockSize: z.number().int().min(1).default(16),
+    /** Requests that may wait for a batch slot; beyond it, 429. */
+    maxWaiting: z.number().int().min(0).default(512),
+    /** Retry-After (seconds) sent with 429s. */
+    retryAfterSeconds: z.number().int().min(0).default(1),
+    /** Slowness multiplier of this replica (heterogeneity): 2 = every iteration takes twice as long. */
+    speed: z.number().positive().default(1),
+    /** Output length when a request does not fix it: lognormal(median, sigma), capped at `max`. */
+    outputTokens: z
+      .object({
+        median: z.number().positive().default(200),
+        sigma: nonNegative.default(0.6),
+        max: z.number().int().min(1).default(2048),
+      })
+      .default({ median: 200, sigma: 0.6, max: 2048 }),
+    /** When set, requests must carry `Authorization: Bearer <apiKey>`. */
+    apiKey: z.string().min(1).optional(),
+    faults: faultProfileSchema.default(faultProfileSchema.parse({})),
+  })
+  .strict();
+
+export type ReplicaProfile = z.output<typeof replicaProfileSchema>;
+export type ReplicaProfileInput = z.input<typeof replicaProfileSchema>;
+export type FaultProfile = z.output<typeof faultProfileSchema>;
+
+/** A full profile from a partial one; throws a ZodError naming bad fields. */
+export function replicaProfile(input: ReplicaProfileInput = {}): ReplicaProfile {
+  return replicaProfileSchema.parse(input);
+}
+
+export const poolProfileSchema = z
+  .object({
+    /** Model time × timeScale = real time. 0.02 runs 50× faster than a real GPU. */
+    timeScale: z.number().positive().default(1),
+    /** Seed of output text, output lengths and fault draws. */
+    seed: z.number().int().default(42),
+    /** One profile per replica; replica i listens on basePort + i. */
+    replicas: z
+      .array(replicaProfileSchema)
+      .min(1)
+      .default([replicaProfileSchema.parse({})]),
+  })
+  .strict();
+
+export type PoolProfile = z.output<typeof poolProfileSchema>;
+export type PoolProfileInput = z.input<typeof poolProfileSchema>;

@@ -1,0 +1,317 @@
+/**
+ * The simulator over real HTTP with the official `openai` client: the API surface, outputs, batching,
+ * prefix caching, overload and every injected fault.
+ */
+import Ajv2020 from 'ajv/dist/2020';
+import OpenAI, { type APIError } from 'openai';
+import type { SimPool } from './pool';
+import { clientFor, startTestPool, type TestPoolOptions } from './test-helpers';
+
+const model = 'sim-llama-3-8b';
+const pools: SimPool[] = [];
+
+async function pool(o: TestPoolOptions = {}): Promise<SimPool> {
+  const p = await startTestPool(o);
+  pools.push(p);
+  return p;
+}
+
+afterEach(async () => {
+  await Promise.all(pools.splice(0).map((p) => p.close()));
+});
+
+interface SimTimings {
+  replica: string;
+  queue_ms: number;
+  ttft_ms: number;
+  total_ms: number;
+}
+
+function simTimings(body: unknown): SimTimings {
+  return (body as { nalar_sim: SimTimings }).nalar_sim;
+}
+
+const ask = (content: string, extra: Partial<OpenAI.Chat.ChatCompletionCreateParamsNonStreaming> = {}) => ({
+  model,
+  messages: [{ role: 'user' as const, content }],
+  ...extra,
+});
+
+async function rejection(p: Promise<unknown>): Promise<unknown> {
+  return p.then(
+    () => {
+      throw new Error('expected the request to fail');
+    },
+    (err: unknown) => err,
+  );
+}
+
+test('chat completion: an OpenAI-shaped reply with usage', async () => {
+  const client = clientFor(await pool());
+  const res = await client.chat.completions.create(ask('Hello there', { metadata: { sim_output_tokens: '12' } }));
+  expect(res.object).toBe('chat.completion');
+  expect(res.model).toBe(model);
+  expect(res.choices[0]?.message.role).toBe('assistant');
+  expect(res.choices[0]?.finish_reason).toBe('stop');
+  expect(res.usage?.completion_tokens).toBe(12);
+  expect(res.usage?.prompt_tokens).toBeGreaterThan(2);
+  expect(res.choices[0]?.message.content?.length).toBeGreaterThan(12);
+});
+
+test('streaming returns the same text as a non-streamed call, with usage in the final chunk', async () => {
+  const client = clientFor(await pool());
+  const params = ask('Tell me about batching', { metadata: { sim_output_tokens: '40' } });
+  const whole = await client.chat.completions.create(params);
+  const stream = await client.chat.completions.create({
+    ...params,
+    stream: true,
+    stream_options: { include_usage: true },
+  });
+  let text = '';
+  let deltas = 0;
+  let usage: OpenAI.CompletionUsage | undefined | null;
+  let finish: string | null | undefined;
+  for await (const chunk of stream) {
+    const d = chunk.choices[0]?.delta?.content;
+    if (d) {
+      text += d;
+      deltas++;
+    }
+    finish ??= chunk.choices[0]?.finish_reason;
+    if (chunk.usage) usage = chunk.usage;
+  }
+  expect(text).toBe(whole.choices[0]?.message.content);
+  expect(deltas).toBe(40);
+  expect(finish).toBe('stop');
+  expect(usage?.completion_tokens).toBe(40);
+});
+
+test('max_tokens cuts the reply with finish_reason length; ignore_eos generates exactly max_tokens', async () => {
+  const client = clientFor(await pool());
+  const cut = await client.chat.completions.create(
+    ask('Long please', { max_tokens: 5, metadata: { sim_output_tokens: '50' } }),
+  );
+  expect(cut.usage?.completion_tokens).toBe(5);
+  expect(cut.choices[0]?.finish_reason).toBe('length');
+  const exact = await client.chat.completions.create({
+    ...ask('Exactly'),
+    max_tokens: 33,
+    ignore_eos: true,
+  } as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming);
+  expect(exact.usage?.completion_tokens).toBe(33);
+});
+
+test('same seed, same outputs; another seed, other outputs', async () => {
+  const [a, b, c] = await Promise.all([pool({ seed: 1 }), pool({ seed: 1 }), pool({ seed: 2 })]);
+  const params = ask('What is the capital of France?');
+  const [ra, rb, rc] = await Promise.all([a, b, c].map((p) => clientFor(p).chat.completions.create(params)));
+  expect(ra?.choices[0]?.message.content).toBe(rb?.choices[0]?.message.content);
+  expect(ra?.usage?.completion_tokens).toBe(rb?.usage?.completion_tokens);
+  expect(ra?.choices[0]?.message.content).not.toBe(rc?.choices[0]?.message.content);
+});
+
+test('response_format json_schema yields JSON valid against the schema', async () => {
+  const client = clientFor(await pool());
+  const schema = {
+    type: 'object',
+    properties: {
+      route: { type: 'string', enum: ['chat', 'coding'] },
+      confidence: { type: 'number', minimum: 0, maximum: 1 },
+      reasons: { type: 'array', items: { type: 'string' }, minItems: 1 },
+    },
+    required: ['route', 'confidence', 'reasons'],
+    additionalProperties: false,
+  };
+  const validate = new Ajv2020().compile(schema);
+  for (const question of ['fix my bug', 'how are you', 'sort an array', 'tell a joke']) {
+    const res = await client.chat.completions.create(
+      ask(question, { response_format: { type: 'json_schema', json_schema: { name: 'route', schema, strict: true } } }),
+    );
+    const value: unknown = JSON.parse(res.choices[0]?.message.content ?? '');
+    expect(validate(value)).toBe(true);
+  }
+});
+
+test('models, health and vLLM-named metrics', async () => {
+  const p = await pool();
+  const client = clientFor(p);
+  const models = await client.models.list();
+  expect(models.data.map((m) => m.id)).toEqual([model]);
+  await client.chat.completions.create(ask('warm up', { metadata: { sim_output_tokens: '3' } }));
+  const root = (p.baseUrls[0] as string).replace(/\/v1$/, '');
+  expect((await fetch(`${root}/health`)).status).toBe(200);
+  const metrics = await (await fetch(`${root}/metrics`)).text();
+  for (const name of [
+    'vllm:num_requests_running',
+    'vllm:num_requests_waiting',
+    'vllm:kv_cache_usage_perc',
+    'vllm:prefix_cache_queries',
+    'vllm:prefix_cache_hits',
+    'vllm:time_to_first_token_seconds_bucket',
+    'vllm:time_per_output_token_seconds_bucket',
+  ]) {
+    expect(metrics).toContain(name);
+  }
+  expect(metrics).toMatch(/vllm:request_success_total\{model_name="sim-llama-3-8b",finished_reason="stop"\} 1/);
+});
+
+test('bad requests get OpenAI-shaped errors with the right status', async () => {
+  const p = await pool({ replicas: [{ apiKey: 'secret' }] });
+  const client = clientFor(p, 0, { apiKey: 'secret' });
+  const noMessages = await rejection(client.chat.completions.create({ model, messages: [] }));
+  expect(noMessages).toBeInstanceOf(OpenAI.BadRequestError);
+  expect((noMessages as APIError).error).toMatchObject({ type: 'invalid_request_error', param: 'messages' });
+  const unknownModel = await rejection(client.chat.completions.create({ ...ask('hi'), model: 'gpt-9' }));
+  expect(unknownModel).toBeInstanceOf(OpenAI.NotFoundError);
+  expect((unknownModel as APIError).code).toBe('model_not_found');
+  const wrongKey = await rejection(clientFor(p, 0, { apiKey: 'wrong' }).chat.completions.create(ask('hi')));
+  expect(wrongKey).toBeInstanceOf(OpenAI.AuthenticationError);
+  const root = (p.baseUrls[0] as string).replace(/\/v1$/, '');
+  const badJson = await fetch(`${root}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer secret' },
+    body: '{"model": ',
+  });
+  expect(badJson.status).toBe(400);
+  expect(await badJson.json()).toMatchObject({ error: { type: 'invalid_request_error' } });
+});
+
+test('more concurrent requests slow every token down (batch-dependent decode time)', async () => {
+  const p = await pool({
+    timeScale: 0.05,
+    replicas: [{ decodeBaseMs: 10, decodePerSeqMs: 0.5, prefillPerTokenMs: 0 }],
+  });
+  const client = clientFor(p);
+  const run = async (n: number) => {
+    const rs = await Promise.all(
+      Array.from({ length: n }, (_, i) =>
+        client.chat.completions.create(ask(`q${i}`, { metadata: { sim_output_tokens: '50' } })).withResponse(),
+      ),
+    );
+    const totals = rs.map((r) => simTimings(r.data).total_ms);
+    return totals.reduce((a, b) => a + b, 0) / totals.length;
+  };
+  const alone = await run(1);
+  const crowded = await run(64);
+  // ~10.5 ms vs ~42 ms of model time per token.
+  expect(crowded).toBeGreaterThan(alone * 2.5);
+});
+
+test('a cached prefix makes the first token come sooner; another replica pays the prefill again', async () => {
+  const p = await pool({ timeScale: 0.05, replicas: [{}, {}] });
+  const history = Array.from({ length: 300 }, (_, i) => `Earlier turn ${i} of a long conversation about markets.`).join(
+    ' ',
+  );
+  const turn = (question: string) => ({
+    model,
+    messages: [
+      { role: 'system' as const, content: 'You are a financial analyst.' },
+      { role: 'user' as const, content: history },
+      { role: 'user' as const, content: question },
+    ],
+    metadata: { sim_output_tokens: '5' },
+  });
+  const call = async (replica: number, q: string) => {
+    const data = await clientFor(p, replica).chat.completions.create(turn(q));
+    return { cached: data.usage?.prompt_tokens_details?.cached_tokens ?? 0, ttft: simTimings(data).ttft_ms };
+  };
+  const miss = await call(0, 'first question');
+  const hit = await call(0, 'second question');
+  const moved = await call(1, 'third question');
+  expect(miss.cached).toBe(0);
+  expect(hit.cached).toBeGreaterThan(3000);
+  expect(hit.ttft).toBeLessThan(miss.ttft / 3);
+  expect(moved.cached).toBe(0);
+  expect(moved.ttft).toBeGreaterThan(hit.ttft * 3);
+});
+
+test('overload: beyond the waiting-queue bound, 429 with Retry-After', async () => {
+  // Slow enough (~240 ms per request) that nothing finishes while the ten requests arrive.
+  const p = await pool({ timeScale: 0.1, replicas: [{ maxNumSeqs: 2, maxWaiting: 3, retryAfterSeconds: 2 }] });
+  const root = p.baseUrls[0] as string;
+  const responses = await Promise.all(
+    Array.from({ length: 10 }, (_, i) =>
+      fetch(`${root}/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(ask(`q${i}`, { metadata: { sim_output_tokens: '200' } })),
+      }),
+    ),
+  );
+  const statuses = responses.map((r) => r.status);
+  expect(statuses.filter((s) => s === 200)).toHaveLength(5);
+  expect(statuses.filter((s) => s === 429)).toHaveLength(5);
+  const refused = responses.find((r) => r.status === 429) as Response;
+  expect(refused.headers.get('retry-after')).toBe('2');
+  expect(await refused.json()).toMatchObject({ error: { code: 'rate_limit_exceeded' } });
+  await Promise.all(responses.filter((r) => !r.bodyUsed).map((r) => r.body?.cancel()));
+});
+
+describe('faults', () => {
+  test('scripted 500s, then normal service', async () => {
+    const client = clientFor(await pool({ replicas: [{ faults: { failFirst: { count: 2, kind: '500' } } }] }));
+    expect(await rejection(client.chat.completions.create(ask('a')))).toBeInstanceOf(OpenAI.InternalServerError);
+    expect(await rejection(client.chat.completions.create(ask('a')))).toBeInstanceOf(OpenAI.InternalServerError);
+    await expect(client.chat.completions.create(ask('a'))).resolves.toMatchObject({ object: 'chat.completion' });
+  });
+
+  test('random error rates are drawn reproducibly', async () => {
+    const outcomes = async () => {
+      const client = clientFor(await pool({ replicas: [{ faults: { errorRate500: 0.3, errorRate429: 0.2 } }] }));
+      const out: string[] = [];
+      for (let i = 0; i < 30; i++) {
+        out.push(
+          await client.chat.completions.create(ask('x', { metadata: { sim_output_tokens: '1' } })).then(
+            () => 'ok',
+            (e: unknown) => String((e as APIError).status),
+          ),
+        );
+      }
+      return out;
+    };
+    const first = await outcomes();
+    expect(first).toContain('500');
+    expect(first).toContain('429');
+    expect(first).toContain('ok');
+    expect(await outcomes()).toEqual(first);
+  });
+
+  test('a dropped connection is a connection error', async () => {
+    const client = clientFor(await pool({ replicas: [{ faults: { dropRate: 1 } }] }));
+    expect(await rejection(client.chat.completions.create(ask('a')))).toBeInstanceOf(OpenAI.APIConnectionError);
+  });
+
+  test('a request that is never answered times out at the client', async () => {
+    const client = clientFor(await pool({ replicas: [{ faults: { timeoutRate: 1 } }] }), 0, { timeoutMs: 300 });
+    const started = Date.now();
+    const err = await rejection(client.chat.completions.create(ask('a')));
+    // In a plain Node process this is an APIConnectionTimeoutError (a subclass). Under Jest, the `openai`
+    // package re-wraps the AbortError from Node's fetch (another realm) and loses its name.
+    expect(err).toBeInstanceOf(OpenAI.APIConnectionError);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  test('a replica that dies refuses connections, then comes back', async () => {
+    const p = await pool({ replicas: [{ faults: { outages: [{ atMs: 0, forMs: 500 }] } }] });
+    const client = clientFor(p);
+    const deadline = Date.now() + 2000;
+    while (p.replicas[0]?.up && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(await rejection(client.chat.completions.create(ask('a')))).toBeInstanceOf(OpenAI.APIConnectionError);
+    while (!p.replicas[0]?.up && Date.now() < deadline + 2000) await new Promise((r) => setTimeout(r, 20));
+    await expect(client.chat.completions.create(ask('a'))).resolves.toMatchObject({ object: 'chat.completion' });
+  });
+
+  test('replicas of different speed: a slower replica takes proportionally longer', async () => {
+    const p = await pool({ timeScale: 0.05, replicas: [{ speed: 1 }, { speed: 3 }] });
+    const time = async (i: number) => {
+      const data = await clientFor(p, i).chat.completions.create(
+        ask('same', { metadata: { sim_output_tokens: '40' } }),
+      );
+      return simTimings(data).total_ms;
+    };
+    const [fast, slow] = [await time(0), await time(1)];
+    expect(slow / fast).toBeGreaterThan(2.5);
+    expect(slow / fast).toBeLessThan(3.5);
+  });
+});

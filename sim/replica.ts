@@ -1,0 +1,431 @@
+/**
+ * One simulated replica: an OpenAI-compatible HTTP server (fastify) in front of an {@link Engine}.
+ *
+ * Routes: `POST /v1/chat/completions` (JSON or SSE stream), `GET /v1/models`, `GET /health`, `GET /metrics`.
+ * Errors use OpenAI's body shape `{ error: { message, type, param, code } }` and status codes. Injected
+ * faults (errors, drops, hangs, outages) are drawn from a seeded generator in arrival order, so a run with
+ * the same seed and traffic sees the same faults, while a retried request may succeed.
+ */
+import http from 'node:http';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { realClock, type Clock } from './clock';
+import { Engine, type EngineResult } from './engine';
+import { ReplicaMetrics } from './metrics';
+import type { ReplicaProfile } from './profile';
+import { chatCompletionRequest, renderPrompt, type ChatCompletionRequest } from './request-schema';
+import { generateJson, generateProse, pieces, Prng, seedFrom } from './text';
+
+export interface ReplicaOptions {
+  profile: ReplicaProfile;
+  /** Position in the pool; part of the fault seed. */
+  index: number;
+  /** Real ms per model ms. */
+  timeScale: number;
+  seed: number;
+  /** @default realClock */
+  clock?: Clock;
+}
+
+type FaultKind = '500' | '429' | 'drop' | 'timeout';
+
+interface OpenAiError {
+  status: number;
+  type: string;
+  message: string;
+  param?: string | null;
+  code?: string | null;
+}
+
+function errorBody(e: OpenAiError): {
+  error: { message: string; type: string; param: string | null; code: string | null };
+} {
+  return { error: { message: e.message, type: e.type, param: e.param ?? null, code: e.code ?? null } };
+}
+
+interface PlannedOutput {
+  /** Output pieces (pseudo-tokens); their concatenation is the reply text. */
+  tokens: string[];
+  finishReason: 'stop' | 'length';
+}
+
+/** Hashes of the prompt's full KV blocks, each chained over everything before it. */
+export function blockChain(promptPieces: readonly string[], blockSize: number): number[] {
+  const chain: number[] = [];
+  let prev = 0;
+  for (let end = blockSize; end <= promptPieces.length; end += blockSize) {
+    prev = seedFrom(prev, promptPieces.slice(end - blockSize, end).join(''));
+    chain.push(prev);
+  }
+  return chain;
+}
+
+export class Replica {
+  readonly profile: ReplicaProfile;
+  readonly engine: Engine;
+  readonly metrics: ReplicaMetrics;
+  readonly app: FastifyInstance;
+  private readonly httpServer: http.Server;
+  private readonly faults: Prng;
+  private readonly seed: number;
+  private failFirstLeft: number;
+  private requestCounter = 0;
+  private listenAddress: { host: string; port: number } | undefined;
+  private readonly outageTimers: NodeJS.Timeout[] = [];
+  private closed = false;
+  /** False while an outage has the replica's port closed. */
+  up = true;
+
+  constructor(options: ReplicaOptions) {
+    this.profile = options.profile;
+    this.seed = options.seed;
+    this.faults = new Prng(seedFrom(options.seed, 'faults', options.index));
+    this.failFirstLeft = this.profile.faults.failFirst?.count ?? 0;
+    this.metrics = new ReplicaMetrics(this.profile.model, () => this.engine);
+    this.engine = new Engine({
+      profile: this.profile,
+      clock: options.clock ?? realClock,
+      timeScale: options.timeScale,
+      seed: seedFrom(options.seed, 'episodes', options.index),
+      observer: this.metrics,
+    });
+    this.httpServer = http.createServer();
+    this.app = Fastify({
+      bodyLimit: 64 * 1024 * 1024,
+      serverFactory: (handler) => this.httpServer.on('request', handler),
+    });
+    this.routes();
+  }
+
+  /** Starts listening; outages in the profile are scheduled from now. */
+  async listen(host: string, port: number): Promise<void> {
+    await this.app.ready();
+    this.listenAddress = { host, port };
+    await this.listenNow();
+    for (const o of this.profile.faults.outages) {
+      this.outageTimers.push(setTimeout(() => void this.outage(o.forMs), o.atMs));
+    }
+  }
+
+  /** The port it listens on (after {@link listen}). */
+  get port(): number {
+    return this.listenAddress?.port ?? 0;
+  }
+
+  /**
+   * Takes the replica down for `forMs` real ms: the port closes, every open connection is dropped, the
+   * requests in the engine are lost and the KV cache is emptied; then it listens again.
+   */
+  async outage(forMs: number): Promise<void> {
+    if (!this.up || this.closed) return;
+    this.up = false;
+    await this.closeListener();
+    this.engine.reset('replica outage');
+    await new Promise((r) => setTimeout(r, forMs));
+    if (this.closed) return;
+    await this.listenNow();
+    this.up = true;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const t of this.outageTimers) clearTimeout(t);
+    this.engine.reset('replica shutting down');
+    this.engine.close();
+    if (this.up) await this.closeListener();
+    await this.app.close();
+  }
+
+  private listenNow(): Promise<void> {
+    const { host, port } = this.listenAddress as { host: string; port: number };
+    return new Promise((resolve, reject) => {
+      this.httpServer.once('error', reject);
+      this.httpServer.listen({ host, port }, () => {
+        this.httpServer.off('error', reject);
+        const address = this.httpServer.address();
+        if (address && typeof address === 'object') this.listenAddress = { host, port: address.port };
+        resolve();
+      });
+    });
+  }
+
+  private closeListener(): Promise<void> {
+    return new Promise((resolve) => {
+      this.httpServer.close(() => resolve());
+      this.httpServer.closeAllConnections();
+    });
+  }
+
+  private routes(): void {
+    const app = this.app;
+    app.setErrorHandler((err: { statusCode?: number; message: string }, _req, reply) => {
+      const status = err.statusCode && err.statusCode < 500 ? err.statusCode : 500;
+      void reply
+        .code(status)
+        .send(
+          errorBody({ status, type: status < 500 ? 'invalid_request_error' : 'server_error', message: err.message }),
+        );
+    });
+    app.setNotFoundHandler((req, reply) => {
+      void reply
+        .code(404)
+        .send(
+          errorBody({ status: 404, type: 'invalid_request_error', message: `Unknown route ${req.method} ${req.url}` }),
+        );
+    });
+    app.get('/health', async () => ({ status: 'ok', replica: this.profile.name, model: this.profile.model }));
+    app.get('/metrics', async (_req, reply) => {
+      void reply.header('content-type', this.metrics.registry.contentType);
+      return this.metrics.registry.metrics();
+    });
+    app.get('/v1/models', async (req, reply) => {
+      if (!this.authorized(req, reply)) return reply;
+      return {
+        object: 'list',
+        data: [{ id: this.profile.model, object: 'model', created: 0, owned_by: 'nalar-sim', max_model_len: null }],
+      };
+    });
+    app.post('/v1/chat/completions', (req, reply) => this.chatCompletion(req, reply));
+  }
+
+  private authorized(req: FastifyRequest, reply: FastifyReply): boolean {
+    if (!this.profile.apiKey || req.headers.authorization === `Bearer ${this.profile.apiKey}`) return true;
+    void reply
+      .code(401)
+      .send(
+        errorBody({
+          status: 401,
+          type: 'invalid_request_error',
+          code: 'invalid_api_key',
+          message: 'Incorrect API key provided.',
+        }),
+      );
+    return false;
+  }
+
+  private sendError(reply: FastifyReply, e: OpenAiError): FastifyReply {
+    if (e.status === 429) void reply.header('retry-after', String(this.profile.retryAfterSeconds));
+    this.metrics.countError(e.status);
+    return reply.code(e.status).send(errorBody(e));
+  }
+
+  private drawFault(): FaultKind | undefined {
+    if (this.failFirstLeft > 0 && this.profile.faults.failFirst) {
+      this.failFirstLeft--;
+      return this.profile.faults.failFirst.kind;
+    }
+    const f = this.profile.faults;
+    if (f.errorRate500 + f.errorRate429 + f.dropRate + f.timeoutRate === 0) return undefined;
+    let r = this.faults.next();
+    for (const [kind, rate] of [
+      ['500', f.errorRate500],
+      ['429', f.errorRate429],
+      ['drop', f.dropRate],
+      ['timeout', f.timeoutRate],
+    ] as const) {
+      if (r < rate) return kind;
+      r -= rate;
+    }
+    return undefined;
+  }
+
+  private planOutput(req: ChatCompletionRequest, prompt: string): PlannedOutput {
+    const maxTokens = req.max_completion_tokens ?? req.max_tokens ?? undefined;
+    const prng = new Prng(
+      seedFrom(this.seed, req.model, prompt, maxTokens ?? '', JSON.stringify(req.response_format ?? null)),
+    );
+    const cap = (tokens: string[]): PlannedOutput =>
+      maxTokens !== undefined && tokens.length > maxTokens
+        ? { tokens: tokens.slice(0, maxTokens), finishReason: 'length' }
+        : { tokens, finishReason: 'stop' };
+    const format = req.response_format;
+    if (format?.type === 'json_schema')
+      return cap(pieces(JSON.stringify(generateJson(format.json_schema.schema, prng))));
+    if (format?.type === 'json_object') {
+      return cap(pieces(JSON.stringify({ answer: generateProse(prng, 20).join('').trim() })));
+    }
+    const fixed = req.metadata?.sim_output_tokens;
+    let n: number;
+    if (fixed !== undefined && /^\d+$/.test(fixed) && Number(fixed) > 0) n = Number(fixed);
+    else if (req.ignore_eos && maxTokens !== undefined) n = maxTokens;
+    else {
+      const o = this.profile.outputTokens;
+      n = Math.max(1, Math.min(o.max, Math.round(prng.lognormal(o.median, o.sigma))));
+    }
+    return cap(generateProse(prng, n));
+  }
+
+  private async chatCompletion(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    if (!this.authorized(request, reply)) return reply;
+    const parsed = chatCompletionRequest.safeParse(request.body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const param = issue?.path.join('.') || null;
+      return this.sendError(reply, {
+        status: 400,
+        type: 'invalid_request_error',
+        param,
+        message: `Invalid request: ${param ? `${param}: ` : ''}${issue?.message ?? 'bad body'}`,
+      });
+    }
+    const req = parsed.data;
+    if (req.model !== this.profile.model) {
+      return this.sendError(reply, {
+        status: 404,
+        type: 'invalid_request_error',
+        param: 'model',
+        code: 'model_not_found',
+        message: `The model \`${req.model}\` does not exist.`,
+      });
+    }
+    const fault = this.drawFault();
+    if (fault === '500') {
+      return this.sendError(reply, { status: 500, type: 'server_error', message: 'Simulated internal server error.' });
+    }
+    if (fault === '429') {
+      return this.sendError(reply, {
+        status: 429,
+        type: 'rate_limit_error',
+        code: 'rate_limit_exceeded',
+        message: 'Simulated rate limit.',
+      });
+    }
+    if (fault === 'drop' || fault === 'timeout') {
+      this.metrics.countError(fault);
+      reply.hijack();
+      // A drop closes the connection with no answer; a timeout accepts and never answers.
+      if (fault === 'drop') request.raw.socket.destroy();
+      return reply;
+    }
+
+    let prompt: string;
+    let output: PlannedOutput;
+    try {
+      prompt = renderPrompt(req);
+      output = this.planOutput(req, prompt);
+    } catch (err) {
+      return this.sendError(reply, {
+        status: 400,
+        type: 'invalid_request_error',
+        param: 'response_format',
+        message: (err as Error).message,
+      });
+    }
+    const promptPieces = pieces(prompt);
+    const id = `chatcmpl-${(seedFrom(this.seed, prompt, ++this.requestCounter) >>> 0).toString(16)}${this.requestCounter.toString(16)}`;
+    const created = Math.floor(Date.now() / 1000);
+    const base = {
+      promptTokens: promptPieces.length,
+      blockChain: blockChain(promptPieces, this.profile.blockSize),
+      outputTokens: Math.max(1, output.tokens.length),
+    };
+    const usage = (cached: number) => ({
+      prompt_tokens: promptPieces.length,
+      completion_tokens: output.tokens.length,
+      total_tokens: promptPieces.length + output.tokens.length,
+      prompt_tokens_details: { cached_tokens: cached },
+    });
+    const timings = (r: EngineResult) => ({
+      replica: this.profile.name,
+      queue_ms: round(r.queueMs),
+      ttft_ms: round(r.ttftMs),
+      total_ms: round(r.totalMs),
+    });
+
+    if (!req.stream) {
+      return new Promise<FastifyReply>((resolve) => {
+        const submitted = this.engine.submit({
+          ...base,
+          onFinish: (r) => {
+            this.metrics.countSuccess(output.finishReason);
+            resolve(
+              reply.send({
+                id,
+                object: 'chat.completion',
+                created,
+                model: req.model,
+                choices: [
+                  {
+                    index: 0,
+                    message: { role: 'assistant', content: output.tokens.join(''), refusal: null },
+                    logprobs: null,
+                    finish_reason: output.finishReason,
+                  },
+                ],
+                usage: usage(r.cachedTokens),
+                nalar_sim: timings(r),
+              }),
+            );
+          },
+          onAbort: () => {
+            request.raw.socket.destroy();
+            resolve(reply);
+          },
+        });
+        if (!submitted.accepted) {
+          resolve(this.queueFull(reply));
+          return;
+        }
+        // The response's 'close' before it finished means the client went away: free the batch slot.
+        reply.raw.on('close', () => {
+          if (!reply.raw.writableFinished) submitted.cancel();
+        });
+      });
+    }
+
+    const includeUsage = req.stream_options?.include_usage === true;
+    const raw = reply.raw;
+    const chunk = (choices: unknown[], extra: Record<string, unknown> = {}): string =>
+      `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: req.model, choices, ...extra })}\n\n`;
+    let sent = 0;
+    let started = false;
+    const start = (): void => {
+      if (started) return;
+      started = true;
+      raw.writeHead(200, {
+        'content-type': 'text/event-stream',
+        'cache-control': 'no-cache',
+        connection: 'keep-alive',
+      });
+      raw.write(chunk([{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }]));
+    };
+    const submitted = this.engine.submit({
+      ...base,
+      onTokens: (count) => {
+        start();
+        let data = '';
+        const end = Math.min(sent + count, output.tokens.length);
+        for (; sent < end; sent++) {
+          data += chunk([{ index: 0, delta: { content: output.tokens[sent] }, logprobs: null, finish_reason: null }]);
+        }
+        if (data) raw.write(data);
+      },
+      onFinish: (r) => {
+        start();
+        this.metrics.countSuccess(output.finishReason);
+        let data = chunk([{ index: 0, delta: {}, logprobs: null, finish_reason: output.finishReason }]);
+        if (includeUsage) data += chunk([], { usage: usage(r.cachedTokens), nalar_sim: timings(r) });
+        raw.end(data + 'data: [DONE]\n\n');
+      },
+      onAbort: () => raw.destroy(),
+    });
+    if (!submitted.accepted) return this.queueFull(reply);
+    reply.hijack();
+    raw.on('close', () => {
+      if (!raw.writableFinished) submitted.cancel();
+    });
+    return reply;
+  }
+
+  private queueFull(reply: FastifyReply): FastifyReply {
+    return this.sendError(reply, {
+      status: 429,
+      type: 'rate_limit_error',
+      code: 'rate_limit_exceeded',
+      message: `Server is overloaded: ${this.profile.maxWaiting} requests already waiting. Retry later.`,
+    });
+  }
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}

@@ -1,0 +1,32 @@
+/** Helpers for tests that run real simulator replicas over HTTP on free ports. */
+import OpenAI from 'openai';
+import { SimPool } from './pool';
+import { poolProfileSchema, type ReplicaProfileInput } from './profile';
+
+export interface TestPoolOptions {
+  replicas?: ReplicaProfileInput[];
+  timeScale?: number;
+  seed?: number;
+}
+
+/** Starts replicas on OS-chosen ports; remember to `close()` it. */
+export function startTestPool(o: TestPoolOptions = {}): Promise<SimPool> {
+  return SimPool.start({
+    profile: poolProfileSchema.parse({
+      timeScale: o.timeScale ?? 0.01,
+      seed: o.seed ?? 7,
+      replicas: o.replicas ?? [{}],
+    }),
+    basePort: 0,
+  });
+}
+
+/** The official OpenAI client for replica `i`, with retries off (as Nalar's activities use it). */
+export function clientFor(pool: SimPool, i = 0, options: { apiKey?: string; timeoutMs?: number } = {}): OpenAI {
+  return new OpenAI({
+    baseURL: pool.baseUrls[i],
+    apiKey: options.apiKey ?? 'no-key',
+    maxRetries: 0,
+    timeout: options.timeoutMs ?? 10_000,
+  });
+}

@@ -1,0 +1,1135 @@
+/**
+ * Deterministic content for the LLM serving simulator: request seeds, a seeded PRNG, a BPE-like
+ * pseudo-tokenizer, prose of an exact token length, and JSON values that satisfy a JSON Schema.
+ *
+ * Everything here is a pure function of its inputs (no clock, no Math.random, no I/O), so any simulated
+ * response can be reproduced from its seed, and the simulator's token accounting (usage, streaming chunks)
+ * agrees with what a client would count by re-splitting the text.
+ */
+
+// ---------------------------------------------------------------------------------------------------------
+// Seeds and randomness
+// ---------------------------------------------------------------------------------------------------------
+
+const FNV_OFFSET_BASIS = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+
+/**
+ * 32-bit FNV-1a hash of the parts joined with `'\u0000'`; used to derive per-request seeds.
+ *
+ * Numbers are hashed as `String(n)` (so `seedFrom(1)` equals `seedFrom('1')`), and strings as UTF-8 (a lone
+ * surrogate as U+FFFD, like `TextEncoder`), so the value matches any standard FNV-1a implementation over the
+ * same bytes. The result is an unsigned 32-bit integer; `seedFrom()` is the FNV offset basis 2166136261.
+ */
+export function seedFrom(...parts: (string | number)[]): number {
+  let hash = FNV_OFFSET_BASIS;
+  parts.forEach((part, index) => {
+    if (index > 0) hash = fnv1aByte(hash, 0);
+    hash = fnv1aUtf8(hash, String(part));
+  });
+  return hash >>> 0;
+}
+
+function fnv1aByte(hash: number, byte: number): number {
+  return Math.imul(hash ^ byte, FNV_PRIME);
+}
+
+/** Feeds the UTF-8 encoding of `text` to the hash without allocating a byte array. */
+function fnv1aUtf8(hash: number, text: string): number {
+  let h = hash;
+  for (let i = 0; i < text.length; i++) {
+    let cp = codePointAt(text, i);
+    if (cp > 0xffff) i++;
+    else if (cp >= 0xd800 && cp <= 0xdfff) cp = 0xfffd;
+    if (cp < 0x80) {
+      h = fnv1aByte(h, cp);
+    } else if (cp < 0x800) {
+      h = fnv1aByte(fnv1aByte(h, 0xc0 | (cp >> 6)), 0x80 | (cp & 0x3f));
+    } else if (cp < 0x10000) {
+      h = fnv1aByte(h, 0xe0 | (cp >> 12));
+      h = fnv1aByte(fnv1aByte(h, 0x80 | ((cp >> 6) & 0x3f)), 0x80 | (cp & 0x3f));
+    } else {
+      h = fnv1aByte(fnv1aByte(h, 0xf0 | (cp >> 18)), 0x80 | ((cp >> 12) & 0x3f));
+      h = fnv1aByte(fnv1aByte(h, 0x80 | ((cp >> 6) & 0x3f)), 0x80 | (cp & 0x3f));
+    }
+  }
+  return h;
+}
+
+/**
+ * Small fast seeded PRNG (mulberry32: 32 bits of state, period 2^32). Not cryptographic; chosen because it is
+ * tiny, fast and identical on every platform, so a seed fully determines a simulated response.
+ */
+export class Prng {
+  private state: number;
+
+  /** @param seed any number; it is truncated to an unsigned 32-bit integer (NaN and Infinity give 0). */
+  constructor(seed: number) {
+    this.state = seed >>> 0;
+  }
+
+  /** Uniform in [0, 1), a multiple of 2^-32. */
+  next(): number {
+    this.state = (this.state + 0x6d2b79f5) | 0;
+    let t = this.state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+
+  /**
+   * Integer in [min, max] inclusive, uniform for ranges up to 2^32.
+   * @throws RangeError if a bound is not an integer or min > max.
+   */
+  int(min: number, max: number): number {
+    if (!Number.isInteger(min) || !Number.isInteger(max) || min > max) {
+      throw new RangeError(`Prng.int: need integers min <= max, got ${min} and ${max}`);
+    }
+    // Clamp because for ranges beyond 2^53 the float product can round up to max + 1.
+    return Math.min(max, min + Math.floor(this.next() * (max - min + 1)));
+  }
+
+  /**
+   * One element of `items`, uniformly.
+   * @throws RangeError if `items` is empty.
+   */
+  pick<T>(items: readonly T[]): T {
+    if (items.length === 0) throw new RangeError('Prng.pick: no items to pick from');
+    return items[this.int(0, items.length - 1)] as T;
+  }
+
+  /** Standard normal sample (Box-Muller); consumes two uniforms per call and keeps no spare. */
+  normal(): number {
+    // 1 - next() is in (0, 1], so the logarithm is finite.
+    const u1 = 1 - this.next();
+    const u2 = this.next();
+    return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+  }
+
+  /**
+   * Lognormal sample: `median * exp(sigma * normal())`, so half the samples fall below `median`.
+   * @throws RangeError unless median > 0 and sigma >= 0 (both finite).
+   */
+  lognormal(median: number, sigma: number): number {
+    if (!(median > 0 && Number.isFinite(median)) || !(sigma >= 0 && Number.isFinite(sigma))) {
+      throw new RangeError(`Prng.lognormal: need median > 0 and sigma >= 0, got ${median} and ${sigma}`);
+    }
+    return median * Math.exp(sigma * this.normal());
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Pseudo-tokenizer
+// ---------------------------------------------------------------------------------------------------------
+
+/**
+ * Longest run of letters in one token. Real BPE vocabularies split long or rare words (and things like base64
+ * blobs) into several tokens; without a cap a 10 kB identifier would count as one token.
+ */
+const MAX_LETTERS_PER_TOKEN = 12;
+/** Digits per token, like the cl100k/o200k tokenizers (`\p{N}{1,3}`). */
+const MAX_DIGITS_PER_TOKEN = 3;
+
+// Character kinds. Plain numbers, not an enum, to keep the hot loop free of lookups.
+const LETTER = 1;
+const DIGIT = 2;
+/** U+0020 only: the one whitespace character that glues onto the following token. */
+const SPACE = 3;
+const OTHER_SPACE = 4;
+/** One token per character: CJK scripts have no spaces, and BPE gives them about one token per character. */
+const IDEOGRAPH = 5;
+/** Combining marks, variation selectors and emoji skin-tone modifiers: they belong to the previous character. */
+const EXTEND = 6;
+/** U+200D ZERO WIDTH JOINER: glues the characters on both sides (emoji sequences such as 👨‍👩‍👧). */
+const JOINER = 7;
+/** Punctuation, symbols, emoji, lone surrogates: one token each. */
+const OTHER = 8;
+
+const ZWJ = 0x200d;
+
+const ASCII_KIND = new Uint8Array(128).map((_, c) => {
+  if ((c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a)) return LETTER;
+  if (c >= 0x30 && c <= 0x39) return DIGIT;
+  if (c === 0x20) return SPACE;
+  if (c === 0x09 || c === 0x0a || c === 0x0b || c === 0x0c || c === 0x0d) return OTHER_SPACE;
+  return OTHER;
+});
+/** Lazily filled kinds of BMP characters (0 = not yet classified): Unicode regexes are slow per character. */
+const BMP_KIND = new Uint8Array(0x10000);
+
+const MARK_RE = /^\p{M}$/u;
+const SPACE_RE = /^\s$/u;
+const IDEOGRAPH_RE = /^[\p{sc=Han}\p{sc=Hiragana}\p{sc=Katakana}]$/u;
+const LETTER_RE = /^\p{L}$/u;
+const NUMBER_RE = /^\p{N}$/u;
+
+function classifyNonAscii(cp: number): number {
+  if (cp === ZWJ) return JOINER;
+  if (cp >= 0x1f3fb && cp <= 0x1f3ff) return EXTEND;
+  // A lone surrogate is not a character; String.fromCodePoint would still accept it, but no regex matches.
+  if (cp >= 0xd800 && cp <= 0xdfff) return OTHER;
+  const ch = String.fromCodePoint(cp);
+  if (MARK_RE.test(ch)) return EXTEND;
+  if (SPACE_RE.test(ch)) return OTHER_SPACE;
+  if (IDEOGRAPH_RE.test(ch)) return IDEOGRAPH;
+  if (LETTER_RE.test(ch)) return LETTER;
+  if (NUMBER_RE.test(ch)) return DIGIT;
+  return OTHER;
+}
+
+function kindOf(cp: number): number {
+  if (cp < 0x80) return ASCII_KIND[cp] ?? OTHER;
+  if (cp > 0xffff) return classifyNonAscii(cp);
+  let kind = BMP_KIND[cp] ?? 0;
+  if (kind === 0) {
+    kind = classifyNonAscii(cp);
+    BMP_KIND[cp] = kind;
+  }
+  return kind;
+}
+
+/** Code point at UTF-16 index `i` (a lone surrogate is returned as itself); `i` must be in range. */
+function codePointAt(text: string, i: number): number {
+  const hi = text.charCodeAt(i);
+  if (hi >= 0xd800 && hi <= 0xdbff && i + 1 < text.length) {
+    const lo = text.charCodeAt(i + 1);
+    if (lo >= 0xdc00 && lo <= 0xdfff) return (hi - 0xd800) * 0x400 + (lo - 0xdc00) + 0x10000;
+  }
+  return hi;
+}
+
+function width(cp: number): number {
+  return cp > 0xffff ? 2 : 1;
+}
+
+function isRegionalIndicator(cp: number): boolean {
+  return cp >= 0x1f1e6 && cp <= 0x1f1ff;
+}
+
+/** Kinds that can start a token and take a preceding space with them. */
+function takesLeadingSpace(kind: number): boolean {
+  return kind === LETTER || kind === DIGIT || kind === IDEOGRAPH || kind === OTHER;
+}
+
+/**
+ * If an extender (combining mark, modifier, or a joiner plus the character it joins) starts at `i`, returns
+ * the index after it; otherwise `i`.
+ */
+function skipExtender(text: string, i: number): number {
+  if (i >= text.length) return i;
+  const cp = codePointAt(text, i);
+  const kind = kindOf(cp);
+  if (kind === EXTEND) return i + width(cp);
+  if (kind !== JOINER) return i;
+  const after = i + 1;
+  if (after >= text.length) return after;
+  const next = codePointAt(text, after);
+  const nextKind = kindOf(next);
+  return nextKind === SPACE || nextKind === OTHER_SPACE ? after : after + width(next);
+}
+
+/** Consumes up to `max` characters of `kind` (with their extenders) from `i`; returns the end index. */
+function scanRun(text: string, i: number, kind: number, max: number): number {
+  let end = i;
+  let count = 0;
+  while (end < text.length) {
+    const extended = skipExtender(text, end);
+    if (extended !== end) {
+      end = extended;
+      continue;
+    }
+    if (count === max) break;
+    const cp = codePointAt(text, end);
+    if (kindOf(cp) !== kind) break;
+    end += width(cp);
+    count++;
+  }
+  return end;
+}
+
+/**
+ * Consumes a whitespace run from `i`. Like GPT tokenizers, when the run is followed by a word the run's last
+ * space is left to that word, so `"a   b"` splits as `"a"`, `"  "`, `" b"`.
+ */
+function scanWhitespace(text: string, i: number): number {
+  let end = i;
+  while (end < text.length) {
+    const kind = kindOf(text.charCodeAt(end));
+    if (kind !== SPACE && kind !== OTHER_SPACE) break;
+    end++;
+  }
+  if (end < text.length && end - i > 1 && text.charCodeAt(end - 1) === 0x20) {
+    if (takesLeadingSpace(kindOf(codePointAt(text, end)))) end--;
+  }
+  return end;
+}
+
+/** Consumes one character (a flag's two regional indicators count as one) and its extenders. */
+function scanSingle(text: string, i: number): number {
+  const cp = codePointAt(text, i);
+  let end = i + width(cp);
+  if (isRegionalIndicator(cp) && end < text.length && isRegionalIndicator(codePointAt(text, end))) end += 2;
+  for (let next = skipExtender(text, end); next !== end; next = skipExtender(text, end)) end = next;
+  return end;
+}
+
+/** End index of the token starting at `start`. */
+function scanToken(text: string, start: number): number {
+  let i = start;
+  let kind = kindOf(codePointAt(text, i));
+  if (kind === SPACE && i + 1 < text.length) {
+    const nextKind = kindOf(codePointAt(text, i + 1));
+    if (takesLeadingSpace(nextKind)) {
+      i++;
+      kind = nextKind;
+    }
+  }
+  switch (kind) {
+    case LETTER:
+      return scanRun(text, i, LETTER, MAX_LETTERS_PER_TOKEN);
+    case DIGIT:
+      return scanRun(text, i, DIGIT, MAX_DIGITS_PER_TOKEN);
+    case SPACE:
+    case OTHER_SPACE: {
+      const end = scanWhitespace(text, i);
+      return scanRun(text, end, -1, 0); // extenders only
+    }
+    default:
+      return scanSingle(text, i);
+  }
+}
+
+/**
+ * Lossless split of text into pseudo-tokens, approximating a BPE tokenizer (~1 token per word or
+ * punctuation mark; a leading space belongs to the following word, like GPT tokenizers).
+ * pieces(t).join('') === t for every string t.
+ *
+ * Rules, in the spirit of the cl100k regex: a word is a run of letters (at most 12 per token, longer runs
+ * continue in the next token), a number is a run of at most 3 digits, every other visible character
+ * (punctuation, symbol, emoji, CJK ideograph) is its own token, and a whitespace run is one token except that
+ * a single trailing U+0020 moves to the word after it. Combining marks, variation selectors, skin-tone
+ * modifiers and zero-width-joined emoji stay with the character before them, so no piece splits a
+ * surrogate pair or a visible emoji. Runs in time linear in the length of the text.
+ */
+export function pieces(text: string): string[] {
+  const out: string[] = [];
+  let start = 0;
+  while (start < text.length) {
+    const end = scanToken(text, start);
+    out.push(text.slice(start, end));
+    start = end;
+  }
+  return out;
+}
+
+/** pieces(text).length, the simulator's token count for `text`. */
+export function countTokens(text: string): number {
+  let count = 0;
+  for (let start = 0; start < text.length; start = scanToken(text, start)) count++;
+  return count;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Prose
+// ---------------------------------------------------------------------------------------------------------
+
+// Every word is lowercase ASCII and at most MAX_LETTERS_PER_TOKEN letters, so each is exactly one token.
+const words = (list: string): readonly string[] => Object.freeze([...new Set(list.trim().split(/\s+/))]);
+
+const DETERMINERS = words('the the the a a this that each every our their its some one another no his her');
+const PREPOSITIONS = words(
+  'in of with for from on at by about through after before between over under into near without across behind ' +
+    'around during toward beyond',
+);
+const CONJUNCTIONS = words('and but while because although so yet since');
+const MODALS = words('will can should could must may might would often never always still rarely quietly slowly');
+const ADJECTIVES = words(`
+  good new first last long great little own old big high different small large next early young important few
+  public same able simple clear quiet bright careful strong possible free real best better sure full special
+  easy recent certain personal open red difficult available likely short single current wrong private past
+  foreign fine common poor natural similar hot central happy serious ready physical general blue dark various
+  entire close legal cold final main green nice huge popular cultural gentle rapid silent ancient modern narrow
+  wide heavy light warm brief steady hidden patient curious honest distant`);
+const NOUNS = words(`
+  time people year way day world life part system program question number night point home water room mother
+  area money story fact month book eye job word business issue side kind head house service friend father power
+  hour game line end member law car city community name team minute idea body school face level office door
+  health person art history party result change morning reason research girl moment air teacher force model
+  agent server request queue signal network market energy river garden window memory pattern answer process
+  future project value method problem language engine planet machine village ocean forest mountain letter record
+  picture sound light field table report plan choice course paper music order voice road island bridge station
+  library kitchen journey season weather harbor valley desert winter summer answer lesson theory message circle
+  shadow pocket ticket doctor student worker farmer artist writer captain neighbor stranger crowd family animal
+  bird tree flower stone fire cloud storm wave street market museum`);
+const VERBS_BASE = words(`
+  make take find give tell work call try ask need feel become leave put mean keep let begin seem help show hear
+  play run move live believe bring happen write provide stand lose pay meet include continue set learn lead
+  understand watch follow stop create speak read allow add spend grow open walk win offer remember consider
+  appear buy wait serve send expect build stay reach remain suggest raise pass decide pull explain carry develop
+  hope drive return describe measure observe change answer protect share study visit`);
+const VERBS_PAST = words(`
+  made took found gave told worked called tried asked needed felt became left put meant kept let began seemed
+  helped showed heard played ran moved lived believed brought happened wrote provided stood lost paid met
+  included continued set learned led understood watched followed stopped created spoke read allowed added spent
+  grew opened walked won offered remembered considered appeared bought waited served sent expected built stayed
+  reached remained suggested raised passed decided pulled explained carried developed hoped drove returned
+  described measured observed changed answered protected shared studied visited`);
+const ALL_WORDS: readonly string[] = Object.freeze([
+  ...new Set([...DETERMINERS, ...PREPOSITIONS, ...CONJUNCTIONS, ...MODALS, ...ADJECTIVES, ...NOUNS, ...VERBS_BASE]),
+]);
+/** Words a sentence may end on, so a sentence cut to its token budget does not stop on "the" or "with". */
+const SENTENCE_ENDINGS: ReadonlySet<string> = new Set([...NOUNS, ...VERBS_BASE, ...VERBS_PAST]);
+
+/** Shortest and longest sentence in tokens, period included (the last one may take up to MIN - 1 more). */
+const MIN_SENTENCE_TOKENS = 5;
+const MAX_SENTENCE_TOKENS = 20;
+const PARAGRAPH_BREAK = '\n\n';
+const PARAGRAPH_PROBABILITY = 0.12;
+
+function capitalise(word: string): string {
+  return word.charAt(0).toUpperCase() + word.slice(1);
+}
+
+function article(nextWord: string): string {
+  return /^[aeiou]/.test(nextWord) ? 'an' : 'a';
+}
+
+/** Appends a noun phrase: determiner, sometimes an adjective, noun. */
+function nounPhrase(prng: Prng, out: string[]): void {
+  const determiner = prng.pick(DETERMINERS);
+  const adjective = prng.next() < 0.4 ? prng.pick(ADJECTIVES) : undefined;
+  const noun = prng.pick(NOUNS);
+  out.push(determiner === 'a' ? article(adjective ?? noun) : determiner);
+  if (adjective !== undefined) out.push(adjective);
+  out.push(noun);
+}
+
+/** Appends subject, verb, object and a few prepositional phrases. Past tense avoids subject-verb agreement. */
+function clause(prng: Prng, out: string[]): void {
+  nounPhrase(prng, out);
+  if (prng.next() < 0.35) out.push(prng.pick(MODALS), prng.pick(VERBS_BASE));
+  else out.push(prng.pick(VERBS_PAST));
+  nounPhrase(prng, out);
+  while (prng.next() < 0.35) {
+    out.push(prng.pick(PREPOSITIONS));
+    nounPhrase(prng, out);
+  }
+}
+
+/**
+ * Exactly `count` (>= 1) lowercase words and commas of one sentence, from a tiny grammar so the text reads
+ * like English rather than word salad. Never starts or ends with a comma.
+ */
+function sentenceTokens(prng: Prng, count: number): string[] {
+  const tokens: string[] = [];
+  clause(prng, tokens);
+  while (tokens.length < count) {
+    tokens.push(',', prng.pick(CONJUNCTIONS));
+    clause(prng, tokens);
+  }
+  tokens.length = count;
+  const last = tokens[count - 1] ?? '';
+  if (!SENTENCE_ENDINGS.has(last)) {
+    const noun = prng.pick(NOUNS);
+    tokens[count - 1] = noun;
+    const before = tokens[count - 2];
+    if (before === 'a' || before === 'an') tokens[count - 2] = article(noun);
+  }
+  return tokens;
+}
+
+/** Appends one sentence of exactly `budget` pieces: words, then a period unless the budget is a single word. */
+function pushSentence(prng: Prng, budget: number, leadingSpace: boolean, out: string[]): void {
+  const tokens = sentenceTokens(prng, budget === 1 ? 1 : budget - 1);
+  tokens.forEach((token, index) => {
+    if (index === 0) out.push((leadingSpace ? ' ' : '') + capitalise(token));
+    else out.push(token === ',' ? ',' : ` ${token}`);
+  });
+  if (budget > 1) out.push('.');
+}
+
+/**
+ * Exactly `tokens` pseudo-tokens of plausible English-looking prose (from a built-in vocabulary of a
+ * few hundred common words, sentences with capitalisation and periods), as an array of pieces whose
+ * concatenation is the text. Deterministic for a given prng state. tokens=0 gives [].
+ *
+ * Guarantee used for token accounting: `pieces(generateProse(p, n).join(''))` deep-equals the returned array,
+ * so re-counting the text gives exactly `n`. Sentences are 5 to 24 tokens (fewer only when `n < 5`); the text
+ * ends with a period when `n >= 2`, and paragraphs are separated by a `"\n\n"` piece (one token).
+ * @throws RangeError if `tokens` is not a non-negative integer.
+ */
+export function generateProse(prng: Prng, tokens: number): string[] {
+  if (!Number.isInteger(tokens) || tokens < 0) {
+    throw new RangeError(`generateProse: tokens must be a non-negative integer, got ${tokens}`);
+  }
+  const out: string[] = [];
+  let leadingSpace = false;
+  while (out.length < tokens) {
+    let remaining = tokens - out.length;
+    // Only break when a full sentence still fits after the break, so the text never ends on a blank line.
+    if (out.length > 0 && remaining > 2 * MIN_SENTENCE_TOKENS && prng.next() < PARAGRAPH_PROBABILITY) {
+      out.push(PARAGRAPH_BREAK);
+      leadingSpace = false;
+      remaining--;
+    }
+    let budget = Math.min(remaining, prng.int(MIN_SENTENCE_TOKENS, MAX_SENTENCE_TOKENS));
+    // The last sentence absorbs a short tail instead of leaving a two-word runt.
+    if (remaining - budget < MIN_SENTENCE_TOKENS) budget = remaining;
+    pushSentence(prng, budget, leadingSpace, out);
+    leadingSpace = true;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// JSON values from a JSON Schema
+// ---------------------------------------------------------------------------------------------------------
+
+/** A JSON Schema subset (draft 2020-12 / OpenAI structured outputs subset). */
+export type JsonSchema = { [key: string]: unknown };
+
+const UNSUPPORTED_SCHEMA_BRAND: unique symbol = Symbol.for('nalar.sim.UnsupportedSchemaError');
+
+/**
+ * Thrown by {@link generateJson} for a schema it cannot satisfy. The message is
+ * `unsupported schema: <reason> at <pointer>`, where the pointer is a URI-fragment JSON pointer into the schema
+ * (`#` is the root, `#/properties/age`, or `#/$defs/node/...` below a `$ref`).
+ */
+export class UnsupportedSchemaError extends Error {
+  override readonly name = 'UnsupportedSchemaError';
+  readonly [UNSUPPORTED_SCHEMA_BRAND] = true;
+
+  /**
+   * @param reason what cannot be satisfied
+   * @param schemaPath JSON pointer (URI fragment form) of the offending subschema
+   */
+  constructor(
+    readonly reason: string,
+    readonly schemaPath: string,
+  ) {
+    super(`unsupported schema: ${reason} at ${schemaPath}`);
+  }
+
+  /** True for an UnsupportedSchemaError, even one from another copy of this module (where instanceof fails). */
+  static is(value: unknown): value is UnsupportedSchemaError {
+    return isRecord(value) && value[UNSUPPORTED_SCHEMA_BRAND] === true;
+  }
+}
+
+function fail(reason: string, path: string): never {
+  throw new UnsupportedSchemaError(reason, path);
+}
+
+/**
+ * Expansions of one `$ref` nested inside itself after which generation turns "minimal" (omit optional
+ * properties, use minItems, prefer branches without `$ref`) so recursive schemas end.
+ */
+const SOFT_REF_DEPTH = 30;
+/** Nested expansions of one `$ref` after which the recursion is declared endless. */
+const HARD_REF_DEPTH = SOFT_REF_DEPTH + 8;
+/** Guards against a schema that asks for an absurdly large value (the simulator serves untrusted requests). */
+const MAX_STRING_LENGTH = 100_000;
+const MAX_ARRAY_ITEMS = 10_000;
+/** Attempts to draw an item not yet in a `uniqueItems` array before giving up on that slot. */
+const UNIQUE_ATTEMPTS = 20;
+
+/** Keywords with no effect on validity. Unknown keywords (`x-...`, `nullable`, `strict`) are ignored too. */
+const COMBINATORS = new Set(['$ref', 'anyOf', 'oneOf', 'allOf']);
+const VALIDATION_KEYWORDS = new Set([
+  'type',
+  'enum',
+  'const',
+  'properties',
+  'required',
+  'additionalProperties',
+  'items',
+  'minItems',
+  'maxItems',
+  'uniqueItems',
+  'minimum',
+  'maximum',
+  'exclusiveMinimum',
+  'exclusiveMaximum',
+  'minLength',
+  'maxLength',
+  'format',
+]);
+/** Validation keywords this generator does not implement: rejecting them beats returning an invalid value. */
+const UNSUPPORTED_KEYWORDS = new Set([
+  'pattern',
+  'patternProperties',
+  'propertyNames',
+  'minProperties',
+  'maxProperties',
+  'dependentRequired',
+  'dependentSchemas',
+  'dependencies',
+  'not',
+  'if',
+  'then',
+  'else',
+  'contains',
+  'minContains',
+  'maxContains',
+  'prefixItems',
+  'unevaluatedItems',
+  'unevaluatedProperties',
+  'multipleOf',
+  '$dynamicRef',
+  '$recursiveRef',
+]);
+
+const JSON_TYPES = ['null', 'boolean', 'integer', 'number', 'string', 'array', 'object'] as const;
+type JsonType = (typeof JSON_TYPES)[number];
+
+function isJsonType(value: unknown): value is JsonType {
+  return typeof value === 'string' && (JSON_TYPES as readonly string[]).includes(value);
+}
+
+function isRecord(value: unknown): value is Record<PropertyKey, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function escapePointer(key: string): string {
+  return key.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+function describe(value: unknown): string {
+  return JSON.stringify(value) ?? String(value);
+}
+
+interface GenContext {
+  readonly root: JsonSchema;
+  readonly prng: Prng;
+  /** How many times each `$ref` is being expanded on the way from the root to the current subschema. */
+  readonly refDepth: Map<string, number>;
+}
+
+/**
+ * A value valid against `schema`, deterministic for a given prng state. Supports: type (string, number,
+ * integer, boolean, null, object, array, and type arrays like ["string","null"]), enum, const,
+ * properties, required (OpenAI strict mode: always include all properties listed in properties; include
+ * required ones always and optional ones too), additionalProperties, items, minItems/maxItems (default
+ * 1..3 items), minimum/maximum/exclusiveMinimum/exclusiveMaximum, minLength/maxLength, anyOf/oneOf (pick
+ * one branch), $ref to "#/$defs/..." or "#/definitions/..." (with a recursion depth limit so recursive
+ * schemas terminate), description ignored. Strings are short prose (1..6 words) trimmed to
+ * minLength/maxLength; string "format": "date-time" | "date" | "email" | "uuid" produce valid formats.
+ * Throws a descriptive Error (message starts with "unsupported schema:" and names the JSON pointer path) for
+ * anything it cannot satisfy, e.g. minimum > maximum, or an unknown type.
+ *
+ * Details beyond the above:
+ * - `$ref` may be any local JSON pointer (`#`, `#/$defs/a`, `#/properties/x`). Once a `$ref` is nested three
+ *   times inside itself, generation below it turns minimal: optional properties are left out, arrays get
+ *   minItems items, and union branches and types that do not need a `$ref` are preferred. Recursion that
+ *   cannot end (a required self-reference) throws.
+ * - Also supported: formats time, duration, hostname, ipv4, ipv6 and uri; `uniqueItems: true`; `allOf` with a
+ *   single subschema; `additionalProperties` schemas (used for required names missing from properties, and
+ *   for 1..3 entries of a map-like object with no properties); `true` / `{}` (any value: a short string).
+ * - `oneOf` branches are assumed disjoint (as in discriminated unions); no check that only one matches.
+ * - `enum` and `const` values are returned as deep copies and checked against `type` only.
+ * - Throws (UnsupportedSchemaError) on: pattern, multipleOf, not, if/then/else, prefixItems and the other
+ *   keywords this subset does not implement; `$ref`/`anyOf`/`oneOf`/`allOf` next to other validation
+ *   keywords; non-local or unresolvable `$ref`; unknown formats; minLength above 100 000 or minItems above
+ *   10 000; bounds, lengths or item counts no value can meet.
+ */
+export function generateJson(schema: JsonSchema, prng: Prng): unknown {
+  return generate({ root: schema, prng, refDepth: new Map() }, schema, '#', false);
+}
+
+/**
+ * @param path JSON pointer of `schema`, for error messages
+ * @param minimal true below a deeply recursive `$ref`: choose the smallest value so recursion ends
+ */
+function generate(ctx: GenContext, schema: unknown, path: string, minimal: boolean): unknown {
+  if (schema === true) return shortProse(ctx.prng, 0, Infinity);
+  if (schema === false) fail('the schema false accepts no value', path);
+  if (!isRecord(schema)) fail(`expected a schema object or boolean, got ${describe(schema)}`, path);
+  const combinator = checkKeywords(schema, path);
+  if (Object.hasOwn(schema, 'const')) return constValue(schema, path);
+  if (schema.enum !== undefined) return enumValue(ctx, schema, path);
+  switch (combinator) {
+    case '$ref':
+      return generateRef(ctx, schema.$ref, path, minimal);
+    case 'anyOf':
+    case 'oneOf':
+      return generateBranch(ctx, schema[combinator], `${path}/${combinator}`, minimal);
+    case 'allOf':
+      return generateAllOf(ctx, schema.allOf, path, minimal);
+  }
+  const type = chooseType(ctx, schema, path, minimal);
+  switch (type) {
+    case 'null':
+      return null;
+    case 'boolean':
+      return ctx.prng.next() < 0.5;
+    case 'integer':
+      return generateInteger(ctx.prng, schema, path);
+    case 'number':
+      return generateNumber(ctx.prng, schema, path);
+    case 'string':
+      return generateString(ctx.prng, schema, path);
+    case 'array':
+      return generateArray(ctx, schema, path, minimal);
+    case 'object':
+      return generateObject(ctx, schema, path, minimal);
+    case undefined:
+      return shortProse(ctx.prng, 0, Infinity);
+  }
+}
+
+/**
+ * Rejects keywords this subset does not implement and combinators mixed with other validation keywords
+ * (their intersection would need a solver). Returns the combinator, if any.
+ */
+function checkKeywords(schema: Record<PropertyKey, unknown>, path: string): string | undefined {
+  let combinator: string | undefined;
+  let validation: string | undefined;
+  for (const key of Object.keys(schema)) {
+    if (UNSUPPORTED_KEYWORDS.has(key)) fail(`keyword "${key}" is not supported`, path);
+    if (COMBINATORS.has(key)) {
+      if (combinator !== undefined) fail(`"${combinator}" together with "${key}" is not supported`, path);
+      combinator = key;
+    } else if (VALIDATION_KEYWORDS.has(key)) {
+      validation ??= key;
+    }
+  }
+  if (combinator !== undefined && validation !== undefined) {
+    fail(`"${combinator}" next to "${validation}" is not supported`, path);
+  }
+  return combinator;
+}
+
+/** The declared types, validated; undefined when the schema has no `type`. */
+function declaredTypes(schema: Record<PropertyKey, unknown>, path: string): JsonType[] | undefined {
+  const type = schema.type;
+  if (type === undefined) return undefined;
+  const list: unknown[] = Array.isArray(type) ? type : [type];
+  if (list.length === 0) fail('type is an empty array', `${path}/type`);
+  for (const item of list) {
+    if (!isJsonType(item)) fail(`unknown type ${describe(item)}`, `${path}/type`);
+  }
+  return list as JsonType[];
+}
+
+/** The type a schema without `type` describes, judged by its keywords; undefined means any value. */
+function inferredType(schema: Record<PropertyKey, unknown>): JsonType | undefined {
+  const has = (...keys: string[]): boolean => keys.some((key) => schema[key] !== undefined);
+  if (has('properties', 'required', 'additionalProperties')) return 'object';
+  if (has('items', 'minItems', 'maxItems', 'uniqueItems')) return 'array';
+  if (has('minLength', 'maxLength', 'format')) return 'string';
+  if (has('minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum')) return 'number';
+  return undefined;
+}
+
+function matchesType(value: unknown, type: JsonType): boolean {
+  switch (type) {
+    case 'null':
+      return value === null;
+    case 'integer':
+      return Number.isInteger(value);
+    case 'number':
+      return typeof value === 'number' && Number.isFinite(value);
+    case 'array':
+      return Array.isArray(value);
+    case 'object':
+      return isRecord(value);
+    default:
+      return typeof value === type;
+  }
+}
+
+function constValue(schema: Record<PropertyKey, unknown>, path: string): unknown {
+  const types = declaredTypes(schema, path);
+  if (types !== undefined && !types.some((type) => matchesType(schema.const, type))) {
+    fail(`const ${describe(schema.const)} does not match type ${describe(schema.type)}`, path);
+  }
+  // A copy, so a caller that edits the value cannot edit the schema.
+  return structuredClone(schema.const);
+}
+
+function enumValue(ctx: GenContext, schema: Record<PropertyKey, unknown>, path: string): unknown {
+  if (!Array.isArray(schema.enum) || schema.enum.length === 0) fail('enum must be a non-empty array', `${path}/enum`);
+  const types = declaredTypes(schema, path);
+  const allowed = types === undefined ? schema.enum : schema.enum.filter((v) => types.some((t) => matchesType(v, t)));
+  if (allowed.length === 0) fail(`no enum value matches type ${describe(schema.type)}`, `${path}/enum`);
+  return structuredClone(ctx.prng.pick(allowed));
+}
+
+/**
+ * Picks one of the allowed types. Below a deep recursion it prefers types that can end without a `$ref`, and
+ * of those the smallest (null, then scalars, then containers).
+ */
+function chooseType(
+  ctx: GenContext,
+  schema: Record<PropertyKey, unknown>,
+  path: string,
+  minimal: boolean,
+): JsonType | undefined {
+  const types = declaredTypes(schema, path);
+  if (types === undefined) return inferredType(schema);
+  if (!minimal) return ctx.prng.pick(types);
+  const ranked = [...types].sort((a, b) => JSON_TYPES.indexOf(a) - JSON_TYPES.indexOf(b));
+  return ranked.find((type) => !typeNeedsRef(type, schema, 0)) ?? ranked[0];
+}
+
+function generateBranch(ctx: GenContext, branches: unknown, path: string, minimal: boolean): unknown {
+  if (!Array.isArray(branches) || branches.length === 0) fail('expected a non-empty array of schemas', path);
+  let indices = branches.map((_, index) => index);
+  if (minimal) {
+    const ending = indices.filter((index) => !needsRef(branches[index], 0));
+    if (ending.length > 0) indices = ending;
+  }
+  const index = ctx.prng.pick(indices);
+  return generate(ctx, branches[index], `${path}/${index}`, minimal);
+}
+
+function generateAllOf(ctx: GenContext, branches: unknown, path: string, minimal: boolean): unknown {
+  if (!Array.isArray(branches) || branches.length !== 1) {
+    fail('allOf is supported only with exactly one subschema', `${path}/allOf`);
+  }
+  return generate(ctx, branches[0], `${path}/allOf/0`, minimal);
+}
+
+function generateRef(ctx: GenContext, ref: unknown, path: string, minimal: boolean): unknown {
+  if (typeof ref !== 'string') fail('$ref must be a string', `${path}/$ref`);
+  const target = resolveRef(ctx.root, ref, path);
+  const depth = ctx.refDepth.get(ref) ?? 0;
+  if (depth >= HARD_REF_DEPTH) {
+    fail(`$ref "${ref}" recurses ${HARD_REF_DEPTH} times without reaching a value that ends the recursion`, path);
+  }
+  ctx.refDepth.set(ref, depth + 1);
+  try {
+    return generate(ctx, target, ref, minimal || depth + 1 >= SOFT_REF_DEPTH);
+  } finally {
+    ctx.refDepth.set(ref, depth);
+  }
+}
+
+/** Resolves a local JSON pointer reference (`#`, `#/$defs/name`, any `#/...` path) against the root schema. */
+function resolveRef(root: JsonSchema, ref: string, path: string): unknown {
+  if (ref !== '#' && !ref.startsWith('#/')) {
+    fail(`$ref ${describe(ref)} is not a local JSON pointer ("#/$defs/..." or "#/definitions/...")`, `${path}/$ref`);
+  }
+  let node: unknown = root;
+  for (const raw of ref === '#' ? [] : ref.slice(2).split('/')) {
+    let segment: string;
+    try {
+      segment = decodeURIComponent(raw).replace(/~1/g, '/').replace(/~0/g, '~');
+    } catch {
+      fail(`$ref ${describe(ref)} is not a valid URI fragment`, `${path}/$ref`);
+    }
+    const container: unknown = node;
+    const ok = (isRecord(container) || Array.isArray(container)) && Object.hasOwn(container, segment);
+    if (!ok) fail(`$ref ${describe(ref)} does not resolve`, `${path}/$ref`);
+    node = (container as Record<string, unknown>)[segment];
+  }
+  return node;
+}
+
+/** Caches {@link needsRef} per schema object; schemas are treated as immutable while generating. */
+const needsRefCache = new WeakMap<object, boolean>();
+/** Nesting below which {@link needsRef} gives up (only a cyclic in-memory schema object gets that deep). */
+const MAX_SCHEMA_NESTING = 64;
+
+/**
+ * Whether every minimal value of `schema` (no optional properties, minItems items) must expand a `$ref`.
+ * Used below a deep recursion to pick the union branches and types that let the recursion end.
+ */
+function needsRef(schema: unknown, nesting: number): boolean {
+  if (!isRecord(schema) || nesting > MAX_SCHEMA_NESTING) return false;
+  const cached = needsRefCache.get(schema);
+  if (cached !== undefined) return cached;
+  let result: boolean;
+  if (Object.hasOwn(schema, 'const') || schema.enum !== undefined) result = false;
+  else if (schema.$ref !== undefined) result = true;
+  else if (Array.isArray(schema.anyOf)) result = schema.anyOf.every((branch) => needsRef(branch, nesting + 1));
+  else if (Array.isArray(schema.oneOf)) result = schema.oneOf.every((branch) => needsRef(branch, nesting + 1));
+  else if (Array.isArray(schema.allOf)) result = schema.allOf.some((branch) => needsRef(branch, nesting + 1));
+  else {
+    const types = Array.isArray(schema.type) ? schema.type : [schema.type ?? inferredType(schema)];
+    result = !types.some((type) => !isJsonType(type) || !typeNeedsRef(type, schema, nesting));
+  }
+  needsRefCache.set(schema, result);
+  return result;
+}
+
+function typeNeedsRef(type: JsonType, schema: Record<PropertyKey, unknown>, nesting: number): boolean {
+  if (type === 'array') {
+    const minItems = typeof schema.minItems === 'number' ? schema.minItems : 0;
+    return minItems > 0 && needsRef(schema.items, nesting + 1);
+  }
+  if (type !== 'object' || !Array.isArray(schema.required)) return false;
+  const properties = isRecord(schema.properties) ? schema.properties : {};
+  return schema.required.some((key) => {
+    const sub = typeof key === 'string' && Object.hasOwn(properties, key) ? properties[key] : undefined;
+    return needsRef(sub ?? schema.additionalProperties, nesting + 1);
+  });
+}
+
+// --- numbers ---
+
+interface Bound {
+  readonly value: number;
+  readonly exclusive: boolean;
+}
+
+function readNumber(schema: Record<PropertyKey, unknown>, key: string, path: string): number | undefined {
+  const value = schema[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    fail(`${key} must be a finite number (draft 2020-12), got ${describe(value)}`, `${path}/${key}`);
+  }
+  return value;
+}
+
+/** The tighter of an inclusive and an exclusive bound on one side; `sign` is 1 for lower, -1 for upper. */
+function tighter(inclusive: number | undefined, exclusive: number | undefined, sign: number): Bound | undefined {
+  if (exclusive !== undefined && (inclusive === undefined || sign * (exclusive - inclusive) >= 0)) {
+    return { value: exclusive, exclusive: true };
+  }
+  return inclusive === undefined ? undefined : { value: inclusive, exclusive: false };
+}
+
+function numericBounds(schema: Record<PropertyKey, unknown>, path: string): [Bound | undefined, Bound | undefined] {
+  const lower = tighter(readNumber(schema, 'minimum', path), readNumber(schema, 'exclusiveMinimum', path), 1);
+  const upper = tighter(readNumber(schema, 'maximum', path), readNumber(schema, 'exclusiveMaximum', path), -1);
+  return [lower, upper];
+}
+
+/** "minimum 10 and maximum 5": the bound keywords present, for error messages. */
+function describeBounds(schema: Record<PropertyKey, unknown>): string {
+  return ['minimum', 'exclusiveMinimum', 'maximum', 'exclusiveMaximum']
+    .filter((key) => schema[key] !== undefined)
+    .map((key) => `${key} ${describe(schema[key])}`)
+    .join(' and ');
+}
+
+/** Values drawn when a side is unbounded: a plausible range next to the bound that is given. */
+const DEFAULT_INTEGER_SPAN = 100;
+const DEFAULT_NUMBER_SPAN = 1000;
+
+function generateInteger(prng: Prng, schema: Record<PropertyKey, unknown>, path: string): number {
+  const [lower, upper] = numericBounds(schema, path);
+  let lo = lower && (lower.exclusive ? Math.floor(lower.value) + 1 : Math.ceil(lower.value));
+  let hi = upper && (upper.exclusive ? Math.ceil(upper.value) - 1 : Math.floor(upper.value));
+  if (lo === undefined) lo = hi === undefined ? 0 : hi - DEFAULT_INTEGER_SPAN;
+  if (hi === undefined) hi = lo + DEFAULT_INTEGER_SPAN;
+  if (lo > hi) fail(`no integer satisfies ${describeBounds(schema)}`, path);
+  return prng.int(lo, hi);
+}
+
+function generateNumber(prng: Prng, schema: Record<PropertyKey, unknown>, path: string): number {
+  const [lower, upper] = numericBounds(schema, path);
+  const lo = lower?.value ?? (upper === undefined ? 0 : upper.value - DEFAULT_NUMBER_SPAN);
+  const hi = upper?.value ?? lo + DEFAULT_NUMBER_SPAN;
+  const valid = (x: number): boolean =>
+    Number.isFinite(x) &&
+    (lower === undefined || (lower.exclusive ? x > lower.value : x >= lower.value)) &&
+    (upper === undefined || (upper.exclusive ? x < upper.value : x <= upper.value));
+  const drawn = lo + prng.next() * (hi - lo);
+  // Two decimals read like real data; fall back to the raw draw, then the midpoint, when rounding or an
+  // exclusive bound gets in the way.
+  const candidates = [Math.round(drawn * 100) / 100, drawn, lo / 2 + hi / 2, lo];
+  const value = candidates.find(valid);
+  if (value === undefined) fail(`no number satisfies ${describeBounds(schema)}`, path);
+  return value;
+}
+
+// --- strings ---
+
+function readCount(schema: Record<PropertyKey, unknown>, key: string, path: string): number | undefined {
+  const value = schema[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
+    fail(`${key} must be a non-negative integer, got ${describe(value)}`, `${path}/${key}`);
+  }
+  return value;
+}
+
+/** Reads a min/max count pair, checking min <= max and min <= `cap`. */
+function readRange(
+  schema: Record<PropertyKey, unknown>,
+  [minKey, maxKey]: [string, string],
+  cap: number,
+  path: string,
+): [number, number] {
+  const min = readCount(schema, minKey, path) ?? 0;
+  const max = readCount(schema, maxKey, path) ?? Infinity;
+  if (min > max) fail(`${minKey} ${min} is greater than ${maxKey} ${max}`, path);
+  if (min > cap) fail(`${minKey} ${min} is above the simulator's limit of ${cap}`, path);
+  return [min, max];
+}
+
+const pad2 = (n: number): string => String(n).padStart(2, '0');
+const hex = (prng: Prng, digits: number): string =>
+  Array.from({ length: digits }, () => prng.int(0, 15).toString(16)).join('');
+
+function randomDate(prng: Prng): string {
+  // Day 28 at most: valid in every month, so no calendar arithmetic is needed.
+  return `${prng.int(2000, 2030)}-${pad2(prng.int(1, 12))}-${pad2(prng.int(1, 28))}`;
+}
+
+function randomTime(prng: Prng): string {
+  return `${pad2(prng.int(0, 23))}:${pad2(prng.int(0, 59))}:${pad2(prng.int(0, 59))}`;
+}
+
+/** Generators for string formats, all valid under ajv-formats' full mode. */
+const FORMATS: ReadonlyMap<string, (prng: Prng) => string> = new Map([
+  ['date-time', (p: Prng) => `${randomDate(p)}T${randomTime(p)}Z`],
+  ['date', randomDate],
+  ['time', (p: Prng) => `${randomTime(p)}Z`],
+  ['duration', (p: Prng) => `P${p.int(0, 30)}DT${p.int(0, 23)}H${p.int(0, 59)}M`],
+  ['email', (p: Prng) => `${p.pick(NOUNS)}.${p.pick(NOUNS)}@example.com`],
+  ['hostname', (p: Prng) => `${p.pick(NOUNS)}.example.com`],
+  ['uri', (p: Prng) => `https://example.com/${p.pick(NOUNS)}/${p.pick(NOUNS)}`],
+  ['ipv4', (p: Prng) => `10.${p.int(0, 255)}.${p.int(0, 255)}.${p.int(1, 254)}`],
+  ['ipv6', (p: Prng) => `fd00:${Array.from({ length: 7 }, () => p.int(0, 0xffff).toString(16)).join(':')}`],
+  // Version 4, RFC 4122 variant (8, 9, a or b).
+  [
+    'uuid',
+    (p: Prng) => `${hex(p, 8)}-${hex(p, 4)}-4${hex(p, 3)}-${'89ab'.charAt(p.int(0, 3))}${hex(p, 3)}-${hex(p, 12)}`,
+  ],
+]);
+
+function generateString(prng: Prng, schema: Record<PropertyKey, unknown>, path: string): string {
+  const [minLength, maxLength] = readRange(schema, ['minLength', 'maxLength'], MAX_STRING_LENGTH, path);
+  const format = schema.format;
+  if (format === undefined) return shortProse(prng, minLength, maxLength);
+  const make = typeof format === 'string' ? FORMATS.get(format) : undefined;
+  if (make === undefined) fail(`format ${describe(format)} is not supported`, `${path}/format`);
+  const value = make(prng);
+  if (value.length < minLength || value.length > maxLength) {
+    fail(`format "${String(format)}" values do not fit minLength ${minLength} / maxLength ${maxLength}`, path);
+  }
+  return value;
+}
+
+/**
+ * 1 to 6 words of prose, capitalised, padded with more words up to `minLength` and cut at `maxLength`.
+ * Lengths count code points, as JSON Schema does; the vocabulary is ASCII, so UTF-16 length equals it.
+ */
+function shortProse(prng: Prng, minLength: number, maxLength: number): string {
+  const tokens = sentenceTokens(prng, prng.int(1, 6)).filter((token) => token !== ',');
+  const parts = [capitalise(tokens.join(' '))];
+  let length = parts[0]?.length ?? 0;
+  while (length < minLength) {
+    const word = prng.pick(NOUNS);
+    parts.push(word);
+    length += word.length + 1;
+  }
+  let text = parts.join(' ');
+  if (text.length > maxLength) {
+    text = text.slice(0, maxLength);
+    // Do not end on a dangling space unless that would make the string too short.
+    if (text.endsWith(' ') && text.length - 1 >= minLength) text = text.slice(0, -1);
+  }
+  return text;
+}
+
+// --- arrays and objects ---
+
+function generateArray(
+  ctx: GenContext,
+  schema: Record<PropertyKey, unknown>,
+  path: string,
+  minimal: boolean,
+): unknown[] {
+  const [minItems, maxItems] = readRange(schema, ['minItems', 'maxItems'], MAX_ARRAY_ITEMS, path);
+  const items = schema.items ?? true;
+  if (Array.isArray(items)) fail('items as an array (draft-07 tuples) is not supported', `${path}/items`);
+  if (items === false && minItems > 0) fail(`items is false but minItems is ${minItems}`, path);
+  const unique = schema.uniqueItems;
+  if (unique !== undefined && typeof unique !== 'boolean') fail('uniqueItems must be a boolean', path);
+  // Default 1..3 items, moved up to minItems and down to maxItems.
+  const low = Math.min(Math.max(minItems, 1), maxItems);
+  const count = minimal || items === false ? minItems : ctx.prng.int(low, Math.min(maxItems, low + 2));
+  const out: unknown[] = [];
+  const seen = new Set<string>();
+  for (let slot = 0; slot < count; slot++) {
+    if (!unique) {
+      out.push(generate(ctx, items, `${path}/items`, minimal));
+      continue;
+    }
+    const found = uniqueItem(ctx, items, `${path}/items`, minimal, seen);
+    if (found === undefined) {
+      if (out.length >= minItems) break;
+      fail(`cannot generate ${minItems} distinct items for uniqueItems`, path);
+    }
+    out.push(found.value);
+  }
+  return out;
+}
+
+/** An item not yet in `seen` (compared as JSON text), or undefined after {@link UNIQUE_ATTEMPTS} tries. */
+function uniqueItem(
+  ctx: GenContext,
+  items: unknown,
+  path: string,
+  minimal: boolean,
+  seen: Set<string>,
+): { value: unknown } | undefined {
+  for (let attempt = 0; attempt < UNIQUE_ATTEMPTS; attempt++) {
+    const value = generate(ctx, items, path, minimal);
+    // Items of one schema are generated with the same key order, so equal values give equal JSON text.
+    const key = JSON.stringify(value);
+    if (!seen.has(key)) {
+      seen.add(key);
+      return { value };
+    }
+  }
+  return undefined;
+}
+
+function readProperties(schema: Record<PropertyKey, unknown>, path: string): Record<string, unknown> {
+  const properties = schema.properties ?? {};
+  if (!isRecord(properties)) fail('properties must be an object', `${path}/properties`);
+  return properties as Record<string, unknown>;
+}
+
+function readRequired(schema: Record<PropertyKey, unknown>, path: string): string[] {
+  const required = schema.required ?? [];
+  if (!Array.isArray(required) || !required.every((key): key is string => typeof key === 'string')) {
+    fail('required must be an array of strings', `${path}/required`);
+  }
+  return required;
+}
+
+function generateObject(
+  ctx: GenContext,
+  schema: Record<PropertyKey, unknown>,
+  path: string,
+  minimal: boolean,
+): Record<string, unknown> {
+  const properties = readProperties(schema, path);
+  const required = new Set(readRequired(schema, path));
+  const additional = schema.additionalProperties ?? true;
+  if (typeof additional !== 'boolean' && !isRecord(additional)) {
+    fail('additionalProperties must be a boolean or a schema', `${path}/additionalProperties`);
+  }
+  const entries: [string, unknown][] = [];
+  // OpenAI strict mode: every listed property appears, optional or not (except when ending a recursion).
+  for (const [key, sub] of Object.entries(properties)) {
+    if (minimal && !required.has(key)) continue;
+    entries.push([key, generate(ctx, sub, `${path}/properties/${escapePointer(key)}`, minimal)]);
+  }
+  for (const key of required) {
+    if (Object.hasOwn(properties, key)) continue;
+    if (additional === false) {
+      fail(`required property "${key}" is not in properties and additionalProperties is false`, path);
+    }
+    entries.push([key, generate(ctx, additional, `${path}/additionalProperties`, minimal)]);
+  }
+  if (!minimal && entries.length === 0 && isRecord(additional)) {
+    entries.push(...mapEntries(ctx, additional, `${path}/additionalProperties`));
+  }
+  // fromEntries defines own properties, so a property named "__proto__" stays data, not a prototype.
+  return Object.fromEntries(entries);
+}
+
+/** 1 to 3 entries with distinct word keys, for a map-like object (`additionalProperties` schema only). */
+function mapEntries(ctx: GenContext, valueSchema: Record<PropertyKey, unknown>, path: string): [string, unknown][] {
+  const count = ctx.prng.int(1, 3);
+  const keys = new Set<string>();
+  while (keys.size < count) keys.add(ctx.prng.pick(ALL_WORDS));
+  return [...keys].map((key) => [key, generate(ctx, valueSchema, path, false)]);
+}

@@ -1,0 +1,176 @@
+/**
+ * The agent model call as a Temporal activity against real simulator replicas over HTTP: retryable
+ * failures are retried by Temporal (honouring Retry-After), rejected requests fail at once with a type.
+ */
+import path from 'node:path';
+import { ActivityFailure, ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { createLlmActivities, type CallLlmInput, type CallLlmResult } from '../activities/llm';
+import type { SimPool } from '../sim/pool';
+import type { ReplicaProfileInput } from '../sim/profile';
+import { startTestPool } from '../sim/test-helpers';
+import { bundle, connectTestEnv, uniqueTaskQueue } from './temporal';
+
+let env: TestWorkflowEnvironment;
+let workflowBundle: WorkflowBundleWithSourceMap;
+const pools: SimPool[] = [];
+
+beforeAll(async () => {
+  env = await connectTestEnv();
+  workflowBundle = await bundle(path.join(__dirname, 'fixtures', 'llm-workflows.ts'));
+});
+
+afterAll(async () => {
+  await env?.teardown();
+});
+
+afterEach(async () => {
+  await Promise.all(pools.splice(0).map((p) => p.close()));
+});
+
+const question: CallLlmInput = {
+  agent: 'analyst',
+  messages: [{ role: 'user', content: 'Summarise the quarter.' }],
+  metadata: { sim_output_tokens: '20' },
+};
+
+interface RunOptions {
+  /** Profile of a fresh replica to call; ignored when `baseUrl` is given. */
+  replica?: ReplicaProfileInput;
+  baseUrl?: string;
+  input?: CallLlmInput;
+  maximumAttempts?: number;
+  apiKey?: string;
+  model?: string;
+}
+
+/** Runs llmCallWorkflow on a fresh worker whose activities are bound to the given endpoint. */
+async function run(o: RunOptions = {}): Promise<CallLlmResult> {
+  let baseUrl = o.baseUrl;
+  if (!baseUrl) {
+    const pool = await startTestPool({ replicas: [o.replica ?? {}] });
+    pools.push(pool);
+    baseUrl = pool.baseUrls[0] as string;
+  }
+  const taskQueue = uniqueTaskQueue('llm');
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle,
+    activities: createLlmActivities({
+      llmBaseUrl: baseUrl,
+      llmApiKey: o.apiKey,
+      llmModel: o.model ?? 'sim-llama-3-8b',
+      llmTimeout: 5000,
+      agentModels: {},
+    }),
+  });
+  return worker.runUntil(
+    env.client.workflow.execute('llmCallWorkflow', {
+      taskQueue,
+      workflowId: `${taskQueue}-wf`,
+      args: [o.input ?? question, o.maximumAttempts ?? 3],
+    }) as Promise<CallLlmResult>,
+  );
+}
+
+/** The ApplicationFailure under WorkflowFailedError → ActivityFailure, with the activity's retry state. */
+async function activityFailure(p: Promise<unknown>): Promise<ApplicationFailure & { retryState?: string }> {
+  const err = await p.then(
+    () => {
+      throw new Error('expected the workflow to fail');
+    },
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(WorkflowFailedError);
+  const activity = (err as WorkflowFailedError).cause;
+  expect(activity).toBeInstanceOf(ActivityFailure);
+  const app = (activity as ActivityFailure).cause;
+  expect(app).toBeInstanceOf(ApplicationFailure);
+  return Object.assign(app as ApplicationFailure, { retryState: (activity as ActivityFailure).retryState });
+}
+
+test('a streamed call returns the reply, token usage and timings', async () => {
+  const result = await run();
+  expect(result.content.length).toBeGreaterThan(20);
+  expect(result.usage.completionTokens).toBe(20);
+  expect(result.usage.promptTokens).toBeGreaterThan(3);
+  expect(result.finishReason).toBe('stop');
+  expect(result.attempt).toBe(1);
+  expect(result.timings.ttftMs).toBeGreaterThan(0);
+  expect(result.timings.totalMs).toBeGreaterThanOrEqual(result.timings.ttftMs as number);
+});
+
+test('the shared simulator pool started by the test setup serves agents', async () => {
+  const baseUrl = process.env.NALAR_TEST_SIM_BASE_URL;
+  if (!baseUrl) throw new Error('NALAR_TEST_SIM_BASE_URL is not set: run through npm test');
+  const result = await run({ baseUrl, input: { ...question, stream: false } });
+  expect(result.usage.completionTokens).toBe(20);
+});
+
+test('structured output: the reply is JSON valid for the requested schema', async () => {
+  const schema = {
+    type: 'object',
+    properties: { route: { type: 'string', enum: ['chat', 'coding'] } },
+    required: ['route'],
+    additionalProperties: false,
+  };
+  const result = await run({ input: { ...question, jsonSchema: { name: 'route', schema } } });
+  expect(['chat', 'coding']).toContain((JSON.parse(result.content) as { route: string }).route);
+});
+
+test('an activity retried after a 500 succeeds', async () => {
+  const result = await run({ replica: { faults: { failFirst: { count: 1, kind: '500' } } } });
+  expect(result.attempt).toBe(2);
+  expect(result.usage.completionTokens).toBe(20);
+});
+
+test('a dropped connection is retried', async () => {
+  expect((await run({ replica: { faults: { failFirst: { count: 1, kind: 'drop' } } } })).attempt).toBe(2);
+});
+
+test('a 429 is retried after the Retry-After the server sent', async () => {
+  const started = Date.now();
+  const result = await run({ replica: { retryAfterSeconds: 1, faults: { failFirst: { count: 1, kind: '429' } } } });
+  expect(result.attempt).toBe(2);
+  // The retry policy alone would wait 50 ms.
+  expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+});
+
+test('a 400 fails at once with its type, without retries', async () => {
+  const unsupported = { type: 'object', properties: { x: { type: 'integer', minimum: 5, maximum: 1 } } };
+  const failure = await activityFailure(
+    run({ input: { ...question, jsonSchema: { name: 'bad', schema: unsupported } }, maximumAttempts: 5 }),
+  );
+  expect(failure.type).toBe('NALAR_LLM_BAD_REQUEST');
+  expect(failure.nonRetryable).toBe(true);
+  expect(failure.retryState).toBe('NON_RETRYABLE_FAILURE'); // not MAXIMUM_ATTEMPTS_REACHED: one attempt
+  expect(failure.message).toContain('HTTP 400');
+});
+
+test('a wrong key (401) and an unknown model (404) fail at once with their types', async () => {
+  const replica = { apiKey: 'right' };
+  const unauthorized = await activityFailure(run({ replica, apiKey: 'wrong', maximumAttempts: 5 }));
+  expect(unauthorized.type).toBe('NALAR_LLM_UNAUTHORIZED');
+  expect(unauthorized.nonRetryable).toBe(true);
+  const notFound = await activityFailure(run({ replica, apiKey: 'right', model: 'gpt-9', maximumAttempts: 5 }));
+  expect(notFound.type).toBe('NALAR_LLM_NOT_FOUND');
+  expect(notFound.nonRetryable).toBe(true);
+});
+
+test('an unreachable endpoint is retryable and fails as unavailable once attempts run out', async () => {
+  const pool = await startTestPool();
+  const baseUrl = pool.baseUrls[0] as string;
+  await pool.close(); // nothing listens there any more
+  const failure = await activityFailure(run({ baseUrl, maximumAttempts: 2 }));
+  expect(failure.type).toBe('NALAR_LLM_UNAVAILABLE');
+  expect(failure.nonRetryable).toBe(false);
+  expect(failure.retryState).toBe('MAXIMUM_ATTEMPTS_REACHED');
+});
+
+test('invalid input is rejected before any request', async () => {
+  const failure = await activityFailure(run({ input: { agent: 'analyst', messages: [] } }));
+  expect(failure.type).toBe('NALAR_INVALID_INPUT');
+  expect(failure.message).toContain('messages');
+});
