@@ -125,6 +125,12 @@ export const settings = {
     default: 2,
     doc: 'Number of simulated model replicas (ignored when NALAR_SIM_PROFILE lists them)',
   }),
+  simHost: setting({
+    env: 'NALAR_SIM_HOST',
+    schema: z.string().min(1),
+    default: '127.0.0.1',
+    doc: 'Address the simulator replicas bind to (0.0.0.0 only inside a container network)',
+  }),
   simPort: setting({
     env: 'NALAR_SIM_PORT',
     schema: portNumber,

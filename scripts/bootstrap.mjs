@@ -12,6 +12,7 @@ const entries = {
   start: 'control-plane/supervisor/main.ts',
   test: 'scripts/run-tests.ts',
   toolchain: 'scripts/toolchain.ts',
+  bench: 'load-tests/bench/main.ts',
 };
 
 function fail(message) {

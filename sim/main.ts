@@ -12,7 +12,7 @@ import type { SimReadyMessage } from './protocol';
 const usage = `Usage: npm run sim [-- --help]
 
 Serves NALAR_SIM_REPLICAS simulated LLM replicas (OpenAI-compatible: /v1/chat/completions, /v1/models,
-/health, /metrics) on 127.0.0.1, ports NALAR_SIM_PORT, NALAR_SIM_PORT+1, ... Model time runs at
+/health, /metrics) on NALAR_SIM_HOST (127.0.0.1), ports NALAR_SIM_PORT, NALAR_SIM_PORT+1, ... Model time runs at
 NALAR_SIM_TIME_SCALE; outputs, lengths and faults follow NALAR_SIM_SEED. Per-replica profiles (speed,
 batching, KV cache, faults) come from the JSON file NALAR_SIM_PROFILE. Stop with Ctrl-C.
 
@@ -32,7 +32,7 @@ async function main(): Promise<void> {
     seed: config.simSeed,
     profileFile: config.simProfile ? path.resolve(config.simProfile) : undefined,
   });
-  const pool = await SimPool.start({ profile, basePort: config.simPort });
+  const pool = await SimPool.start({ profile, host: config.simHost, basePort: config.simPort });
   for (const [i, url] of pool.baseUrls.entries()) {
     const r = profile.replicas[i];
     log.info(`replica ${r?.name} serving ${r?.model} at ${url}`, { speed: r?.speed, maxNumSeqs: r?.maxNumSeqs });

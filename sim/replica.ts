@@ -189,16 +189,14 @@ export class Replica {
 
   private authorized(req: FastifyRequest, reply: FastifyReply): boolean {
     if (!this.profile.apiKey || req.headers.authorization === `Bearer ${this.profile.apiKey}`) return true;
-    void reply
-      .code(401)
-      .send(
-        errorBody({
-          status: 401,
-          type: 'invalid_request_error',
-          code: 'invalid_api_key',
-          message: 'Incorrect API key provided.',
-        }),
-      );
+    void reply.code(401).send(
+      errorBody({
+        status: 401,
+        type: 'invalid_request_error',
+        code: 'invalid_api_key',
+        message: 'Incorrect API key provided.',
+      }),
+    );
     return false;
   }
 

@@ -33,6 +33,8 @@ async function stackEnv(): Promise<NodeJS.ProcessEnv> {
     NALAR_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'nalar-start-')),
     NALAR_TEMPORAL_BIN: bin,
     NALAR_TASK_QUEUE: uniqueTaskQueue('npm-start'),
+    NALAR_SIM_PORT: String(await freePort()),
+    NALAR_SIM_REPLICAS: '1',
     NALAR_SHUTDOWN_GRACE: '5 seconds',
   };
 }
@@ -113,13 +115,16 @@ test('npm start brings the stack up, serves a workflow, and Ctrl-C leaves nothin
   expect(out).toContain(`Temporal gRPC     ${env.TEMPORAL_ADDRESS} (namespace default)`);
   expect(out).toContain(`Temporal Web UI   http://127.0.0.1:${uiPort}`);
   expect(out).toContain(`worker-1          task queue ${env.NALAR_TASK_QUEUE}`);
+  expect(out).toContain(`Model simulator   http://127.0.0.1:${env.NALAR_SIM_PORT}/v1`);
   expect(out).toMatch(/\[temporal\s*\] /); // child output is prefixed
   const pids = [...out.matchAll(/\(pid (\d+)\)/g)].map((m) => Number(m[1]));
-  expect(pids).toHaveLength(2);
+  expect(pids).toHaveLength(3); // temporal, sim, worker-1
   expect(pids.every(alive)).toBe(true);
 
   const ui = await fetch(`http://127.0.0.1:${uiPort}/`);
   expect(ui.status).toBe(200);
+  const models = await fetch(`http://127.0.0.1:${env.NALAR_SIM_PORT}/v1/models`);
+  expect(await models.json()).toMatchObject({ data: [{ id: 'sim-llama-3-8b' }] });
 
   const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
   try {
@@ -139,12 +144,13 @@ test('npm start brings the stack up, serves a workflow, and Ctrl-C leaves nothin
   // supervisor's own verdict is read from its last line.
   expect([0, 'SIGINT']).toContain(await stack.exit);
   expect(stack.output()).toMatch(
-    /stopping worker-1[\s\S]*stopped worker-1 \(exit code 0\)[\s\S]*stopped temporal \(exit code 0\)[\s\S]*\[nalar\] stopped \(exit code 0\)/,
+    /stopped worker-1 \(exit code 0\)[\s\S]*stopped sim \(exit code 0\)[\s\S]*stopped temporal \(exit code 0\)[\s\S]*\[nalar\] stopped \(exit code 0\)/,
   );
   expect(stack.output().match(/SIGINT received/g)).toHaveLength(1);
   expect(pids.filter(alive)).toEqual([]);
   expect(await portFree(grpcPort)).toBe(true);
   expect(await portFree(uiPort)).toBe(true);
+  expect(await portFree(Number(env.NALAR_SIM_PORT))).toBe(true);
 });
 
 test('SIGTERM to npm alone (as a service manager sends it) still stops the whole stack', async () => {
@@ -181,11 +187,12 @@ test('a process that dies is reported, not restarted, and the whole stack stops 
   const env = await stackEnv();
   stack = startStack(env);
   await waitForOutput(stack, /Press Ctrl-C to stop/);
-  const [temporalPid, workerPid] = [...stack.output().matchAll(/\(pid (\d+)\)/g)].map((m) => Number(m[1]));
+  const [temporalPid, simPid, workerPid] = [...stack.output().matchAll(/\(pid (\d+)\)/g)].map((m) => Number(m[1]));
   process.kill(workerPid as number, 'SIGKILL');
   await expect(stack.exit).resolves.toBe(1);
   expect(stack.output()).toContain('worker-1 exited unexpectedly (signal SIGKILL); stopping the stack');
   expect(alive(temporalPid as number)).toBe(false);
+  expect(alive(simPid as number)).toBe(false);
 });
 
 test('npm start -- --help documents the stack and every setting', async () => {

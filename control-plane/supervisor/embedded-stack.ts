@@ -39,7 +39,7 @@ export function embeddedStack({ config, temporalBin, env = process.env }: Embedd
     });
     components.push(
       simulatorProcess({
-        host: '127.0.0.1',
+        host: config.simHost,
         basePort: config.simPort,
         replicas: profile.replicas.length,
         env,

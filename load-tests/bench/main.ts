@@ -1,0 +1,84 @@
+/**
+ * `npm run bench -- <name> [options]`: runs one benchmark and ends with exactly one line of JSON (see
+ * shared BENCHMARKS.md). Exits non-zero only when the benchmark could not run; a missed target is a result.
+ */
+import { defaultSimBenchOptions, runSimBench, type SimBenchOptions } from './sim-bench';
+
+const usage = `Usage: npm run bench -- <name> [options]
+
+Benchmarks:
+  sim    the model simulator: batching curve of one replica, then sustained concurrency on two
+         options: --levels 1,8,32,...  --level-seconds N  --curve-time-scale X
+                  --sustain-concurrency N  --sustain-seconds N  --sustain-time-scale X  --seed N
+         (defaults: levels ${defaultSimBenchOptions.levels.join(',')}, ${defaultSimBenchOptions.levelSeconds} s per level,
+          curve time scale ${defaultSimBenchOptions.curveTimeScale}, ${defaultSimBenchOptions.sustainConcurrency} in flight for ${defaultSimBenchOptions.sustainSeconds} s at time scale ${defaultSimBenchOptions.sustainTimeScale})
+
+Results go to load-tests/results/<name>/ (report.md, plots, result.json, records.jsonl.gz).`;
+
+function parseSimOptions(args: string[]): SimBenchOptions {
+  const o = { ...defaultSimBenchOptions };
+  for (let i = 0; i < args.length; i += 2) {
+    const flag = args[i] as string;
+    const value = args[i + 1];
+    if (value === undefined) throw new Error(`${flag} needs a value`);
+    const num = Number(value);
+    const positive = () => {
+      if (!Number.isFinite(num) || num <= 0) throw new Error(`${flag} must be a positive number, got ${value}`);
+      return num;
+    };
+    switch (flag) {
+      case '--levels':
+        o.levels = value.split(',').map((v) => {
+          const n = Number(v);
+          if (!Number.isInteger(n) || n < 1) throw new Error(`--levels: ${v} is not a positive integer`);
+          return n;
+        });
+        break;
+      case '--level-seconds':
+        o.levelSeconds = positive();
+        break;
+      case '--curve-time-scale':
+        o.curveTimeScale = positive();
+        break;
+      case '--sustain-concurrency':
+        o.sustainConcurrency = Math.round(positive());
+        break;
+      case '--sustain-seconds':
+        o.sustainSeconds = positive();
+        break;
+      case '--sustain-time-scale':
+        o.sustainTimeScale = positive();
+        break;
+      case '--seed':
+        o.seed = Math.round(num);
+        break;
+      default:
+        throw new Error(`unknown option ${flag}`);
+    }
+  }
+  return o;
+}
+
+async function main(): Promise<number> {
+  const [name, ...rest] = process.argv.slice(2);
+  if (!name || name === '--help' || name === '-h' || rest.includes('--help')) {
+    console.log(usage);
+    return name ? 0 : 2;
+  }
+  const log = (line: string) => console.error(`[bench ${name}] ${line}`);
+  switch (name) {
+    case 'sim':
+      return runSimBench(parseSimOptions(rest), log);
+    default:
+      console.error(`unknown benchmark '${name}'\n\n${usage}`);
+      return 2;
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(`bench failed: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  },
+);
