@@ -487,6 +487,25 @@ describe('generateJson', () => {
     expect(Math.max(...depths)).toBeLessThanOrEqual(10);
   });
 
+  it('uuids are version 4 with the RFC 4122 variant (ajv-formats does not check that)', () => {
+    for (const value of validValues('uuid', { type: 'string', format: 'uuid' })) {
+      expect(value).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    }
+  });
+
+  it('refuses to build an oversized value instead of running out of memory', () => {
+    const huge = {
+      type: 'array',
+      minItems: 1000,
+      items: { type: 'array', minItems: 1000, items: { type: 'integer' } },
+    };
+    expect(() => generateJson(huge, new Prng(1))).toThrow(
+      /^unsupported schema: .*limit of 1000000 .* at #\/items\/items$/,
+    );
+    const longStrings = { type: 'array', minItems: 100, items: { type: 'string', minLength: 20_000 } };
+    expect(() => generateJson(longStrings, new Prng(1))).toThrow(/limit of 1000000/);
+  });
+
   it('strings are short prose trimmed to the length limits', () => {
     for (const value of validValues('prose', { type: 'string' })) {
       expect(value).toMatch(/^[A-Z][a-z]*(?: [a-z]+){0,5}$/);

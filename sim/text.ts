@@ -524,12 +524,17 @@ function fail(reason: string, path: string): never {
  * Expansions of one `$ref` nested inside itself after which generation turns "minimal" (omit optional
  * properties, use minItems, prefer branches without `$ref`) so recursive schemas end.
  */
-const SOFT_REF_DEPTH = 30;
+const SOFT_REF_DEPTH = 3;
 /** Nested expansions of one `$ref` after which the recursion is declared endless. */
 const HARD_REF_DEPTH = SOFT_REF_DEPTH + 8;
 /** Guards against a schema that asks for an absurdly large value (the simulator serves untrusted requests). */
 const MAX_STRING_LENGTH = 100_000;
 const MAX_ARRAY_ITEMS = 10_000;
+/**
+ * Most values plus string characters one call may produce. Without it, nested `minItems` or a recursion
+ * that fans out could make one request build an exponentially large value.
+ */
+const MAX_OUTPUT_SIZE = 1_000_000;
 /** Attempts to draw an item not yet in a `uniqueItems` array before giving up on that slot. */
 const UNIQUE_ATTEMPTS = 20;
 
@@ -603,6 +608,8 @@ interface GenContext {
   readonly prng: Prng;
   /** How many times each `$ref` is being expanded on the way from the root to the current subschema. */
   readonly refDepth: Map<string, number>;
+  /** Values and string characters produced so far, checked against {@link MAX_OUTPUT_SIZE}. */
+  size: number;
 }
 
 /**
@@ -629,11 +636,12 @@ interface GenContext {
  * - `enum` and `const` values are returned as deep copies and checked against `type` only.
  * - Throws (UnsupportedSchemaError) on: pattern, multipleOf, not, if/then/else, prefixItems and the other
  *   keywords this subset does not implement; `$ref`/`anyOf`/`oneOf`/`allOf` next to other validation
- *   keywords; non-local or unresolvable `$ref`; unknown formats; minLength above 100 000 or minItems above
- *   10 000; bounds, lengths or item counts no value can meet.
+ *   keywords; non-local or unresolvable `$ref`; unknown formats; minLength above 100 000, minItems above
+ *   10 000, or a value of more than 1 000 000 values plus string characters in all; bounds, lengths or item
+ *   counts no value can meet.
  */
 export function generateJson(schema: JsonSchema, prng: Prng): unknown {
-  return generate({ root: schema, prng, refDepth: new Map() }, schema, '#', false);
+  return generate({ root: schema, prng, refDepth: new Map(), size: 0 }, schema, '#', false);
 }
 
 /**
@@ -641,6 +649,7 @@ export function generateJson(schema: JsonSchema, prng: Prng): unknown {
  * @param minimal true below a deeply recursive `$ref`: choose the smallest value so recursion ends
  */
 function generate(ctx: GenContext, schema: unknown, path: string, minimal: boolean): unknown {
+  spend(ctx, 1, path);
   if (schema === true) return shortProse(ctx.prng, 0, Infinity);
   if (schema === false) fail('the schema false accepts no value', path);
   if (!isRecord(schema)) fail(`expected a schema object or boolean, got ${describe(schema)}`, path);
@@ -666,14 +675,24 @@ function generate(ctx: GenContext, schema: unknown, path: string, minimal: boole
       return generateInteger(ctx.prng, schema, path);
     case 'number':
       return generateNumber(ctx.prng, schema, path);
-    case 'string':
-      return generateString(ctx.prng, schema, path);
+    case 'string': {
+      const text = generateString(ctx.prng, schema, path);
+      spend(ctx, text.length, path);
+      return text;
+    }
     case 'array':
       return generateArray(ctx, schema, path, minimal);
     case 'object':
       return generateObject(ctx, schema, path, minimal);
     case undefined:
       return shortProse(ctx.prng, 0, Infinity);
+  }
+}
+
+function spend(ctx: GenContext, size: number, path: string): void {
+  ctx.size += size;
+  if (ctx.size > MAX_OUTPUT_SIZE) {
+    fail(`the value would exceed the simulator's limit of ${MAX_OUTPUT_SIZE} values and string characters`, path);
   }
 }
 

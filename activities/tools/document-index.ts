@@ -24,7 +24,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { loadConfig } from '../../common/config';
 import { termCounts, tokenize } from './text';
-import { compareIds, expected, invalidInput, parseInput } from './validation';
+import { compareIds, expected, invalidInput, parseInput, queryField, topKField } from './validation';
 
 /** Largest batch handed to one `appendFile` call; below Node's 512 KiB write chunk, so one `write(2)`. */
 const MAX_APPEND_BYTES = 256 * 1024;
@@ -118,16 +118,8 @@ const indexInputSchema = z.strictObject({
 
 const lookupInputSchema = z.strictObject({
   namespace: namespaceSchema,
-  query: z
-    .string({ error: expected('a string') })
-    .max(1000, 'must be at most 1000 characters')
-    .refine((q) => q.trim() !== '', 'must not be empty'),
-  topK: z
-    .number({ error: expected('a number') })
-    .int('must be an integer')
-    .min(1, 'must be at least 1')
-    .max(50, 'must be at most 50')
-    .default(5),
+  query: queryField,
+  topK: topKField,
 });
 
 /** One line of a namespace file. */

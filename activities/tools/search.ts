@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import corpusJson from './corpus.json';
 import { termCounts, tokenize } from './text';
-import { compareIds, expected, parseInput } from './validation';
+import { compareIds, parseInput, queryField, topKField } from './validation';
 
 /** BM25 term-frequency saturation: how quickly repeats of a term stop adding to the score. */
 const K1 = 1.2;
@@ -51,16 +51,8 @@ const corpusSchema = z.array(
 );
 
 const searchInputSchema = z.strictObject({
-  query: z
-    .string({ error: expected('a string') })
-    .max(1000, 'must be at most 1000 characters')
-    .refine((q) => q.trim() !== '', 'must not be empty'),
-  topK: z
-    .number({ error: expected('a number') })
-    .int('must be an integer')
-    .min(1, 'must be at least 1')
-    .max(50, 'must be at most 50')
-    .default(5),
+  query: queryField,
+  topK: topKField,
 });
 
 interface IndexedCorpusDocument {

@@ -4,7 +4,7 @@
  * succeed and the workflow should see why at once.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import type { z } from 'zod';
+import { z } from 'zod';
 
 /** The `ApplicationFailure` type of every input the tools reject. */
 export const INVALID_INPUT = 'NALAR_INVALID_INPUT';
@@ -47,3 +47,17 @@ export function expected(what: string): (issue: { input?: unknown }) => string {
 export function compareIds(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+/** A search query: non-blank text of at most 1000 characters (shared by the search tools). */
+export const queryField = z
+  .string({ error: expected('a string') })
+  .max(1000, 'must be at most 1000 characters')
+  .refine((q) => q.trim() !== '', 'must not be empty');
+
+/** How many results a search returns: 1 to 50. @default 5 */
+export const topKField = z
+  .number({ error: expected('a number') })
+  .int('must be an integer')
+  .min(1, 'must be at least 1')
+  .max(50, 'must be at most 50')
+  .default(5);
