@@ -20,6 +20,10 @@ export const ErrorCode = {
   READINESS_TIMEOUT: 'NALAR_ERR_READINESS_TIMEOUT',
   /** A process of the stack exited while it was expected to run. */
   PROCESS_EXITED: 'NALAR_ERR_PROCESS_EXITED',
+  /** An agent or tool definition is invalid (bad name, unknown directive, duplicate, unsupported type). */
+  DEFINITION_INVALID: 'NALAR_ERR_DEFINITION_INVALID',
+  /** Generated stubs do not match the definitions (run `npm run stubs`). */
+  STUBS_STALE: 'NALAR_ERR_STUBS_STALE',
   /** A command line had unknown or malformed arguments. */
   USAGE: 'NALAR_ERR_USAGE',
 } as const;

@@ -1,6 +1,7 @@
 /** Helpers for integration tests that use the run's shared Temporal dev server (see global-setup.ts). */
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { workflowInterceptorModules } from '../control-plane/worker/worker';
 
 /** Address of the shared dev server; throws when the global setup did not run. */
 export function testTemporalAddress(): string {
@@ -14,9 +15,12 @@ export function connectTestEnv(): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createFromExistingServer({ address: testTemporalAddress(), namespace: 'default' });
 }
 
-/** Bundles workflow code once per test file (bundling is the slow part of creating a worker). */
+/**
+ * Bundles workflow code once per test file (bundling is the slow part of creating a worker), with the
+ * future runtime's workflow interceptors, as the worker bundles it.
+ */
 export function bundle(workflowsPath: string): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger });
+  return bundleWorkflowCode({ workflowsPath, workflowInterceptorModules, logger: quietBundlerLogger });
 }
 
 const noop = (): void => undefined;

@@ -1,2 +1,3 @@
 /** The workflow registration barrel: the worker's single `workflowsPath`. Re-export every workflow here. */
 export * from './hello-agent';
+export * from './text-pipeline';

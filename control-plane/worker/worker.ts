@@ -1,12 +1,23 @@
 /**
  * Creates a Nalar worker: one Temporal worker that runs every registered workflow (workflows/index.ts, the
- * single workflowsPath) and every activity (activities/index.ts). Later the local controller hooks in here.
+ * single workflowsPath), every activity (activities/index.ts) and every agent/tool method
+ * (activities/agents, as `<name>.<method>`), with the future runtime wired in: the workflow interceptor
+ * that puts future metadata into activity headers, the `nalar` sink into the local controller, and the
+ * activity interceptor that exposes the metadata to agent code.
  */
-import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { type InjectedSinks, type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import * as activities from '../../activities';
+import { definitions } from '../../activities/agents';
+import { activitiesOf, type Definition } from '../../stubs/define';
+import type { NalarSinks } from '../../stubs/workflow/future';
+import { LocalController } from '../local-controller/local-controller';
+import { futureActivityInterceptors } from './future-context';
 
 /** Path of the workflow registration barrel, bundled by the worker. */
 export const workflowsPath = require.resolve('../../workflows');
+
+/** The workflow interceptors module of the future runtime (bundled with the workflows). */
+export const workflowInterceptorModules = [require.resolve('../../stubs/workflow/interceptors')];
 
 export interface NalarWorkerOptions {
   connection: NativeConnection;
@@ -18,10 +29,22 @@ export interface NalarWorkerOptions {
   identity?: string;
   /** @default Temporal's default: SIGINT, SIGTERM, SIGQUIT, SIGUSR2 */
   shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
+  /** Receives future lifecycle events. @default a new LocalController */
+  localController?: LocalController;
+  /** Agent and tool definitions whose methods become activities. @default activities/agents */
+  definitions?: readonly Definition[];
+  /** Extra activities (tests). */
+  activities?: WorkerOptions['activities'];
+}
+
+/** Sinks that deliver workflow-side future events to `controller` (not called during replay). */
+export function nalarSinks(controller: LocalController): InjectedSinks<NalarSinks> {
+  return { nalar: { event: { fn: (_info, event) => controller.record(event), callDuringReplay: false } } };
 }
 
 /** Builds the worker; call `run()` on the result. */
 export function createNalarWorker(options: NalarWorkerOptions): Promise<Worker> {
+  const controller = options.localController ?? new LocalController();
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
@@ -29,7 +52,9 @@ export function createNalarWorker(options: NalarWorkerOptions): Promise<Worker> 
     // The core SDK rejects an explicit `undefined`; only pass what was set.
     ...(options.identity !== undefined && { identity: options.identity }),
     ...(options.shutdownGraceTime !== undefined && { shutdownGraceTime: options.shutdownGraceTime }),
-    activities,
+    activities: { ...activities, ...activitiesOf(options.definitions ?? definitions), ...options.activities },
+    interceptors: { workflowModules: workflowInterceptorModules, activity: [futureActivityInterceptors(controller)] },
+    sinks: nalarSinks(controller),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
   });
 }

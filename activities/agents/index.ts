@@ -1,0 +1,5 @@
+/** Every agent and tool definition; the worker registers their methods as `<name>.<method>` activities. */
+import type { Definition } from '../../stubs/define';
+import { textTools } from './text-tools';
+
+export const definitions: readonly Definition[] = [textTools];

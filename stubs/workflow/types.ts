@@ -1,0 +1,83 @@
+/**
+ * Types shared by generated stubs and the future runtime. Workflow-side: no Node built-ins, no I/O.
+ */
+import type { Duration, RetryPolicy } from '@temporalio/common';
+
+/** What a generated stub knows about one agent or tool (a literal copy of its definition). */
+export interface StubSpec {
+  name: string;
+  kind: 'agent' | 'tool';
+  methods: readonly string[];
+  taskQueue?: string;
+  startToCloseTimeout: Duration;
+  heartbeatTimeout?: Duration;
+  retry?: RetryPolicy;
+  directives: {
+    stateful: boolean;
+    batchable: boolean;
+    preemptable: boolean;
+    minInstances: number;
+    maxInstances: number;
+    resources?: { gpus?: number; cpus?: number; memoryGiB?: number };
+  };
+}
+
+/** Per-call options of a stub call. */
+export interface CallOptions {
+  /** Task-queue priority, 1 (highest) to 5; lower runs first. @default 3 (Temporal's default) */
+  priority?: number;
+  /** Fairness key: work of different keys shares capacity fairly. @default the session id */
+  fairnessKey?: string;
+  /** Give up if the call has not finished this long after it was made (also its schedule-to-close timeout). */
+  deadline?: Duration;
+  startToCloseTimeout?: Duration;
+  /** Overrides the definition's task queue. */
+  taskQueue?: string;
+}
+
+/** Lifecycle states; 'started' is reported worker-side when an attempt begins. */
+export type FutureState = 'created' | 'ready' | 'scheduled' | 'started' | 'completed' | 'failed' | 'cancelled';
+
+/** Metadata of one future; timestamps are workflow time (ms since epoch). */
+export interface FutureMeta {
+  id: string;
+  sessionId: string;
+  /** Workflow id of the workflow that created it. */
+  creator: string;
+  /** `<agent>.<method>` */
+  activityType: string;
+  /** Ids of futures passed in its arguments. */
+  dependencies: string[];
+  /** Ids of futures (or `workflow`) that consumed its value. */
+  consumers: string[];
+  /** Task queue it is scheduled on; the instance is chosen worker-side. */
+  executor: { taskQueue: string };
+  priority?: number;
+  fairnessKey: string;
+  /** Absolute deadline (workflow time, ms), when set. */
+  deadline?: number;
+  state: FutureState;
+  timestamps: Partial<Record<FutureState, number>>;
+}
+
+/** One lifecycle event, as sent through the `nalar` sink. */
+export interface FutureEvent {
+  type: FutureState;
+  futureId: string;
+  workflowId: string;
+  runId: string;
+  /** Workflow time, ms since epoch. */
+  at: number;
+  meta: FutureMeta;
+  error?: string;
+}
+
+/** A value or a future of it: stub arguments may hold futures anywhere (dependency edges). */
+export type FutureOr<T> =
+  | T
+  | PromiseLike<T>
+  | (T extends readonly (infer E)[] ? readonly FutureOr<E>[] : never)
+  | (T extends object ? { [K in keyof T]: FutureOr<T[K]> } : never);
+
+/** Header carrying the future's metadata to the activity (JSON). */
+export const FUTURE_HEADER = 'nalar-future';
