@@ -36,7 +36,8 @@ export const workflowSandboxRules = {
       patterns: [
         { group: ['node:*'], message: 'Workflow code runs in the deterministic sandbox: no Node built-ins.' },
         {
-          group: ['**/activities', '**/activities/**', '**/control-plane/**', '**/common/**'],
+          // Relative paths into the worker-side folders (not packages such as @temporalio/common).
+          regex: '^(\\.{1,2}/)+(activities|control-plane|common)(/|$)',
           allowTypeImports: true,
           message: 'Workflow code reaches worker-side code only through `import type` and proxyActivities.',
         },

@@ -3,7 +3,7 @@
  * headers, makes it available to agent code (`currentFuture()`), and reports the `started` event.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { Context } from '@temporalio/activity';
+import { type Context } from '@temporalio/activity';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { ActivityInboundCallsInterceptor, ActivityInterceptorsFactory } from '@temporalio/worker';
 import { FUTURE_HEADER, type FutureMeta } from '../../stubs/workflow/types';
