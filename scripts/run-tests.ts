@@ -12,13 +12,14 @@ import { isNalarError } from '../common/errors';
 import { packageFile } from './package-bin';
 import { provisionTools } from './toolchain';
 
-const usage = `Usage: npm test [-- [--skip=toolchain,typecheck,lint,jest] [jest arguments]] [--help]
+const usage = `Usage: npm test [-- [--skip=toolchain,typecheck,stubs,lint,jest] [jest arguments]] [--help]
 
-Runs, in order: toolchain provisioning, tsc --noEmit, eslint, jest. Extra arguments go to jest, e.g.
+Runs, in order: toolchain provisioning, tsc --noEmit, the stale-stub check (nalar stubs --check), eslint,
+jest. Extra arguments go to jest, e.g.
 'npm test -- --skip=typecheck,lint test/hello-agent' runs one test file. The last line is
 'tests: N passed, N failed'; a summary is written to .nalar/test-summary.json.`;
 
-const steps = ['toolchain', 'typecheck', 'lint', 'jest'] as const;
+const steps = ['toolchain', 'typecheck', 'stubs', 'lint', 'jest'] as const;
 type Step = (typeof steps)[number];
 
 const root = path.resolve(__dirname, '..');
@@ -75,6 +76,9 @@ async function runStep(step: Step, jestArgs: string[]): Promise<{ passed: number
       }
     case 'typecheck':
       return one(run(process.execPath, [packageFile('typescript', 'bin/tsc'), '--noEmit', '-p', 'tsconfig.json']));
+    case 'stubs':
+      // Generated stubs must match the definitions (`npm run stubs` regenerates them).
+      return one(run(process.execPath, ['--import', 'tsx', path.join(root, 'stubs', 'cli.ts'), '--check']));
     case 'lint':
       return one(run(process.execPath, [packageFile('eslint', 'bin/eslint.js'), '--max-warnings', '0', '.']));
     case 'jest':

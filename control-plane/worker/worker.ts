@@ -25,6 +25,8 @@ export interface NalarWorkerOptions {
   taskQueue: string;
   /** A prebuilt bundle (tests build one per file to save time); by default the worker bundles `workflowsPath`. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Workflows module to bundle when no `workflowBundle` is given. @default workflows/index.ts */
+  workflowsPath?: string;
   /** @default Temporal's default `pid@hostname` */
   identity?: string;
   /** @default Temporal's default: SIGINT, SIGTERM, SIGQUIT, SIGUSR2 */
@@ -55,6 +57,8 @@ export function createNalarWorker(options: NalarWorkerOptions): Promise<Worker> 
     activities: { ...activities, ...activitiesOf(options.definitions ?? definitions), ...options.activities },
     interceptors: { workflowModules: workflowInterceptorModules, activity: [futureActivityInterceptors(controller)] },
     sinks: nalarSinks(controller),
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
+    ...(options.workflowBundle
+      ? { workflowBundle: options.workflowBundle }
+      : { workflowsPath: options.workflowsPath ?? workflowsPath, workflowInterceptorModules }),
   });
 }

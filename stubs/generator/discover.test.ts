@@ -1,0 +1,151 @@
+import path from 'node:path';
+import { createFixture, type Fixture } from './fixtures';
+import { defaultRepoRoot } from './generate';
+import { discoverDefinitions, type Diagnostic } from './discover';
+
+let fx: Fixture;
+let rel: string;
+
+beforeEach(() => {
+  fx = createFixture();
+  rel = `${path.relative(defaultRepoRoot, fx.defs).split(path.sep).join('/')}`;
+});
+afterEach(() => fx.remove());
+
+/** Problems as printed: `file:line:col: message`, file relative to the fixture's `defs/`. */
+function problems(): string[] {
+  const { diagnostics } = discoverDefinitions({ repoRoot: defaultRepoRoot, definitionsDir: fx.defs });
+  return diagnostics.map((d: Diagnostic) => `${d.file.replace(`${rel}/`, '')}:${d.line}:${d.col}: ${d.message}`);
+}
+
+const oneMethod = `methods: { async a(): Promise<number> { return 1; } }`;
+
+describe('discoverDefinitions', () => {
+  it('reports duplicate names across two files with both locations', () => {
+    fx.write(
+      'a.ts',
+      `import { defineTool } from 'DEFINE';\nexport const a = defineTool({ name: 'same', ${oneMethod} });\n`,
+    );
+    fx.write(
+      'b.ts',
+      `import { defineAgent } from 'DEFINE';\n\nexport const b = defineAgent({ name: 'same', ${oneMethod} });\n`,
+    );
+    expect(problems()).toEqual([
+      `b.ts:3:18: duplicate name \`same\`: agent at ${rel}/b.ts:3:18 and tool at ${rel}/a.ts:2:18`,
+    ]);
+  });
+
+  it('reports unknown directives, listing the known ones', () => {
+    fx.write(
+      'a.ts',
+      `import { defineTool } from 'DEFINE';
+export const a = defineTool({
+  name: 'a',
+  directives: { batchable: true, gpu: 2 } as never,
+  ${oneMethod},
+});
+`,
+    );
+    expect(problems()).toEqual([
+      'a.ts:4:15: tool `a`: unknown directive(s) gpu; known: stateful, batchable, preemptable, minInstances, maxInstances, resources',
+    ]);
+  });
+
+  it('reports a non-literal name, duration and directive', () => {
+    fx.write(
+      'a.ts',
+      `import { defineTool } from 'DEFINE';
+const name = 'a';
+const max = 3;
+export const a = defineTool({ name, ${oneMethod} });
+export const b = defineTool({ name: name, ${oneMethod} });
+export const c = defineTool({ name: 'c', startToCloseTimeout: \`\${max} seconds\`, directives: { maxInstances: max }, ${oneMethod} });
+`,
+    );
+    expect(problems()).toEqual([
+      'a.ts:4:31: tool: `name` must be written as `name: <literal>`',
+      'a.ts:5:37: tool: name must be a literal, not `name` (definitions are read without running them)',
+      'a.ts:6:63: tool `c`: startToCloseTimeout must be a literal, not ``${max} seconds`` (definitions are read without running them)',
+      'a.ts:6:109: tool `c`: directives.maxInstances must be a literal, not `max` (definitions are read without running them)',
+    ]);
+  });
+
+  it('reports every method that cannot cross the wire, together, with the type path', () => {
+    fx.write(
+      'a.ts',
+      `import { defineAgent } from 'DEFINE';
+export const bad = defineAgent({
+  name: 'bad',
+  methods: {
+    async takesMap(m: Map<string, number>): Promise<number> { return m.size; },
+    async returnsDate(): Promise<{ at: Date[] }> { return { at: [] }; },
+    async takesCallback(input: { text: string; onDone?: (x: string) => void }): Promise<string> { return input.text; },
+    async fine(input: { tree: Tree; when: string }): Promise<Tree | null> { return input.tree; },
+  },
+});
+interface Tree { value: string; children: Tree[] }
+`,
+    );
+    expect(problems()).toEqual([
+      'a.ts:5:11: agent `bad`, method `takesMap`: `input` has type `Map<string, number>`, which cannot cross the wire: a Map does not survive JSON (use plain objects, arrays, strings)',
+      'a.ts:6:11: agent `bad`, method `returnsDate`: `output.at[]` has type `Date`, which cannot cross the wire: a Date does not survive JSON (use plain objects, arrays, strings)',
+      'a.ts:7:11: agent `bad`, method `takesCallback`: `input.onDone` has type `(x: string) => void`, which cannot cross the wire: functions are not JSON-serialisable',
+    ]);
+  });
+
+  it('reports bigint, symbol, undefined-only, Set, class instances, extra parameters and non-promises', () => {
+    fx.write(
+      'a.ts',
+      `import { defineTool } from 'DEFINE';
+class Point { x = 0; }
+export const t = defineTool({
+  name: 't',
+  methods: {
+    async odd(x: { n: bigint; s: symbol; u: undefined; tags: Set<string> }): Promise<Point> { return new Point(); },
+    // @ts-expect-error -- AgentMethod takes one argument; the generator says so too
+    async two(a: string, b: string): Promise<string> { return a + b; },
+    // @ts-expect-error -- likewise, AgentMethod returns a promise
+    sync: ((x: string) => x) as unknown as (x: string) => string,
+  },
+});
+`,
+    );
+    expect(problems()).toEqual([
+      'a.ts:6:11: tool `t`, method `odd`: `input.n` has type `bigint`, which cannot cross the wire: bigint has no JSON form',
+      'a.ts:6:11: tool `t`, method `odd`: `input.s` has type `symbol`, which cannot cross the wire: symbols have no JSON form',
+      'a.ts:6:11: tool `t`, method `odd`: `input.u` has type `undefined`, which cannot cross the wire: a value that is always undefined is dropped by JSON',
+      'a.ts:6:11: tool `t`, method `odd`: `input.tags` has type `Set<string>`, which cannot cross the wire: a Set does not survive JSON (use plain objects, arrays, strings)',
+      'a.ts:6:11: tool `t`, method `odd`: `output` has type `Point`, which cannot cross the wire: a class instance loses its prototype in JSON (use a plain object type)',
+      'a.ts:8:11: tool `t`, method `two`: takes 2 parameters; a method takes one JSON argument (or none)',
+      'a.ts:10:5: tool `t`, method `sync`: must return a Promise (declare it `async`)',
+    ]);
+  });
+
+  it('requires the definition to be an exported const and resolves defineTool by symbol, not by name', () => {
+    fx.write(
+      'a.ts',
+      `import { defineTool } from 'DEFINE';
+import { defineTool as dt } from 'DEFINE';
+const hidden = dt({ name: 'hidden', ${oneMethod} });
+export const shown = hidden;
+/** Not the real one: ignored. */
+function defineAgent(o: { name: string }): string { return o.name; }
+export const local = defineAgent({ name: 'local' });
+export const real = defineTool({ name: 'real', ${oneMethod} });
+`,
+    );
+    const { definitions, diagnostics } = discoverDefinitions({ repoRoot: defaultRepoRoot, definitionsDir: fx.defs });
+    expect(diagnostics.map((d) => `${d.line}:${d.col}: ${d.message}`)).toEqual([
+      '3:16: the result of defineTool(...) must be assigned to an exported top-level const',
+    ]);
+    expect(definitions.map((d) => [d.name, d.exportName])).toEqual([['real', 'real']]);
+  });
+
+  it('reports type errors of definition files with the generator errors', () => {
+    fx.write(
+      'a.ts',
+      `import { defineTool } from 'DEFINE';\nexport const a = defineTool({ name: 'a', ${oneMethod} });\nconst n: number = 'x';\n`,
+    );
+    expect(problems()).toEqual(["a.ts:3:7: TS2322: Type 'string' is not assignable to type 'number'."]);
+  });
+});
