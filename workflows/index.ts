@@ -1,3 +1,4 @@
 /** The workflow registration barrel: the worker's single `workflowsPath`. Re-export every workflow here. */
 export * from './hello-agent';
 export * from './text-pipeline';
+export * from './write-article';

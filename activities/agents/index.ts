@@ -1,5 +1,6 @@
 /** Every agent and tool definition; the worker registers their methods as `<name>.<method>` activities. */
 import type { Definition } from '../../stubs/define';
 import { textTools } from './text-tools';
+import { writer } from './writer';
 
-export const definitions: readonly Definition[] = [textTools];
+export const definitions: readonly Definition[] = [textTools, writer];
