@@ -27,6 +27,13 @@ test('defaults bind to loopback and use Temporal ports', () => {
   expect(config.temporalBin).toBeUndefined();
 });
 
+test('agents call the embedded simulator wherever NALAR_SIM_PORT puts it, unless told otherwise', () => {
+  expect(loadConfig({ env: {}, cwd }).llmBaseUrl).toBe('http://127.0.0.1:8100/v1');
+  expect(loadConfig({ env: { NALAR_SIM_PORT: '9100' }, cwd }).llmBaseUrl).toBe('http://127.0.0.1:9100/v1');
+  const explicit = { NALAR_SIM_PORT: '9100', NALAR_LLM_BASE_URL: 'http://10.1.2.3:8000/v1' };
+  expect(loadConfig({ env: explicit, cwd }).llmBaseUrl).toBe('http://10.1.2.3:8000/v1');
+});
+
 test('environment variables are parsed into typed values', () => {
   const config = loadConfig({
     env: {

@@ -157,9 +157,9 @@ export const settings = {
   }),
   llmBaseUrl: setting({
     env: 'NALAR_LLM_BASE_URL',
-    schema: z.url(),
-    default: 'http://127.0.0.1:8100/v1',
-    doc: 'OpenAI-compatible base URL agents use unless NALAR_AGENT_MODELS says otherwise',
+    schema: z.url().optional(),
+    default: undefined,
+    doc: 'OpenAI-compatible base URL agents use unless NALAR_AGENT_MODELS says otherwise (default: the embedded simulator, http://127.0.0.1:NALAR_SIM_PORT/v1)',
   }),
   llmApiKey: setting({
     env: 'NALAR_LLM_API_KEY',
@@ -237,7 +237,10 @@ export const settings = {
 export type SettingName = keyof typeof settings;
 
 /** The validated configuration; durations are in milliseconds, folders are absolute paths. */
-export type NalarConfig = { readonly [K in SettingName]: z.output<(typeof settings)[K]['schema']> };
+export type NalarConfig = { readonly [K in SettingName]: z.output<(typeof settings)[K]['schema']> } & {
+  /** Always set: NALAR_LLM_BASE_URL, or the embedded simulator's first replica. */
+  readonly llmBaseUrl: string;
+};
 
 export interface LoadConfigOptions {
   /** Values that win over everything else (for example from command-line flags or tests). */
@@ -301,6 +304,11 @@ export function loadConfig(options: LoadConfigOptions = {}): NalarConfig {
   }
   if (problems.length) {
     throw new NalarError(ErrorCode.CONFIG_INVALID, `invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  // Agents follow the simulator wherever NALAR_SIM_PORT puts it, unless told to use another endpoint.
+  if (result.llmBaseUrl === undefined) {
+    const host = result.simHost === '0.0.0.0' ? '127.0.0.1' : (result.simHost as string);
+    result.llmBaseUrl = `http://${host}:${result.simPort as number}/v1`;
   }
   result.dataDir = path.resolve(cwd, result.dataDir as string);
   result.toolsDir = path.resolve(cwd, result.toolsDir as string);

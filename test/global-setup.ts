@@ -4,7 +4,7 @@
  * components as `npm start`. Test files reach them through NALAR_TEST_TEMPORAL_ADDRESS and
  * NALAR_TEST_SIM_BASE_URL.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../common/config';
@@ -36,7 +36,34 @@ export interface TestServerState {
   dataDir: string;
 }
 
+/** Where the process groups of this run are recorded, so the next run can reap them if Jest was killed. */
+export const processRecord = path.resolve(__dirname, '..', '.nalar', 'test-processes.json');
+
+/**
+ * Kills the process groups a previous run recorded and did not stop: a Jest run that is killed skips its
+ * global teardown, and the servers (in their own process groups) would otherwise live on.
+ */
+function reapPreviousRun(): void {
+  let pids: number[] = [];
+  try {
+    pids = JSON.parse(readFileSync(processRecord, 'utf8')) as number[];
+  } catch {
+    return;
+  }
+  for (const pid of pids) {
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      // Only our own servers: the pid may have been reused by an unrelated process.
+      if (/temporal|sim\/main/.test(cmdline)) process.kill(-pid, 'SIGKILL');
+    } catch {
+      // gone already
+    }
+  }
+  rmSync(processRecord, { force: true });
+}
+
 export default async function globalSetup(): Promise<void> {
+  reapPreviousRun();
   const config = loadConfig();
   const log = createLogger('test-setup', 'info');
   const bin = await ensureTool('temporal', { toolsDir: config.toolsDir, explicitPath: config.temporalBin, log });
@@ -62,4 +89,6 @@ export default async function globalSetup(): Promise<void> {
   process.env.NALAR_TEST_TEMPORAL_BIN = bin;
   process.env.NALAR_TEST_SIM_BASE_URL = `http://127.0.0.1:${simPort}/v1`;
   (globalThis as { __nalarTestServer?: TestServerState }).__nalarTestServer = { procs: [temporal, sim], dataDir };
+  mkdirSync(path.dirname(processRecord), { recursive: true });
+  writeFileSync(processRecord, JSON.stringify([temporal.pid, sim.pid]));
 }
