@@ -44,7 +44,7 @@ export const processRecord = path.resolve(__dirname, '..', '.nalar', 'test-proce
  * global teardown, and the servers (in their own process groups) would otherwise live on.
  */
 function reapPreviousRun(): void {
-  let pids: number[] = [];
+  let pids: number[];
   try {
     pids = JSON.parse(readFileSync(processRecord, 'utf8')) as number[];
   } catch {
