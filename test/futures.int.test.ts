@@ -97,12 +97,13 @@ test('worker-side code sees the future: session, priority, fairness key, depende
   });
 });
 
-test('loops, branches, recursion, Promise.race, try/catch and value(timeout) work as plain TypeScript', async () => {
+test('loops, branches, recursion, Promise.all, Promise.race, try/catch and value(timeout) work as plain TypeScript', async () => {
   const { result, events } = await runWorkflow<Record<string, unknown>>('controlFlowWorkflow', [3]);
   expect(result).toEqual({
     sum: 6,
     branch: 100,
     recursive: 6,
+    all: 30,
     raced: 2,
     caught: 'boom',
     timeout: 'NALAR_FUTURE_TIMEOUT',

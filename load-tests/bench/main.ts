@@ -2,6 +2,7 @@
  * `npm run bench -- <name> [options]`: runs one benchmark and ends with exactly one line of JSON (see
  * shared BENCHMARKS.md). Exits non-zero only when the benchmark could not run; a missed target is a result.
  */
+import { defaultFuturesBenchOptions, runFuturesBench, type FuturesBenchOptions } from './futures-bench';
 import { defaultSimBenchOptions, runSimBench, type SimBenchOptions } from './sim-bench';
 
 const usage = `Usage: npm run bench -- <name> [options]
@@ -13,7 +14,25 @@ Benchmarks:
          (defaults: levels ${defaultSimBenchOptions.levels.join(',')}, ${defaultSimBenchOptions.levelSeconds} s per level,
           curve time scale ${defaultSimBenchOptions.curveTimeScale}, ${defaultSimBenchOptions.sustainConcurrency} in flight for ${defaultSimBenchOptions.sustainSeconds} s at time scale ${defaultSimBenchOptions.sustainTimeScale})
 
+  futures  stubs and futures vs plain proxyActivities on the real dev server, low load
+         options: --runs N  --warmup N  --sentences N
+         (defaults: ${defaultFuturesBenchOptions.runs} runs and ${defaultFuturesBenchOptions.warmup} warm-up runs per variant, ${defaultFuturesBenchOptions.sentences} sentences)
+
 Results go to load-tests/results/<name>/ (report.md, plots, result.json, records.jsonl.gz).`;
+
+function parseFuturesOptions(args: string[]): FuturesBenchOptions {
+  const o = { ...defaultFuturesBenchOptions };
+  for (let i = 0; i < args.length; i += 2) {
+    const flag = args[i] as string;
+    const n = Number(args[i + 1]);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`${flag} needs a whole number, got ${args[i + 1]}`);
+    if (flag === '--runs' && n > 0) o.runs = n;
+    else if (flag === '--warmup') o.warmup = n;
+    else if (flag === '--sentences' && n > 0) o.sentences = n;
+    else throw new Error(`unknown or invalid option ${flag} ${args[i + 1]}`);
+  }
+  return o;
+}
 
 function parseSimOptions(args: string[]): SimBenchOptions {
   const o = { ...defaultSimBenchOptions };
@@ -69,6 +88,8 @@ async function main(): Promise<number> {
   switch (name) {
     case 'sim':
       return runSimBench(parseSimOptions(rest), log);
+    case 'futures':
+      return runFuturesBench(parseFuturesOptions(rest), log);
     default:
       console.error(`unknown benchmark '${name}'\n\n${usage}`);
       return 2;

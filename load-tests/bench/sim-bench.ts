@@ -7,13 +7,13 @@
  * For both: the simulator process's own CPU per request (from /proc), and the share of each request's
  * latency that is simulated model time (the rest is HTTP, JSON and scheduling overhead on this machine).
  */
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import { gzipSync } from 'node:zlib';
 import type { ManagedProcess } from '../../control-plane/supervisor/managed-process';
 import { assertPortsFree, freePort } from '../../control-plane/supervisor/ports';
 import { simulatorProcess } from '../../control-plane/supervisor/simulator-process';
+import { cpuMs } from './process-cpu';
 import { closingLine, resultsDir, runInfo, target, writeFile } from './run-info';
 import { round, summarize } from './stats';
 import { lineChart } from './svg-plot';
@@ -71,15 +71,6 @@ interface PhaseResult {
   simCpuMsPerRequest: number;
   simCpuCores: number;
   maxInFlight: number;
-}
-
-const clockTicks = 100; // Linux USER_HZ
-
-/** CPU time (ms) used so far by a process, from /proc/<pid>/stat. */
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) / clockTicks) * 1000;
 }
 
 interface SimHandle {

@@ -1,0 +1,179 @@
+/**
+ * `npm run bench -- futures`: what stubs and futures cost next to plain `proxyActivities`, at low load on
+ * the real dev server. The same pipeline (`textPipelineWorkflow`, fan-out/fan-in over the textTools tool)
+ * runs with stubs and as its vanilla twin, interleaved in one run (order alternating), on one real worker
+ * process; the client measures end-to-end latency, /proc measures the worker's CPU.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { Client, Connection } from '@temporalio/client';
+import { loadConfig } from '../../common/config';
+import { createLogger } from '../../common/log';
+import { ensureTool } from '../../common/toolchain';
+import type { ManagedProcess } from '../../control-plane/supervisor/managed-process';
+import { freePort } from '../../control-plane/supervisor/ports';
+import { temporalDevServer } from '../../control-plane/supervisor/temporal-dev-server';
+import { workerProcess } from '../../control-plane/supervisor/worker-process';
+import { textPipelineVanillaWorkflow, textPipelineWorkflow } from '../../workflows';
+import { cpuMs } from './process-cpu';
+import { closingLine, resultsDir, runInfo, target, writeFile } from './run-info';
+import { round, summarize } from './stats';
+
+export interface FuturesBenchOptions {
+  /** Measured workflow runs per variant. */
+  runs: number;
+  /** Unmeasured runs per variant first (bundles, connections and JIT warm up). */
+  warmup: number;
+  /** Sentences per workflow: futures per run = sentences + 2. */
+  sentences: number;
+}
+
+export const defaultFuturesBenchOptions: FuturesBenchOptions = { runs: 200, warmup: 20, sentences: 4 };
+
+type Variant = 'stubs' | 'vanilla';
+
+interface RunRecord {
+  variant: Variant;
+  i: number;
+  latencyMs: number;
+  workerCpuMs: number;
+}
+
+async function startQuiet(
+  component: ReturnType<typeof temporalDevServer>,
+  log: (line: string) => void,
+): Promise<ManagedProcess> {
+  const lines: string[] = [];
+  const proc = await component.launch((_n, _s, line) => lines.push(line));
+  try {
+    await component.waitReady(proc, 90_000);
+  } catch (err) {
+    log(lines.slice(-20).join('\n'));
+    await proc.stop(5000);
+    throw err;
+  }
+  return proc;
+}
+
+export async function runFuturesBench(o: FuturesBenchOptions, log: (line: string) => void): Promise<number> {
+  const info = runInfo();
+  const config = loadConfig();
+  const bin = await ensureTool('temporal', {
+    toolsDir: config.toolsDir,
+    explicitPath: config.temporalBin,
+    log: createLogger('toolchain', 'warn'),
+  });
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'nalar-bench-'));
+  const address = `127.0.0.1:${await freePort()}`;
+  const taskQueue = 'bench-futures';
+  const procs: ManagedProcess[] = [];
+  try {
+    log(`starting the dev server and one worker process`);
+    procs.push(await startQuiet(temporalDevServer({ bin, address, namespace: 'default', dataDir }), log));
+    const worker = workerProcess({
+      index: 1,
+      taskQueue,
+      env: { ...process.env, TEMPORAL_ADDRESS: address, NALAR_TASK_QUEUE: taskQueue, NALAR_LOG_LEVEL: 'warn' },
+    });
+    const workerProc = await startQuiet(worker, log);
+    procs.push(workerProc);
+
+    const connection = await Connection.connect({ address });
+    const client = new Client({ connection });
+    const sentences = Array.from({ length: o.sentences }, (_, i) => `sentence number ${i} of the benchmark`);
+    const futuresPerRun = o.sentences + 2;
+    const records: RunRecord[] = [];
+    const runOne = async (variant: Variant, i: number): Promise<RunRecord> => {
+      const cpu0 = cpuMs(workerProc.pid);
+      const t0 = performance.now();
+      const workflowId = `bench-${variant}-${i}`;
+      if (variant === 'stubs') {
+        await client.workflow.execute(textPipelineWorkflow, { taskQueue, workflowId, args: [{ sentences }] });
+      } else {
+        await client.workflow.execute(textPipelineVanillaWorkflow, { taskQueue, workflowId, args: [{ sentences }] });
+      }
+      return { variant, i, latencyMs: performance.now() - t0, workerCpuMs: cpuMs(workerProc.pid) - cpu0 };
+    };
+    log(`warm-up: ${o.warmup} runs per variant`);
+    for (let i = 0; i < o.warmup; i++) {
+      await runOne('stubs', -1 - i);
+      await runOne('vanilla', -1 - i);
+    }
+    log(`measuring: ${o.runs} runs per variant, interleaved, ${futuresPerRun} calls per run`);
+    for (let i = 0; i < o.runs; i++) {
+      // Alternate which variant goes first, so neither always follows the other.
+      const order: Variant[] = i % 2 === 0 ? ['stubs', 'vanilla'] : ['vanilla', 'stubs'];
+      for (const v of order) records.push(await runOne(v, i));
+      if ((i + 1) % 50 === 0) log(`  ${i + 1}/${o.runs}`);
+    }
+    await connection.close();
+
+    const of = (v: Variant) => records.filter((r) => r.variant === v);
+    const latency = {
+      stubs: summarize(of('stubs').map((r) => r.latencyMs)),
+      vanilla: summarize(of('vanilla').map((r) => r.latencyMs)),
+    };
+    const cpuPerRun = {
+      stubs: of('stubs').reduce((a, r) => a + r.workerCpuMs, 0) / o.runs,
+      vanilla: of('vanilla').reduce((a, r) => a + r.workerCpuMs, 0) / o.runs,
+    };
+    const p50Ratio = latency.stubs.p50 / latency.vanilla.p50;
+    const metrics = {
+      runs_per_variant: o.runs,
+      calls_per_run: futuresPerRun,
+      stubs_ms: {
+        mean: round(latency.stubs.mean),
+        p50: round(latency.stubs.p50),
+        p95: round(latency.stubs.p95),
+        p99: round(latency.stubs.p99),
+      },
+      vanilla_ms: {
+        mean: round(latency.vanilla.mean),
+        p50: round(latency.vanilla.p50),
+        p95: round(latency.vanilla.p95),
+        p99: round(latency.vanilla.p99),
+      },
+      p50_ratio: round(p50Ratio),
+      mean_ratio: round(latency.stubs.mean / latency.vanilla.mean),
+      worker_cpu_ms_per_future: round(cpuPerRun.stubs / futuresPerRun),
+      worker_cpu_ms_per_vanilla_call: round(cpuPerRun.vanilla / futuresPerRun),
+      worker_cpu_overhead_ms_per_future: round((cpuPerRun.stubs - cpuPerRun.vanilla) / futuresPerRun),
+    };
+    const targets = { p50_latency_ratio: target(round(p50Ratio), '<=', 1.05) };
+    const dir = resultsDir('futures');
+    writeFile(dir, 'records.jsonl.gz', gzipSync(records.map((r) => JSON.stringify(r)).join('\n') + '\n'));
+    writeFile(dir, 'result.json', JSON.stringify({ info, options: o, metrics, targets }, null, 2) + '\n');
+    writeFile(
+      dir,
+      'report.md',
+      `# Futures benchmark: stubs vs plain proxyActivities
+
+Commit \`${info.commit}\`${info.dirty ? ' (with uncommitted changes)' : ''}, ${info.date}; ${info.machine.cores} cores, ${info.machine.memoryGiB} GiB; Temporal dev server (CLI v1.5.1, server 1.29); Node ${info.node}.
+Workflow: \`textPipelineWorkflow\` (${o.sentences} parallel \`textTools.shout\`, a \`join\` depending on all of them, a \`countWords\` depending on the join: ${futuresPerRun} calls) vs its vanilla twin with plain \`proxyActivities\`.
+${o.runs} runs each after ${o.warmup} warm-up runs, one at a time (low load), interleaved with alternating order; one worker process.
+
+| variant | mean ms | p50 ms | p95 ms | p99 ms | worker CPU ms per call |
+|---|---|---|---|---|---|
+| stubs + futures | ${metrics.stubs_ms.mean} | ${metrics.stubs_ms.p50} | ${metrics.stubs_ms.p95} | ${metrics.stubs_ms.p99} | ${metrics.worker_cpu_ms_per_future} |
+| vanilla proxyActivities | ${metrics.vanilla_ms.mean} | ${metrics.vanilla_ms.p50} | ${metrics.vanilla_ms.p95} | ${metrics.vanilla_ms.p99} | ${metrics.worker_cpu_ms_per_vanilla_call} |
+
+p50 ratio stubs/vanilla: **${metrics.p50_ratio}** (target ≤ 1.05); mean ratio ${metrics.mean_ratio}.
+Worker CPU overhead of a future over a plain activity call: ${metrics.worker_cpu_overhead_ms_per_future} ms
+(metadata, the header, sink events into the local controller, the activity interceptor).
+Raw per-run records: \`records.jsonl.gz\`.
+`,
+    );
+    log(
+      `stubs p50 ${metrics.stubs_ms.p50} ms vs vanilla p50 ${metrics.vanilla_ms.p50} ms (ratio ${metrics.p50_ratio}); ` +
+        `worker CPU per future ${metrics.worker_cpu_ms_per_future} ms vs ${metrics.worker_cpu_ms_per_vanilla_call} ms per plain call`,
+    );
+    log(`report: ${dir}/report.md`);
+    console.log(closingLine('futures', info.commit, metrics, targets));
+    return 0;
+  } finally {
+    for (const p of procs.reverse()) await p.stop(10_000);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
