@@ -3,6 +3,7 @@
  * job), stopped with SIGINT to the whole group (like Ctrl-C). Checks readiness output, that the stack
  * serves workflows, a clean exit 0 with nothing left running, and the failure paths.
  */
+import { processAlive } from '../control-plane/supervisor/process-alive';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
@@ -67,14 +68,7 @@ async function waitForOutput(stack: StartedStack, re: RegExp, timeoutMs = 90_000
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const alive = processAlive;
 
 async function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {

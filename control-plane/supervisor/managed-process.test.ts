@@ -1,14 +1,8 @@
 import { ErrorCode, hasErrorCode } from '../../common/errors';
+import { processAlive } from './process-alive';
 import { ManagedProcess, type LineSink } from './managed-process';
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const alive = processAlive;
 
 function collect(): { sink: LineSink; lines: string[] } {
   const lines: string[] = [];

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
 import { directiveNames } from '../define';
+import type { StubSpec } from '../workflow/types';
 import { findWireProblems } from './wire-types';
 
 /** One problem in a definition file; `line` and `col` are 1-based. */
@@ -29,15 +30,8 @@ export interface MethodInfo {
   output: string;
 }
 
-/** Directives with the defaults of `stubs/define.ts` filled in. */
-export interface DirectivesInfo {
-  stateful: boolean;
-  batchable: boolean;
-  preemptable: boolean;
-  minInstances: number;
-  maxInstances: number;
-  resources?: { gpus?: number; cpus?: number; memoryGiB?: number };
-}
+/** Directives with the defaults of `stubs/define.ts` filled in (the shape stubs carry). */
+export type DirectivesInfo = StubSpec['directives'];
 
 /** A definition as read from source, defaults filled in exactly as `stubs/define.ts` does. */
 export interface DefinitionInfo {
