@@ -214,6 +214,18 @@ export const settings = {
     default: 1,
     doc: 'Multiplier of simulated tool latencies (code-run test suites); 0 turns them off',
   }),
+  payloadOffload: setting({
+    env: 'NALAR_PAYLOAD_OFFLOAD',
+    schema: booleanFlag,
+    default: true,
+    doc: 'Workers (and clients built with nalarDataConverter) keep large payloads out of history (claim check)',
+  }),
+  payloadOffloadBytes: setting({
+    env: 'NALAR_PAYLOAD_OFFLOAD_BYTES',
+    schema: z.coerce.number().int().min(1024).max(2_000_000),
+    default: 65_536,
+    doc: 'Payloads larger than this many bytes go to the blob store (NALAR_DATA_DIR/blobs); history keeps a handle',
+  }),
   logLevel: setting({
     env: 'NALAR_LOG_LEVEL',
     schema: z.enum(logLevels),

@@ -5,6 +5,7 @@
 import { NativeConnection } from '@temporalio/worker';
 import { loadConfig } from '../../common/config';
 import { createLogger } from '../../common/log';
+import { nalarDataConverter } from '../../activities/state/data-converter';
 import type { WorkerMessage } from './protocol';
 import { createNalarWorker } from './worker';
 
@@ -29,6 +30,7 @@ async function main(): Promise<void> {
       // Drain within 80% of the grace the supervisor gives us, so in-flight activities are cancelled
       // cleanly and the worker exits before SIGKILL.
       shutdownGraceTime: Math.floor(config.shutdownGrace * 0.8),
+      dataConverter: nalarDataConverter(config),
     });
     // The supervisor's death closes the IPC channel; stop polling instead of lingering as an orphan.
     process.on('disconnect', () => {

@@ -37,6 +37,8 @@ export interface NalarWorkerOptions {
   definitions?: readonly Definition[];
   /** Extra activities (tests). */
   activities?: WorkerOptions['activities'];
+  /** Payload conversion, e.g. `nalarDataConverter(config)` (large payloads out of history). @default Temporal's */
+  dataConverter?: WorkerOptions['dataConverter'];
 }
 
 /** Sinks that deliver workflow-side future events to `controller` (not called during replay). */
@@ -57,6 +59,7 @@ export function createNalarWorker(options: NalarWorkerOptions): Promise<Worker> 
     activities: { ...activities, ...activitiesOf(options.definitions ?? definitions), ...options.activities },
     interceptors: { workflowModules: workflowInterceptorModules, activity: [futureActivityInterceptors(controller)] },
     sinks: nalarSinks(controller),
+    ...(options.dataConverter !== undefined && { dataConverter: options.dataConverter }),
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: options.workflowsPath ?? workflowsPath, workflowInterceptorModules }),

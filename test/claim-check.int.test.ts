@@ -1,0 +1,89 @@
+/**
+ * Payload offload on the real dev server: with the claim-check codec on worker and client, a long
+ * conversation adds only handles to workflow history, and workflow, activity and client all see the
+ * full values.
+ */
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { nalarDataConverter } from '../activities/state/data-converter';
+import { bundle, connectTestEnv, uniqueTaskQueue } from './temporal';
+
+let env: TestWorkflowEnvironment;
+let workflowBundle: WorkflowBundleWithSourceMap;
+
+beforeAll(async () => {
+  env = await connectTestEnv();
+  workflowBundle = await bundle(path.join(__dirname, 'fixtures', 'conversation-workflows.ts'));
+});
+
+afterAll(async () => {
+  await env?.teardown();
+});
+
+const activities = {
+  async addTurn(input: { conversation: string; turn: number; bytes: number }): Promise<string> {
+    return `${input.conversation}\n[turn ${input.turn}] ${'x'.repeat(input.bytes)}`;
+  },
+};
+
+/** Runs the conversation and returns the result and the encoded size of the workflow's history. */
+async function converse(
+  offload: boolean,
+  conversation: string,
+  steps: number,
+  bytesPerTurn: number,
+  threshold = 65_536,
+) {
+  const dataConverter = nalarDataConverter({
+    payloadOffload: offload,
+    payloadOffloadBytes: threshold,
+    dataDir: mkdtempSync(path.join(os.tmpdir(), 'nalar-offload-')),
+  });
+  const client = new Client({ connection: env.connection, dataConverter });
+  const taskQueue = uniqueTaskQueue('offload');
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle,
+    activities,
+    dataConverter,
+  });
+  const workflowId = `${taskQueue}-wf`;
+  const result = await worker.runUntil(
+    client.workflow.execute('conversationWorkflow', {
+      taskQueue,
+      workflowId,
+      args: [{ conversation, steps, bytesPerTurn }],
+    }),
+  );
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  return {
+    result: result as { length: number; tail: string },
+    historyBytes: temporal.api.history.v1.History.encode(history).finish().length,
+  };
+}
+
+test('without offload the conversation fills history; with it, history keeps handles', async () => {
+  // Sized so the plain history (~3 MB) can still be fetched (gRPC's 4 MB message limit).
+  const plain = await converse(false, '', 8, 40_000);
+  const offloaded = await converse(true, '', 8, 40_000, 4096);
+  expect(offloaded.result).toEqual(plain.result); // same values everywhere
+  expect(plain.historyBytes).toBeGreaterThan(2_500_000);
+  expect(offloaded.historyBytes).toBeLessThan(plain.historyBytes / 100);
+});
+
+test('a 5 MB conversation passes through a 100-step agent loop; history grows by at most 1 KB a step', async () => {
+  const start = 'c'.repeat(5 * 1024 * 1024);
+  const ten = await converse(true, start, 10, 100);
+  const hundred = await converse(true, start, 100, 100);
+  let expected = start.length;
+  for (let turn = 1; turn <= 100; turn++) expected += `\n[turn ${turn}] `.length + 100;
+  expect(hundred.result.length).toBe(expected);
+  const perStep = (hundred.historyBytes - ten.historyBytes) / 90;
+  expect(perStep).toBeLessThan(1024);
+}, 180_000);
