@@ -1,0 +1,374 @@
+/**
+ * PostgreSQL backend: every write is one transaction that claims its opId row first (`INSERT ... ON CONFLICT
+ * DO NOTHING` waits for a concurrent claimer of the same opId, so a duplicate sees the committed record) and
+ * then changes data with single conditional statements (`UPDATE ... WHERE version = $n`, `INSERT ... ON
+ * CONFLICT`), whose row locks serialise concurrent writers. Timestamps come from the store's clock, not the
+ * database's, so an injected clock works the same as on the other backends.
+ */
+import { Pool, type PoolClient } from 'pg';
+import { conflictError, SessionStoreError, SessionStoreErrorCode, unavailableError } from './errors';
+import {
+  type CommonStoreOptions,
+  encodeOpRecord,
+  type NamespaceOwner,
+  type SessionStore,
+  type StoredValue,
+  type WriteOptions,
+} from './interface';
+import { migrations } from './postgres-migrations';
+import {
+  decodeOpRecord,
+  sliceBounds,
+  sortKeys,
+  validateAge,
+  validateEpoch,
+  validateName,
+  validateRange,
+  validateValue,
+  validateWriteOptions,
+} from './validation';
+
+/** Options of {@link createPostgresSessionStore}. */
+export interface PostgresSessionStoreOptions extends CommonStoreOptions {
+  /** @default 'postgres://postgres@127.0.0.1:5432/test' */
+  connectionString?: string;
+  /** Schema holding the tables (created by `migrate()`); letters, digits and '_' only. @default 'nalar_state' */
+  schema?: string;
+  /** Time allowed to obtain a connection. @default 5_000 */
+  connectTimeoutMs?: number;
+  /** Most connections the pool opens. @default 10 */
+  maxConnections?: number;
+}
+
+const connectionErrorCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'EPIPE']);
+
+function isConnectionError(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && (connectionErrorCodes.has(code) || code.startsWith('08') || code.startsWith('57P'))) {
+    return true;
+  }
+  const message = (err as { message?: unknown }).message;
+  return typeof message === 'string' && /Connection terminated|timeout exceeded when trying to connect/i.test(message);
+}
+
+type Row = Record<string, unknown>;
+
+class PostgresSessionStore implements SessionStore {
+  readonly backend = 'postgres' as const;
+  private readonly pool: Pool;
+  private readonly schema: string;
+  private readonly now: () => number;
+  private readonly t: { kv: string; listMeta: string; lists: string; ops: string; owners: string; namespaces: string };
+
+  constructor(private readonly options: PostgresSessionStoreOptions) {
+    this.schema = options.schema ?? 'nalar_state';
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(this.schema)) {
+      throw new SessionStoreError(
+        SessionStoreErrorCode.INVALID,
+        `schema '${this.schema}' must be 1-63 letters, digits or '_' (not starting with a digit)`,
+      );
+    }
+    this.now = options.now ?? Date.now;
+    const q = (table: string): string => `"${this.schema}".${table}`;
+    this.t = {
+      kv: q('kv'),
+      listMeta: q('list_meta'),
+      lists: q('lists'),
+      ops: q('ops'),
+      owners: q('owners'),
+      namespaces: q('namespaces'),
+    };
+    this.pool = new Pool({
+      connectionString: options.connectionString ?? 'postgres://postgres@127.0.0.1:5432/test',
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
+      max: options.maxConnections ?? 10,
+    });
+    // An idle client losing its connection emits 'error' on the pool; unhandled, it would crash the process.
+    this.pool.on('error', () => undefined);
+  }
+
+  private wrap(err: unknown, detail: string): unknown {
+    return isConnectionError(err) ? unavailableError('postgres', detail, err) : err;
+  }
+
+  async waitUntilReady(): Promise<void> {
+    try {
+      await this.migrate();
+    } catch (err) {
+      if (SessionStoreError.is(err)) throw err;
+      throw unavailableError('postgres', `cannot migrate schema ${this.schema}`, err);
+    }
+  }
+
+  /** Creates the schema and applies pending migrations; safe to run from several processes at once. */
+  async migrate(): Promise<void> {
+    await this.tx(async (c) => {
+      // Serialises concurrent migrators: CREATE ... IF NOT EXISTS alone still races on the catalog.
+      await c.query("SELECT pg_advisory_xact_lock(hashtext('nalar-session-store:' || $1))", [this.schema]);
+      await c.query(`CREATE SCHEMA IF NOT EXISTS "${this.schema}"`);
+      await c.query(`SET LOCAL search_path TO "${this.schema}"`);
+      await c.query(
+        'CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, description text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())',
+      );
+      const applied = new Set(
+        (await c.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version),
+      );
+      for (const m of migrations) {
+        if (applied.has(m.version)) continue;
+        await c.query(m.sql);
+        await c.query('INSERT INTO schema_migrations (version, description) VALUES ($1, $2)', [
+          m.version,
+          m.description,
+        ]);
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+
+  private async query(sql: string, params: unknown[]): Promise<Row[]> {
+    try {
+      return (await this.pool.query<Row>(sql, params)).rows;
+    } catch (err) {
+      throw this.wrap(err, 'query failed');
+    }
+  }
+
+  private async tx<T>(fn: (c: PoolClient) => Promise<T>): Promise<T> {
+    let c: PoolClient;
+    try {
+      c = await this.pool.connect();
+    } catch (err) {
+      throw unavailableError('postgres', 'cannot connect', err);
+    }
+    let broken: Error | undefined;
+    try {
+      await c.query('BEGIN');
+      const result = await fn(c);
+      await c.query('COMMIT');
+      return result;
+    } catch (err) {
+      if (isConnectionError(err)) broken = err as Error;
+      else await c.query('ROLLBACK').catch((e: Error) => (broken = e));
+      throw this.wrap(err, 'transaction failed');
+    } finally {
+      // A broken connection is destroyed instead of going back to the pool.
+      c.release(broken);
+    }
+  }
+
+  /** Claims `opId` in this transaction; returns the record of an earlier application instead, if any. */
+  private async claimOp(c: PoolClient, ns: string, opId: string | undefined): Promise<string | undefined> {
+    if (opId === undefined) return undefined;
+    const claimed = await c.query(
+      `INSERT INTO ${this.t.ops} (ns, op_id, record) VALUES ($1, $2, NULL) ON CONFLICT DO NOTHING RETURNING op_id`,
+      [ns, opId],
+    );
+    if (claimed.rowCount === 1) return undefined;
+    const rows = (
+      await c.query<{ record: string }>(`SELECT record FROM ${this.t.ops} WHERE ns = $1 AND op_id = $2`, [ns, opId])
+    ).rows;
+    return rows[0]?.record;
+  }
+
+  private async finish(c: PoolClient, ns: string, opId: string | undefined, record: string | undefined): Promise<void> {
+    if (opId !== undefined && record !== undefined) {
+      await c.query(`UPDATE ${this.t.ops} SET record = $3 WHERE ns = $1 AND op_id = $2`, [ns, opId, record]);
+    }
+    await c.query(
+      `INSERT INTO ${this.t.namespaces} (ns, last_write) VALUES ($1, $2)
+       ON CONFLICT (ns) DO UPDATE SET last_write = EXCLUDED.last_write`,
+      [ns, this.now()],
+    );
+  }
+
+  private async currentVersion(c: PoolClient, ns: string, key: string): Promise<number> {
+    const rows = (
+      await c.query<{ version: string }>(`SELECT version FROM ${this.t.kv} WHERE ns = $1 AND key = $2`, [ns, key])
+    ).rows;
+    return rows[0] ? Number(rows[0].version) : 0;
+  }
+
+  async get(ns: string, key: string): Promise<StoredValue | undefined> {
+    validateName('namespace', ns);
+    validateName('key', key);
+    const [row] = await this.query(`SELECT value, version FROM ${this.t.kv} WHERE ns = $1 AND key = $2`, [ns, key]);
+    return row ? { value: String(row.value), version: Number(row.version) } : undefined;
+  }
+
+  async put(ns: string, key: string, value: string, options?: WriteOptions): Promise<number> {
+    validateName('namespace', ns);
+    validateName('key', key);
+    validateValue(value);
+    validateWriteOptions(options);
+    const { expectedVersion: expected, opId } = options ?? {};
+    return this.tx(async (c) => {
+      const recorded = await this.claimOp(c, ns, opId);
+      if (recorded !== undefined) return decodeOpRecord(recorded, 'put', opId ?? '');
+      let rows: { version: string }[];
+      if (expected === undefined) {
+        rows = (
+          await c.query<{ version: string }>(
+            `INSERT INTO ${this.t.kv} (ns, key, value, version) VALUES ($1, $2, $3, 1)
+             ON CONFLICT (ns, key) DO UPDATE SET value = EXCLUDED.value, version = kv.version + 1 RETURNING version`,
+            [ns, key, value],
+          )
+        ).rows;
+      } else if (expected === 0) {
+        rows = (
+          await c.query<{ version: string }>(
+            `INSERT INTO ${this.t.kv} (ns, key, value, version) VALUES ($1, $2, $3, 1) ON CONFLICT DO NOTHING RETURNING version`,
+            [ns, key, value],
+          )
+        ).rows;
+      } else {
+        rows = (
+          await c.query<{ version: string }>(
+            `UPDATE ${this.t.kv} SET value = $3, version = version + 1 WHERE ns = $1 AND key = $2 AND version = $4 RETURNING version`,
+            [ns, key, value, expected],
+          )
+        ).rows;
+      }
+      if (!rows[0]) throw conflictError(`put ${ns}/${key}`, expected ?? 0, await this.currentVersion(c, ns, key));
+      const version = Number(rows[0].version);
+      await this.finish(c, ns, opId, encodeOpRecord('put', version));
+      return version;
+    });
+  }
+
+  async delete(ns: string, key: string, options?: WriteOptions): Promise<boolean> {
+    validateName('namespace', ns);
+    validateName('key', key);
+    validateWriteOptions(options);
+    const { expectedVersion: expected, opId } = options ?? {};
+    return this.tx(async (c) => {
+      const recorded = await this.claimOp(c, ns, opId);
+      if (recorded !== undefined) return decodeOpRecord(recorded, 'delete', opId ?? '');
+      let deleted: boolean;
+      if (expected === 0) {
+        const actual = await this.currentVersion(c, ns, key);
+        if (actual !== 0) throw conflictError(`delete ${ns}/${key}`, 0, actual);
+        deleted = false;
+      } else {
+        const result = await c.query(
+          `DELETE FROM ${this.t.kv} WHERE ns = $1 AND key = $2 ${expected === undefined ? '' : 'AND version = $3'}`,
+          expected === undefined ? [ns, key] : [ns, key, expected],
+        );
+        deleted = (result.rowCount ?? 0) > 0;
+        if (!deleted && expected !== undefined) {
+          throw conflictError(`delete ${ns}/${key}`, expected, await this.currentVersion(c, ns, key));
+        }
+      }
+      if (deleted || opId !== undefined) await this.finish(c, ns, opId, encodeOpRecord('delete', deleted));
+      return deleted;
+    });
+  }
+
+  async keys(ns: string): Promise<string[]> {
+    validateName('namespace', ns);
+    const rows = await this.query(`SELECT key FROM ${this.t.kv} WHERE ns = $1`, [ns]);
+    return sortKeys(rows.map((r) => String(r.key)));
+  }
+
+  async append(ns: string, list: string, value: string, options?: Pick<WriteOptions, 'opId'>): Promise<number> {
+    validateName('namespace', ns);
+    validateName('list', list);
+    validateValue(value);
+    validateWriteOptions(options);
+    const opId = options?.opId;
+    return this.tx(async (c) => {
+      const recorded = await this.claimOp(c, ns, opId);
+      if (recorded !== undefined) return decodeOpRecord(recorded, 'append', opId ?? '');
+      const { rows } = await c.query<{ length: string }>(
+        `INSERT INTO ${this.t.listMeta} (ns, list, length) VALUES ($1, $2, 1)
+         ON CONFLICT (ns, list) DO UPDATE SET length = list_meta.length + 1 RETURNING length`,
+        [ns, list],
+      );
+      const length = Number(rows[0]?.length);
+      await c.query(`INSERT INTO ${this.t.lists} (ns, list, idx, value) VALUES ($1, $2, $3, $4)`, [
+        ns,
+        list,
+        length - 1,
+        value,
+      ]);
+      await this.finish(c, ns, opId, encodeOpRecord('append', length));
+      return length;
+    });
+  }
+
+  async range(ns: string, list: string, start: number, end?: number): Promise<string[]> {
+    validateName('namespace', ns);
+    validateName('list', list);
+    validateRange(start, end);
+    // Items are never rewritten, so bounds from one read and items from a later one stay consistent.
+    const { from, to } = sliceBounds(await this.length(ns, list), start, end);
+    if (to <= from) return [];
+    const rows = await this.query(
+      `SELECT value FROM ${this.t.lists} WHERE ns = $1 AND list = $2 AND idx >= $3 AND idx < $4 ORDER BY idx`,
+      [ns, list, from, to],
+    );
+    return rows.map((r) => String(r.value));
+  }
+
+  async length(ns: string, list: string): Promise<number> {
+    validateName('namespace', ns);
+    validateName('list', list);
+    const [row] = await this.query(`SELECT length FROM ${this.t.listMeta} WHERE ns = $1 AND list = $2`, [ns, list]);
+    return row ? Number(row.length) : 0;
+  }
+
+  async dropNamespace(ns: string): Promise<void> {
+    validateName('namespace', ns);
+    return this.tx(async (c) => {
+      for (const table of Object.values(this.t)) await c.query(`DELETE FROM ${table} WHERE ns = $1`, [ns]);
+    });
+  }
+
+  async idleNamespaces(olderThanMs: number): Promise<string[]> {
+    validateAge(olderThanMs);
+    const rows = await this.query(`SELECT ns FROM ${this.t.namespaces} WHERE last_write < $1`, [
+      this.now() - olderThanMs,
+    ]);
+    return sortKeys(rows.map((r) => String(r.ns)));
+  }
+
+  async getOwner(ns: string): Promise<NamespaceOwner | undefined> {
+    validateName('namespace', ns);
+    const [row] = await this.query(`SELECT owner, epoch FROM ${this.t.owners} WHERE ns = $1`, [ns]);
+    return row ? { owner: String(row.owner), epoch: Number(row.epoch) } : undefined;
+  }
+
+  async setOwner(ns: string, owner: string, expectedEpoch: number): Promise<number> {
+    validateName('namespace', ns);
+    validateName('owner', owner);
+    validateEpoch(expectedEpoch);
+    return this.tx(async (c) => {
+      const { rows } =
+        expectedEpoch === 0
+          ? await c.query<{ epoch: string }>(
+              `INSERT INTO ${this.t.owners} (ns, owner, epoch) VALUES ($1, $2, 1) ON CONFLICT DO NOTHING RETURNING epoch`,
+              [ns, owner],
+            )
+          : await c.query<{ epoch: string }>(
+              `UPDATE ${this.t.owners} SET owner = $2, epoch = epoch + 1 WHERE ns = $1 AND epoch = $3 RETURNING epoch`,
+              [ns, owner, expectedEpoch],
+            );
+      if (!rows[0]) {
+        const current = await c.query<{ epoch: string }>(`SELECT epoch FROM ${this.t.owners} WHERE ns = $1`, [ns]);
+        throw conflictError(`setOwner ${ns}`, expectedEpoch, Number(current.rows[0]?.epoch ?? 0));
+      }
+      await this.finish(c, ns, undefined, undefined);
+      return Number(rows[0].epoch);
+    });
+  }
+}
+
+/** A session store on PostgreSQL (`pg` Pool); `waitUntilReady` connects and runs the migrations. */
+export function createPostgresSessionStore(options: PostgresSessionStoreOptions = {}): SessionStore & {
+  migrate(): Promise<void>;
+} {
+  return new PostgresSessionStore(options);
+}

@@ -1,0 +1,203 @@
+/**
+ * Runs the session-store contract against the three real backends (Redis and PostgreSQL on this machine:
+ * an unreachable one fails, it is never skipped), plus backend-specific tests.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Pool } from 'pg';
+import { createClient } from 'redis';
+import { describeSessionStoreContract, expectStoreError } from './contract';
+import { SessionStoreErrorCode } from './errors';
+import { createFileSessionStore, namespaceFolder } from './file-store';
+import { createPostgresSessionStore } from './postgres-store';
+import { createRedisSessionStore } from './redis-store';
+import { createSessionStore, defaultStateDir } from './factory';
+
+const REDIS_URL = 'redis://127.0.0.1:6379';
+const POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/test';
+const runId = randomBytes(4).toString('hex');
+
+describe('filesystem backend', () => {
+  let root = '';
+  beforeAll(async () => {
+    root = await mkdtemp(path.join(tmpdir(), 'nalar-session-store-'));
+  });
+  afterAll(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  describeSessionStoreContract('filesystem', async (prefix, options) =>
+    createFileSessionStore(path.join(root, prefix), options),
+  );
+
+  it('serialises appends of two real processes on one list (100 items, none lost)', async () => {
+    const dir = path.join(root, 'two-processes');
+    const script = path.join(__dirname, 'fixtures', 'append-child.ts');
+    const runChild = (tag: string) =>
+      new Promise<void>((resolve, reject) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', script, dir, 'session', 'log', '50', tag], {
+          stdio: ['ignore', 'ignore', 'pipe'],
+        });
+        let stderr = '';
+        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+        // A bounded wait: a hung child is killed and fails the test instead of hanging it.
+        const timer = setTimeout(() => child.kill('SIGKILL'), 40_000);
+        child.on('error', reject);
+        child.on('exit', (code, signal) => {
+          clearTimeout(timer);
+          if (code === 0) resolve();
+          else reject(new Error(`child ${tag} exited with ${code ?? signal}: ${stderr}`));
+        });
+      });
+    await Promise.all([runChild('a'), runChild('b')]);
+    const store = createFileSessionStore(dir);
+    await store.waitUntilReady();
+    const items = (await store.range('session', 'log', 0)).map((s) => JSON.parse(s) as { tag: string; i: number });
+    expect(items).toHaveLength(100);
+    for (const tag of ['a', 'b']) {
+      expect(items.filter((x) => x.tag === tag).map((x) => x.i)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    }
+    await store.close();
+  }, 60_000);
+
+  it('keeps namespace folders inside the store folder whatever the name', async () => {
+    const dir = path.join(root, 'traversal');
+    const store = createFileSessionStore(dir);
+    await store.waitUntilReady();
+    await store.put('../../escape', 'k', '1');
+    await store.put('/etc/passwd', 'k', '1');
+    expect((await readdir(root)).sort()).not.toContain('escape');
+    expect((await readdir(path.join(dir, 'ns'))).every((f) => /^[A-Za-z0-9_-]+$/.test(f))).toBe(true);
+    expect(await store.get('../../escape', 'k')).toEqual({ value: '1', version: 1 });
+  });
+});
+
+describe('filesystem locks', () => {
+  let dir = '';
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'nalar-session-lock-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function plantLock(ns: string, pid: number, ageMs: number): Promise<string> {
+    const lock = path.join(dir, 'locks', `${namespaceFolder(ns)}.lock`);
+    await mkdir(lock, { recursive: true });
+    await writeFile(path.join(lock, 'holder.json'), JSON.stringify({ pid, host: hostname(), at: 0 }));
+    const when = new Date(Date.now() - ageMs);
+    await utimes(lock, when, when);
+    return lock;
+  }
+
+  async function deadPid(): Promise<number> {
+    const child = spawn(process.execPath, ['-e', '0']);
+    const pid = child.pid!;
+    await new Promise((resolve) => child.on('exit', resolve));
+    return pid;
+  }
+
+  it('breaks a lock older than 30 s whose holder process is dead', async () => {
+    const store = createFileSessionStore(dir, { lockTimeoutMs: 2_000 });
+    await store.waitUntilReady();
+    await plantLock('stale', await deadPid(), 31_000);
+    expect(await store.put('stale', 'k', '1')).toBe(1);
+  });
+
+  it('does not break a lock whose holder is alive, nor a young lock of a dead holder', async () => {
+    const store = createFileSessionStore(dir, { lockTimeoutMs: 300 });
+    await store.waitUntilReady();
+    const live = await plantLock('live', process.pid, 31_000);
+    await expectStoreError(store.put('live', 'k', '1'), SessionStoreErrorCode.UNAVAILABLE, 'still held');
+    const young = await plantLock('young', await deadPid(), 1_000);
+    await expectStoreError(store.put('young', 'k', '1'), SessionStoreErrorCode.UNAVAILABLE, 'still held');
+    await Promise.all([rm(live, { recursive: true }), rm(young, { recursive: true })]);
+  });
+});
+
+describe('redis backend', () => {
+  const base = `nalar-test:${runId}:`;
+  afterAll(async () => {
+    // Safety net: the contract drops every namespace; delete whatever a failed test left behind.
+    const client = createClient({ url: REDIS_URL });
+    await client.connect();
+    try {
+      const leftovers: string[] = [];
+      for await (const batch of client.scanIterator({ MATCH: `${base}*`, COUNT: 1000 })) leftovers.push(...batch);
+      if (leftovers.length) await client.del(leftovers);
+    } finally {
+      await client.close();
+    }
+  });
+
+  describeSessionStoreContract('redis', async (prefix, options) =>
+    createRedisSessionStore({ url: REDIS_URL, prefix: `${base}${prefix}:`, ...options }),
+  );
+
+  it('fails waitUntilReady with NALAR_ERR_STATE_UNAVAILABLE when Redis is unreachable', async () => {
+    const store = createRedisSessionStore({ url: 'redis://127.0.0.1:1' });
+    const started = Date.now();
+    await expectStoreError(store.waitUntilReady(), SessionStoreErrorCode.UNAVAILABLE, '127.0.0.1:1');
+    expect(Date.now() - started).toBeLessThan(5_000);
+    await store.close();
+  });
+});
+
+describe('postgres backend', () => {
+  const schemas = new Set<string>();
+  const admin = new Pool({ connectionString: POSTGRES_URL });
+  const dropSchemas = async () => {
+    for (const s of schemas) await admin.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
+    schemas.clear();
+  };
+  // Runs after the contract's own afterEach (inner hooks first): each test's schema is dropped after it.
+  afterEach(dropSchemas);
+  afterAll(async () => {
+    await dropSchemas();
+    await admin.end();
+  });
+
+  describeSessionStoreContract('postgres', async (prefix, options) => {
+    const schema = `nalar_test_${runId}_${prefix}`;
+    schemas.add(schema);
+    return createPostgresSessionStore({ connectionString: POSTGRES_URL, schema, ...options });
+  });
+
+  it('records applied migrations and re-running them is a no-op', async () => {
+    const schema = `nalar_test_${runId}_migrations`;
+    schemas.add(schema);
+    const [a, b] = [1, 2].map(() => createPostgresSessionStore({ connectionString: POSTGRES_URL, schema }));
+    await Promise.all([a!.waitUntilReady(), b!.waitUntilReady()]);
+    await a!.migrate();
+    const { rows } = await admin.query(`SELECT version FROM "${schema}".schema_migrations ORDER BY version`);
+    expect(rows).toEqual([{ version: 1 }]);
+    await Promise.all([a!.close(), b!.close()]);
+  });
+
+  it('fails waitUntilReady with NALAR_ERR_STATE_UNAVAILABLE when PostgreSQL is unreachable', async () => {
+    const store = createPostgresSessionStore({ connectionString: 'postgres://postgres@127.0.0.1:1/test' });
+    const started = Date.now();
+    await expectStoreError(store.waitUntilReady(), SessionStoreErrorCode.UNAVAILABLE);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    await store.close();
+  });
+
+  it('rejects a schema name that is not a plain identifier', () => {
+    expect(() => createPostgresSessionStore({ schema: 'x"; DROP TABLE y; --' })).toThrow(/schema/);
+  });
+});
+
+describe('createSessionStore', () => {
+  it('chooses the backend and applies documented defaults', async () => {
+    expect(createSessionStore().backend).toBe('filesystem');
+    expect(defaultStateDir('/data')).toBe(path.resolve('/data/state'));
+    const redis = createSessionStore({ backend: 'redis' });
+    const postgres = createSessionStore({ backend: 'postgres' });
+    expect([redis.backend, postgres.backend]).toEqual(['redis', 'postgres']);
+    await Promise.all([redis.close(), postgres.close()]);
+  });
+});
