@@ -1,16 +1,24 @@
 /**
- * A worker process killed (SIGKILL) in the middle of a workflow, and another worker that finishes it: the
- * futures keep their ids, because ids derive from the workflow id and call order, not from the process.
+ * A worker process killed (SIGKILL) in the middle of a workflow, and another worker that finishes it:
+ * futures keep their ids (they derive from the workflow id and call order, not from the process), and a
+ * ManagedList append made by the killed attempt is not applied again by the retry.
  */
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { definitions } from '../activities/agents';
+import { ManagedList } from '../activities/state/managed';
 import { LocalController } from '../control-plane/local-controller/local-controller';
 import { ManagedProcess } from '../control-plane/supervisor/managed-process';
 import { waitForReadyMessage } from '../control-plane/supervisor/readiness';
 import { createNalarWorker } from '../control-plane/worker/worker';
 import { probe } from './fixtures/probe-tool';
 import { bundle, connectTestEnv, testTemporalAddress, uniqueTaskQueue } from './temporal';
+
+// Both workers (the killed child process and this one) keep session state in the same folder.
+process.env.NALAR_DATA_DIR = mkdtempSync(path.join(os.tmpdir(), 'nalar-restart-'));
 
 let env: TestWorkflowEnvironment;
 
@@ -22,7 +30,11 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-test('a workflow whose worker is killed finishes on another worker with the same future ids', async () => {
+/**
+ * Starts `workflowType` on a worker in a child process, SIGKILLs that process once the activity of future
+ * `<workflowId>/<killDuring>` has started, and lets a fresh in-process worker finish the workflow.
+ */
+async function killMidway<T>(workflowType: string, args: unknown[], killDuring: number) {
   const taskQueue = uniqueTaskQueue('restart');
   const output: string[] = [];
   const first = await ManagedProcess.start(
@@ -37,13 +49,12 @@ test('a workflow whose worker is killed finishes on another worker with the same
   try {
     await waitForReadyMessage(first, (m) => (m as { type?: string })?.type === 'ready', 60_000);
     const workflowId = `${taskQueue}-wf`;
-    const handle = await env.client.workflow.start('killableWorkflow', { taskQueue, workflowId, args: [] });
-    // Wait until the slow second call runs on the first worker, then kill that worker outright.
+    const handle: WorkflowHandle = await env.client.workflow.start(workflowType, { taskQueue, workflowId, args });
     const deadline = Date.now() + 30_000;
     for (;;) {
       const pending = (await handle.describe()).raw.pendingActivities ?? [];
-      if (pending.some((a) => a.activityId === `${workflowId}/2` && a.lastStartedTime)) break;
-      if (Date.now() > deadline) throw new Error(`the slow call never started:\n${output.join('\n')}`);
+      if (pending.some((a) => a.activityId === `${workflowId}/${killDuring}` && a.lastStartedTime)) break;
+      if (Date.now() > deadline) throw new Error(`the call never started:\n${output.join('\n')}`);
       await new Promise((r) => setTimeout(r, 100));
     }
     process.kill(-first.pid, 'SIGKILL');
@@ -58,14 +69,29 @@ test('a workflow whose worker is killed finishes on another worker with the same
       localController: controller,
       definitions: [...definitions, probe],
     });
-    const result = await second.runUntil(handle.result());
-    const ids = [1, 2, 3].map((n) => `${workflowId}/${n}`);
-    expect(result).toEqual({ ids, values: [1, 1, 1] });
-    // The new worker retried the killed call and ran the last one under the same ids.
-    const events = controller.recent(workflowId);
-    expect(events.filter((e) => e.type === 'started').map((e) => e.futureId)).toEqual([ids[1], ids[2]]);
-    expect(events.filter((e) => e.type === 'completed').map((e) => e.futureId)).toEqual([ids[1], ids[2]]);
+    const result = (await second.runUntil(handle.result())) as T;
+    return { result, workflowId, events: controller.recent(workflowId) };
   } finally {
     await first.stop(1000);
   }
+}
+
+test('a workflow whose worker is killed finishes on another worker with the same future ids', async () => {
+  const { result, workflowId, events } = await killMidway<{ ids: string[]; values: number[] }>(
+    'killableWorkflow',
+    [],
+    2,
+  );
+  const ids = [1, 2, 3].map((n) => `${workflowId}/${n}`);
+  expect(result).toEqual({ ids, values: [1, 1, 1] });
+  // The new worker retried the killed call and ran the last one under the same ids.
+  expect(events.filter((e) => e.type === 'started').map((e) => e.futureId)).toEqual([ids[1], ids[2]]);
+  expect(events.filter((e) => e.type === 'completed').map((e) => e.futureId)).toEqual([ids[1], ids[2]]);
+});
+
+test('an append made by a killed attempt is applied exactly once when the activity is retried', async () => {
+  const sessionId = `session-${Date.now()}`;
+  const { result } = await killMidway<number>('appendOnceWorkflow', [sessionId], 1);
+  expect(result).toBe(1); // the retry appended "again" with the same idempotency key: not applied
+  expect(await new ManagedList<string>('turns', { sessionId }).range()).toEqual(['hello']);
 });

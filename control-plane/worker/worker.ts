@@ -11,7 +11,7 @@ import { definitions } from '../../activities/agents';
 import { activitiesOf, type Definition } from '../../stubs/define';
 import type { NalarSinks } from '../../stubs/workflow/future';
 import { LocalController } from '../local-controller/local-controller';
-import { futureActivityInterceptors } from './future-context';
+import { futureActivityInterceptors } from '../../stubs/future-context';
 
 /** Path of the workflow registration barrel, bundled by the worker. */
 export const workflowsPath = require.resolve('../../workflows');

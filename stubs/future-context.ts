@@ -6,8 +6,12 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { type Context } from '@temporalio/activity';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { ActivityInboundCallsInterceptor, ActivityInterceptorsFactory } from '@temporalio/worker';
-import { FUTURE_HEADER, type FutureMeta } from '../../stubs/workflow/types';
-import type { LocalController } from '../local-controller/local-controller';
+import { FUTURE_HEADER, type FutureEvent, type FutureMeta } from './workflow/types';
+
+/** Where worker-side future events go (the worker's local controller). */
+export interface FutureEventRecorder {
+  record(event: FutureEvent): void;
+}
 
 const storage = new AsyncLocalStorage<FutureMeta>();
 
@@ -17,7 +21,7 @@ export function currentFuture(): Readonly<FutureMeta> | undefined {
 }
 
 /** Activity interceptors that carry future metadata into activity code and report attempts. */
-export function futureActivityInterceptors(controller: LocalController): ActivityInterceptorsFactory {
+export function futureActivityInterceptors(controller: FutureEventRecorder): ActivityInterceptorsFactory {
   return (ctx: Context) => {
     const inbound: ActivityInboundCallsInterceptor = {
       async execute(input, next) {
