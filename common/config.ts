@@ -214,6 +214,24 @@ export const settings = {
     default: 1,
     doc: 'Multiplier of simulated tool latencies (code-run test suites); 0 turns them off',
   }),
+  stateBackend: setting({
+    env: 'NALAR_STATE_BACKEND',
+    schema: z.enum(['filesystem', 'redis', 'postgres']),
+    default: 'filesystem',
+    doc: 'Where managed session state lives: filesystem (NALAR_DATA_DIR/state), redis or postgres',
+  }),
+  redisUrl: setting({
+    env: 'NALAR_REDIS_URL',
+    schema: z.string().regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL'),
+    default: 'redis://127.0.0.1:6379',
+    doc: 'Redis server of the redis state backend (may hold a password: environment only)',
+  }),
+  postgresUrl: setting({
+    env: 'NALAR_POSTGRES_URL',
+    schema: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL'),
+    default: 'postgres://postgres@127.0.0.1:5432/postgres',
+    doc: 'PostgreSQL database of the postgres state backend; its schema is created by a migration on start',
+  }),
   payloadOffload: setting({
     env: 'NALAR_PAYLOAD_OFFLOAD',
     schema: booleanFlag,

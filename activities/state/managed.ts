@@ -13,15 +13,31 @@ import { createSessionStore, defaultStateDir, SessionStoreError, type SessionSto
 let defaultStore: SessionStore | undefined;
 let ready: Promise<void> | undefined;
 
-/** The store managed state uses when none is given: the filesystem store in NALAR_DATA_DIR/state. */
+/** Replaces the store managed state uses when none is given (by default: NALAR_STATE_BACKEND's). */
 export function setDefaultSessionStore(store: SessionStore): void {
   defaultStore = store;
   ready = undefined;
 }
 
+/** Closes the default store (its connections), e.g. on worker shutdown; the next use opens a new one. */
+export async function closeDefaultSessionStore(): Promise<void> {
+  const store = defaultStore;
+  defaultStore = undefined;
+  ready = undefined;
+  await store?.close();
+}
+
 async function storeFor(explicit: SessionStore | undefined): Promise<SessionStore> {
   if (explicit) return explicit;
-  defaultStore ??= createSessionStore({ backend: 'filesystem', dir: defaultStateDir(loadConfig().dataDir) });
+  if (!defaultStore) {
+    const config = loadConfig();
+    defaultStore = createSessionStore({
+      backend: config.stateBackend,
+      dir: defaultStateDir(config.dataDir),
+      redis: { url: config.redisUrl },
+      postgres: { connectionString: config.postgresUrl },
+    });
+  }
   ready ??= defaultStore.waitUntilReady();
   await ready;
   return defaultStore;
@@ -30,7 +46,7 @@ async function storeFor(explicit: SessionStore | undefined): Promise<SessionStor
 export interface ManagedOptions {
   /** Session to use; by default the session of the future this activity serves. */
   sessionId?: string;
-  /** @default the filesystem store in NALAR_DATA_DIR/state (see setDefaultSessionStore) */
+  /** @default the NALAR_STATE_BACKEND store (filesystem in NALAR_DATA_DIR/state; see setDefaultSessionStore) */
   store?: SessionStore;
 }
 

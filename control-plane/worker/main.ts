@@ -6,6 +6,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { loadConfig } from '../../common/config';
 import { createLogger } from '../../common/log';
 import { nalarDataConverter } from '../../activities/state/data-converter';
+import { closeDefaultSessionStore } from '../../activities/state/managed';
 import type { WorkerMessage } from './protocol';
 import { createNalarWorker } from './worker';
 
@@ -43,6 +44,7 @@ async function main(): Promise<void> {
     await running;
     log.info('stopped');
   } finally {
+    await closeDefaultSessionStore();
     await connection.close();
     // An open IPC channel keeps the event loop alive; close it so the process exits by itself.
     if (process.connected) process.disconnect();
