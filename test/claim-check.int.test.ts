@@ -87,3 +87,39 @@ test('a 5 MB conversation passes through a 100-step agent loop; history grows by
   const perStep = (hundred.historyBytes - ten.historyBytes) / 90;
   expect(perStep).toBeLessThan(1024);
 }, 180_000);
+
+test('a long session continues as new with its large state carried as a handle', async () => {
+  const dataConverter = nalarDataConverter({
+    payloadOffload: true,
+    payloadOffloadBytes: 4096,
+    dataDir: mkdtempSync(path.join(os.tmpdir(), 'nalar-offload-')),
+  });
+  const client = new Client({ connection: env.connection, dataConverter });
+  const taskQueue = uniqueTaskQueue('long');
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle,
+    activities,
+    dataConverter,
+  });
+  const workflowId = `${taskQueue}-wf`;
+  const start = 'c'.repeat(1024 * 1024);
+  const result = await worker.runUntil(
+    client.workflow.execute('longConversationWorkflow', {
+      taskQueue,
+      workflowId,
+      args: [{ conversation: start, turnsLeft: 30, bytesPerTurn: 10 }],
+    }),
+  );
+  let expected = start.length;
+  for (let turn = 1; turn <= 30; turn++) expected += `\n[turn ${turn}] `.length + 10;
+  expect(result).toEqual({ length: expected, runs: expect.any(Number) });
+  expect((result as { runs: number }).runs).toBeGreaterThan(1);
+  // The last run began with the 1 MB conversation as its input: a handle in its history, not the value.
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
+  const encoding = new TextDecoder().decode(started?.input?.payloads?.[0]?.metadata?.encoding ?? new Uint8Array());
+  expect(encoding).toBe('binary/nalar-blob');
+  expect(temporal.api.history.v1.History.encode(history).finish().length).toBeLessThan(64 * 1024);
+});
