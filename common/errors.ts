@@ -24,6 +24,12 @@ export const ErrorCode = {
   DEFINITION_INVALID: 'NALAR_ERR_DEFINITION_INVALID',
   /** Generated stubs do not match the definitions (run `npm run stubs`). */
   STUBS_STALE: 'NALAR_ERR_STUBS_STALE',
+  /** Session state: a compare-and-set found another version (or owner epoch) than expected. */
+  STATE_CONFLICT: 'NALAR_ERR_STATE_CONFLICT',
+  /** Session state: a bad namespace, key, value, opId, index or option. */
+  STATE_INVALID: 'NALAR_ERR_STATE_INVALID',
+  /** Session state: the backend cannot be reached (connection refused, timed out, lock not obtainable). */
+  STATE_UNAVAILABLE: 'NALAR_ERR_STATE_UNAVAILABLE',
   /** A command line had unknown or malformed arguments. */
   USAGE: 'NALAR_ERR_USAGE',
 } as const;

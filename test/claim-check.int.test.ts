@@ -31,14 +31,11 @@ const activities = {
   },
 };
 
-/** Runs the conversation and returns the result and the encoded size of the workflow's history. */
-async function converse(
-  offload: boolean,
-  conversation: string,
-  steps: number,
-  bytesPerTurn: number,
-  threshold = 65_536,
-) {
+/**
+ * Runs `workflowType` on a fresh worker and client sharing one data converter (offload on or off, with a
+ * fresh blob folder); returns its result and the encoded size of its history.
+ */
+async function runWithOffload<T>(offload: boolean, threshold: number, workflowType: string, input: unknown) {
   const dataConverter = nalarDataConverter({
     payloadOffload: offload,
     payloadOffloadBytes: threshold,
@@ -54,18 +51,20 @@ async function converse(
     dataConverter,
   });
   const workflowId = `${taskQueue}-wf`;
-  const result = await worker.runUntil(
-    client.workflow.execute('conversationWorkflow', {
-      taskQueue,
-      workflowId,
-      args: [{ conversation, steps, bytesPerTurn }],
-    }),
-  );
+  const result = (await worker.runUntil(
+    client.workflow.execute(workflowType, { taskQueue, workflowId, args: [input] }),
+  )) as T;
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
-  return {
-    result: result as { length: number; tail: string },
-    historyBytes: temporal.api.history.v1.History.encode(history).finish().length,
-  };
+  return { result, history, historyBytes: temporal.api.history.v1.History.encode(history).finish().length };
+}
+
+/** The conversation loop: `steps` turns of `bytesPerTurn` each, starting from `conversation`. */
+function converse(offload: boolean, conversation: string, steps: number, bytesPerTurn: number, threshold = 65_536) {
+  return runWithOffload<{ length: number; tail: string }>(offload, threshold, 'conversationWorkflow', {
+    conversation,
+    steps,
+    bytesPerTurn,
+  });
 }
 
 test('without offload the conversation fills history; with it, history keeps handles', async () => {
@@ -89,37 +88,20 @@ test('a 5 MB conversation passes through a 100-step agent loop; history grows by
 }, 180_000);
 
 test('a long session continues as new with its large state carried as a handle', async () => {
-  const dataConverter = nalarDataConverter({
-    payloadOffload: true,
-    payloadOffloadBytes: 4096,
-    dataDir: mkdtempSync(path.join(os.tmpdir(), 'nalar-offload-')),
-  });
-  const client = new Client({ connection: env.connection, dataConverter });
-  const taskQueue = uniqueTaskQueue('long');
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle,
-    activities,
-    dataConverter,
-  });
-  const workflowId = `${taskQueue}-wf`;
   const start = 'c'.repeat(1024 * 1024);
-  const result = await worker.runUntil(
-    client.workflow.execute('longConversationWorkflow', {
-      taskQueue,
-      workflowId,
-      args: [{ conversation: start, turnsLeft: 30, bytesPerTurn: 10 }],
-    }),
+  const { result, history, historyBytes } = await runWithOffload<{ length: number; runs: number }>(
+    true,
+    4096,
+    'longConversationWorkflow',
+    { conversation: start, turnsLeft: 30, bytesPerTurn: 10 },
   );
   let expected = start.length;
   for (let turn = 1; turn <= 30; turn++) expected += `\n[turn ${turn}] `.length + 10;
   expect(result).toEqual({ length: expected, runs: expect.any(Number) });
-  expect((result as { runs: number }).runs).toBeGreaterThan(1);
+  expect(result.runs).toBeGreaterThan(1);
   // The last run began with the 1 MB conversation as its input: a handle in its history, not the value.
-  const history = await client.workflow.getHandle(workflowId).fetchHistory();
   const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
   const encoding = new TextDecoder().decode(started?.input?.payloads?.[0]?.metadata?.encoding ?? new Uint8Array());
   expect(encoding).toBe('binary/nalar-blob');
-  expect(temporal.api.history.v1.History.encode(history).finish().length).toBeLessThan(64 * 1024);
+  expect(historyBytes).toBeLessThan(64 * 1024);
 });

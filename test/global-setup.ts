@@ -12,24 +12,9 @@ import { createLogger } from '../common/log';
 import { ensureTool } from '../common/toolchain';
 import type { ManagedProcess } from '../control-plane/supervisor/managed-process';
 import { freePort } from '../control-plane/supervisor/ports';
-import type { StackComponent } from '../control-plane/supervisor/component';
 import { simulatorProcess } from '../control-plane/supervisor/simulator-process';
+import { startQuietly } from '../control-plane/supervisor/start-quietly';
 import { temporalDevServer } from '../control-plane/supervisor/temporal-dev-server';
-
-/** Starts a component and waits for it, printing its recent output if it fails. */
-async function startQuietly(component: StackComponent): Promise<ManagedProcess> {
-  // Keep the output out of the test report unless it fails to start.
-  const lines: string[] = [];
-  const proc = await component.launch((_name, _stream, line) => lines.push(line));
-  try {
-    await component.waitReady(proc, 60_000);
-  } catch (err) {
-    console.error(lines.slice(-30).join('\n'));
-    await proc.stop(5_000);
-    throw err;
-  }
-  return proc;
-}
 
 export interface TestServerState {
   procs: ManagedProcess[];

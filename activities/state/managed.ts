@@ -7,6 +7,7 @@
  */
 import { Context } from '@temporalio/activity';
 import { loadConfig } from '../../common/config';
+import { ErrorCode } from '../../common/errors';
 import { currentFuture } from '../../stubs/future-context';
 import { createSessionStore, defaultStateDir, SessionStoreError, type SessionStore } from './session-store';
 
@@ -72,7 +73,7 @@ function sessionOf(kind: string, name: string, options: ManagedOptions): string 
   const session = options.sessionId ?? currentFuture()?.sessionId;
   if (!session) {
     throw new SessionStoreError(
-      'NALAR_ERR_STATE_INVALID',
+      ErrorCode.STATE_INVALID,
       `${kind} ${name}: no session id — use it inside an agent method called through a stub, or pass { sessionId }`,
     );
   }
@@ -85,13 +86,13 @@ function serialize(kind: string, name: string, value: unknown): string {
     text = JSON.stringify(value);
   } catch (err) {
     throw new SessionStoreError(
-      'NALAR_ERR_STATE_INVALID',
+      ErrorCode.STATE_INVALID,
       `${kind} ${name}: value cannot be serialised (${(err as Error).message})`,
     );
   }
   if (text === undefined) {
     throw new SessionStoreError(
-      'NALAR_ERR_STATE_INVALID',
+      ErrorCode.STATE_INVALID,
       `${kind} ${name}: value cannot be serialised (undefined or a function)`,
     );
   }

@@ -25,7 +25,8 @@ export class LocalController {
   /** Takes one event; never throws (a failing listener must not break workflows or activities). */
   record(event: FutureEvent): void {
     this.buffer.push(event);
-    if (this.buffer.length > this.capacity) this.buffer.splice(0, this.buffer.length - this.capacity);
+    // Trim in bulk: trimming at every event once full would shift the whole window per event.
+    if (this.buffer.length >= 2 * this.capacity) this.buffer.splice(0, this.buffer.length - this.capacity);
     for (const listener of this.listeners) {
       try {
         listener(event);
@@ -43,6 +44,7 @@ export class LocalController {
 
   /** The recent events, oldest first (optionally of one workflow). */
   recent(workflowId?: string): FutureEvent[] {
-    return workflowId === undefined ? [...this.buffer] : this.buffer.filter((e) => e.workflowId === workflowId);
+    const window = this.buffer.slice(-this.capacity);
+    return workflowId === undefined ? window : window.filter((e) => e.workflowId === workflowId);
   }
 }

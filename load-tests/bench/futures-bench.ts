@@ -14,6 +14,7 @@ import { createLogger } from '../../common/log';
 import { ensureTool } from '../../common/toolchain';
 import type { ManagedProcess } from '../../control-plane/supervisor/managed-process';
 import { freePort } from '../../control-plane/supervisor/ports';
+import { startQuietly } from '../../control-plane/supervisor/start-quietly';
 import { temporalDevServer } from '../../control-plane/supervisor/temporal-dev-server';
 import { workerProcess } from '../../control-plane/supervisor/worker-process';
 import { textPipelineVanillaWorkflow, textPipelineWorkflow } from '../../workflows';
@@ -41,22 +42,6 @@ interface RunRecord {
   workerCpuMs: number;
 }
 
-async function startQuiet(
-  component: ReturnType<typeof temporalDevServer>,
-  log: (line: string) => void,
-): Promise<ManagedProcess> {
-  const lines: string[] = [];
-  const proc = await component.launch((_n, _s, line) => lines.push(line));
-  try {
-    await component.waitReady(proc, 90_000);
-  } catch (err) {
-    log(lines.slice(-20).join('\n'));
-    await proc.stop(5000);
-    throw err;
-  }
-  return proc;
-}
-
 export async function runFuturesBench(o: FuturesBenchOptions, log: (line: string) => void): Promise<number> {
   const info = runInfo();
   const config = loadConfig();
@@ -71,13 +56,18 @@ export async function runFuturesBench(o: FuturesBenchOptions, log: (line: string
   const procs: ManagedProcess[] = [];
   try {
     log(`starting the dev server and one worker process`);
-    procs.push(await startQuiet(temporalDevServer({ bin, address, namespace: 'default', dataDir }), log));
+    procs.push(
+      await startQuietly(temporalDevServer({ bin, address, namespace: 'default', dataDir }), {
+        timeoutMs: 90_000,
+        onFailure: log,
+      }),
+    );
     const worker = workerProcess({
       index: 1,
       taskQueue,
       env: { ...process.env, TEMPORAL_ADDRESS: address, NALAR_TASK_QUEUE: taskQueue, NALAR_LOG_LEVEL: 'warn' },
     });
-    const workerProc = await startQuiet(worker, log);
+    const workerProc = await startQuietly(worker, { timeoutMs: 90_000, onFailure: log });
     procs.push(workerProc);
 
     const connection = await Connection.connect({ address });

@@ -12,6 +12,7 @@ import os from 'node:os';
 import { gzipSync } from 'node:zlib';
 import type { ManagedProcess } from '../../control-plane/supervisor/managed-process';
 import { assertPortsFree, freePort } from '../../control-plane/supervisor/ports';
+import { startQuietly } from '../../control-plane/supervisor/start-quietly';
 import { simulatorProcess } from '../../control-plane/supervisor/simulator-process';
 import { cpuMs } from './process-cpu';
 import { closingLine, resultsDir, runInfo, target, writeFile } from './run-info';
@@ -100,10 +101,7 @@ async function startSim(replicas: number, timeScale: number, seed: number): Prom
     } catch {
       continue;
     }
-    const proc = await component.launch((_n, stream, line) => {
-      if (stream === 'stderr') process.stderr.write(`[sim] ${line}\n`);
-    });
-    await component.waitReady(proc, 30_000);
+    const proc = await startQuietly(component, { timeoutMs: 30_000 });
     return { proc, ports: Array.from({ length: replicas }, (_, i) => base + i) };
   }
   throw new Error('no run of consecutive free ports found');

@@ -1,23 +1,18 @@
 /**
  * Errors of the session-state store, with stable codes.
  *
- * `SessionStoreError.is` checks a symbol instead of `instanceof`, because a class loaded twice (Jest module
- * registries, two copies in node_modules) makes `instanceof` lie — the same pattern as `isNalarError`.
+ * They are {@link NalarError}s (so `isNalarError` and `hasErrorCode` work on them), with conflict details.
  */
+import { ErrorCode, hasErrorCode, isNalarError, NalarError } from '../../../common/errors';
 
-/** Stable codes. The strings are part of the public API: never change one, only add. */
+/** The session store's codes (registered with every other code in common/errors.ts). */
 export const SessionStoreErrorCode = {
-  /** A compare-and-set failed: the version (or owner epoch) was not the expected one. */
-  CONFLICT: 'NALAR_ERR_STATE_CONFLICT',
-  /** An argument is invalid (bad namespace, key, value, opId, index or option). */
-  INVALID: 'NALAR_ERR_STATE_INVALID',
-  /** The backend cannot be reached (connection refused, timed out, lock not obtainable). */
-  UNAVAILABLE: 'NALAR_ERR_STATE_UNAVAILABLE',
+  CONFLICT: ErrorCode.STATE_CONFLICT,
+  INVALID: ErrorCode.STATE_INVALID,
+  UNAVAILABLE: ErrorCode.STATE_UNAVAILABLE,
 } as const;
 
 export type SessionStoreErrorCode = (typeof SessionStoreErrorCode)[keyof typeof SessionStoreErrorCode];
-
-const sessionStoreErrorMarker = Symbol.for('nalar.session-store.error');
 
 /** Extra fields of a {@link SessionStoreError}. */
 export interface SessionStoreErrorDetails {
@@ -28,33 +23,31 @@ export interface SessionStoreErrorDetails {
   cause?: unknown;
 }
 
-/** An error of the session store with a stable {@link SessionStoreErrorCode}. */
-export class SessionStoreError extends Error {
-  readonly code: SessionStoreErrorCode;
+const stateCodes: readonly string[] = Object.values(SessionStoreErrorCode);
+
+/** A {@link NalarError} of the session store; conflicts carry the expected and found versions. */
+export class SessionStoreError extends NalarError {
+  declare readonly code: SessionStoreErrorCode;
   /** Set on `NALAR_ERR_STATE_CONFLICT`: the version or epoch the caller expected. */
   readonly expectedVersion?: number;
   /** Set on `NALAR_ERR_STATE_CONFLICT`: the version or epoch found (0 = absent). */
   readonly actualVersion?: number;
 
   constructor(code: SessionStoreErrorCode, message: string, details: SessionStoreErrorDetails = {}) {
-    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    super(code, message, details.cause === undefined ? undefined : { cause: details.cause });
     this.name = 'SessionStoreError';
-    this.code = code;
     if (details.expectedVersion !== undefined) this.expectedVersion = details.expectedVersion;
     if (details.actualVersion !== undefined) this.actualVersion = details.actualVersion;
-    Object.defineProperty(this, sessionStoreErrorMarker, { value: true });
   }
 
-  /** True for any {@link SessionStoreError}, even one created by another copy of this module. */
+  /** True for any session-store error, even one created by another copy of this module. */
   static is(err: unknown): err is SessionStoreError {
-    return (
-      typeof err === 'object' && err !== null && (err as Record<symbol, unknown>)[sessionStoreErrorMarker] === true
-    );
+    return isNalarError(err) && stateCodes.includes(err.code);
   }
 
-  /** True when `err` is a {@link SessionStoreError} with the given code. */
+  /** True when `err` is a session-store error with the given code. */
   static hasCode(err: unknown, code: SessionStoreErrorCode): err is SessionStoreError {
-    return SessionStoreError.is(err) && err.code === code;
+    return hasErrorCode(err, code);
   }
 }
 
