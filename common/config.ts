@@ -244,6 +244,51 @@ export const settings = {
     default: 65_536,
     doc: 'Payloads larger than this many bytes go to the blob store (NALAR_DATA_DIR/blobs); history keeps a handle',
   }),
+  stateCache: setting({
+    env: 'NALAR_STATE_CACHE',
+    schema: booleanFlag,
+    default: true,
+    doc: 'Workers cache the state of sessions they own; a cached read costs one small stamp read of the store',
+  }),
+  stateCacheBytes: setting({
+    env: 'NALAR_STATE_CACHE_BYTES',
+    schema: z.coerce.number().int().min(0),
+    default: 67_108_864,
+    doc: 'Most bytes of session state one worker caches (least recently used sessions are evicted first)',
+  }),
+  workerId: setting({
+    env: 'NALAR_WORKER_ID',
+    schema: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/, 'expected 1-64 letters, digits, ".", "_" or "-"')
+      .optional(),
+    default: undefined,
+    doc: 'Name of this worker in session owner records and its placement task queue; default host-pid (npm start: worker-N)',
+  }),
+  metricsPort: setting({
+    env: 'NALAR_METRICS_PORT',
+    schema: z.coerce.number().int().min(0).max(65535),
+    default: 9464,
+    doc: 'Worker N serves Prometheus /metrics on 127.0.0.1 at this port + N - 1; 0 turns it off',
+  }),
+  sessionTtl: setting({
+    env: 'NALAR_SESSION_TTL',
+    schema: duration,
+    default: '24 hours',
+    doc: 'State of a session not written for this long (an ended session) is deleted by the state janitor',
+  }),
+  stateGcInterval: setting({
+    env: 'NALAR_STATE_GC_INTERVAL',
+    schema: duration,
+    default: '10 minutes',
+    doc: '`npm start` expires idle sessions and collects unreferenced blobs this often; 0 turns it off',
+  }),
+  blobGcGrace: setting({
+    env: 'NALAR_BLOB_GC_GRACE',
+    schema: duration,
+    default: '1 hour',
+    doc: 'Blobs written or reused more recently than this are never collected (covers payloads in flight)',
+  }),
   logLevel: setting({
     env: 'NALAR_LOG_LEVEL',
     schema: z.enum(logLevels),

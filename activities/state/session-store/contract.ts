@@ -294,6 +294,74 @@ export function describeSessionStoreContract(name: string, makeStore: MakeSessio
       expect(await store.getOwner(n)).toEqual({ owner: 'worker-2', epoch: 2 });
     });
 
+    it('stamps count every applied change exactly once and carry the owner', async () => {
+      const store = await open();
+      const n = ns();
+      expect(await store.stamp(n)).toEqual({ writes: 0 });
+      await store.put(n, 'a', '1');
+      await store.put(n, 'a', '2', { opId: 'op-1' });
+      await store.put(n, 'a', '3', { opId: 'op-1' }); // replayed: no change
+      await expectStoreError(store.put(n, 'a', '4', { expectedVersion: 1 }), SessionStoreErrorCode.CONFLICT);
+      expect(await store.stamp(n)).toEqual({ writes: 2 });
+      await store.append(n, 'log', '"x"');
+      expect(await store.delete(n, 'a')).toBe(true);
+      expect(await store.delete(n, 'a')).toBe(false); // nothing removed, nothing recorded: no change
+      expect(await store.stamp(n)).toEqual({ writes: 4 });
+      await store.setOwner(n, 'worker-1', 0);
+      expect(await store.stamp(n)).toEqual({ owner: { owner: 'worker-1', epoch: 1 }, writes: 5 });
+      // A second instance (another process) sees the same stamp.
+      const other = await open();
+      expect(await other.stamp(n)).toEqual({ owner: { owner: 'worker-1', epoch: 1 }, writes: 5 });
+      await store.dropNamespace(n);
+      expect(await store.stamp(n)).toEqual({ writes: 0 });
+    });
+
+    it('tells a writer the change count of its own applied change, and only then', async () => {
+      const store = await open();
+      const n = ns();
+      const seen: number[] = [];
+      const onApplied = (writes: number) => seen.push(writes);
+      await store.put(n, 'a', '1', { onApplied });
+      await store.append(n, 'log', '"x"', { opId: 'op-1', onApplied });
+      await store.append(n, 'log', '"x"', { opId: 'op-1', onApplied }); // replayed
+      await store.put(n, 'b', '1'); // someone else's change
+      await expectStoreError(store.put(n, 'a', '2', { expectedVersion: 7, onApplied }), SessionStoreErrorCode.CONFLICT);
+      expect(await store.delete(n, 'missing', { onApplied })).toBe(false); // changed nothing
+      expect(await store.delete(n, 'a', { onApplied })).toBe(true);
+      expect(seen).toEqual([1, 2, 4]);
+      expect((await store.stamp(n)).writes).toBe(4);
+    });
+
+    it('lists the names of non-empty lists, sorted', async () => {
+      const store = await open();
+      const n = ns();
+      expect(await store.listNames(n)).toEqual([]);
+      for (const name of ['list:b', 'list:a', '__proto__']) await store.append(n, name, '1');
+      await store.put(n, 'map:x', '1');
+      expect(await store.listNames(n)).toEqual(['__proto__', 'list:a', 'list:b']);
+      await store.dropNamespace(n);
+      expect(await store.listNames(n)).toEqual([]);
+    });
+
+    it('reports namespace count and stored bytes', async () => {
+      const store = await open();
+      expect(await store.stats()).toEqual({ namespaces: 0, bytes: 0 });
+      const [a, b] = [ns('a'), ns('b')];
+      const big = JSON.stringify('x'.repeat(10_000));
+      await store.put(a, 'k', big);
+      await store.append(b, 'log', big);
+      await store.append(b, 'log', big);
+      const full = await store.stats();
+      expect(full.namespaces).toBe(2);
+      expect(full.bytes).toBeGreaterThanOrEqual(3 * big.length);
+      expect(full.bytes).toBeLessThan(4 * big.length);
+      await store.put(a, 'k', '1'); // shrinks
+      expect((await store.stats()).bytes).toBeLessThan(3 * big.length);
+      await store.dropNamespace(a);
+      await store.dropNamespace(b);
+      expect(await store.stats()).toEqual({ namespaces: 0, bytes: 0 });
+    });
+
     it('rejects invalid arguments with NALAR_ERR_STATE_INVALID naming the argument', async () => {
       const store = await open();
       const n = ns();
@@ -301,6 +369,7 @@ export function describeSessionStoreContract(name: string, makeStore: MakeSessio
       await expectStoreError(store.put('', 'k', '1'), INVALID, 'namespace');
       await expectStoreError(store.get('a\0b', 'k'), INVALID, 'namespace');
       await expectStoreError(store.keys('é'.repeat(257)), INVALID, 'namespace');
+      await expectStoreError(store.stamp(''), INVALID, 'namespace');
       await expectStoreError(store.put(n, '', '1'), INVALID, 'key');
       await expectStoreError(store.put(n, 'x'.repeat(513), '1'), INVALID, 'key');
       await expectStoreError(store.delete(n, '\ud800'), INVALID, 'key');

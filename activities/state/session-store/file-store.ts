@@ -8,7 +8,7 @@
  * The cost is that a write rewrites the whole namespace, which suits per-session state, not bulk data.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { conflictError, unavailableError } from './errors';
 import { withFileLock } from './file-lock';
@@ -16,8 +16,10 @@ import {
   type CommonStoreOptions,
   encodeOpRecord,
   type NamespaceOwner,
+  type NamespaceStamp,
   type SessionStore,
   type StoredValue,
+  type StoreStats,
   type WriteOptions,
 } from './interface';
 import {
@@ -44,6 +46,7 @@ export interface FileSessionStoreOptions extends CommonStoreOptions {
 interface NamespaceState {
   ns: string;
   lastWrite: number;
+  writes: number;
   kv: Map<string, StoredValue>;
   lists: Map<string, string[]>;
   ops: Map<string, string>;
@@ -54,6 +57,8 @@ interface NamespaceState {
 interface StateDocument {
   ns: string;
   lastWrite: number;
+  /** Absent in documents written before change counting existed. */
+  writes?: number;
   kv: [string, string, number][];
   lists: [string, string[]][];
   ops: [string, string][];
@@ -70,6 +75,7 @@ function toState(doc: StateDocument): NamespaceState {
   return {
     ns: doc.ns,
     lastWrite: doc.lastWrite,
+    writes: doc.writes ?? 0,
     kv: new Map(doc.kv.map(([k, value, version]) => [k, { value, version }])),
     lists: new Map(doc.lists),
     ops: new Map(doc.ops),
@@ -81,6 +87,7 @@ function toDocument(s: NamespaceState): StateDocument {
   return {
     ns: s.ns,
     lastWrite: s.lastWrite,
+    writes: s.writes,
     kv: [...s.kv].map(([k, v]) => [k, v.value, v.version]),
     lists: [...s.lists],
     ops: [...s.ops],
@@ -154,7 +161,7 @@ class FileSessionStore implements SessionStore {
       return toState(JSON.parse(await readFile(this.stateFile(ns), 'utf8')) as StateDocument);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-        return { ns, lastWrite: 0, kv: new Map(), lists: new Map(), ops: new Map() };
+        return { ns, lastWrite: 0, writes: 0, kv: new Map(), lists: new Map(), ops: new Map() };
       }
       throw err;
     }
@@ -167,15 +174,21 @@ class FileSessionStore implements SessionStore {
     });
   }
 
-  private mutate<T>(ns: string, fn: (state: NamespaceState) => Mutation<T>): Promise<T> {
+  private mutate<T>(
+    ns: string,
+    fn: (state: NamespaceState) => Mutation<T>,
+    onApplied?: (writes: number) => void,
+  ): Promise<T> {
     return this.lock(ns, async () => {
       const state = await this.read(ns);
       const { result, changed } = fn(state);
       if (changed) {
         state.lastWrite = this.now();
+        state.writes += 1;
         const file = this.stateFile(ns);
         await mkdir(path.dirname(file), { recursive: true });
         await writeAtomically(file, JSON.stringify(toDocument(state)));
+        onApplied?.(state.writes);
       }
       return result;
     });
@@ -194,18 +207,22 @@ class FileSessionStore implements SessionStore {
     validateValue(value);
     validateWriteOptions(options);
     const { expectedVersion, opId } = options ?? {};
-    return this.mutate(ns, (s) => {
-      const recorded = opId === undefined ? undefined : s.ops.get(opId);
-      if (recorded !== undefined) return { result: decodeOpRecord(recorded, 'put', opId!), changed: false };
-      const current = s.kv.get(key)?.version ?? 0;
-      if (expectedVersion !== undefined && expectedVersion !== current) {
-        throw conflictError(`put ${ns}/${key}`, expectedVersion, current);
-      }
-      const version = current + 1;
-      s.kv.set(key, { value, version });
-      if (opId !== undefined) s.ops.set(opId, encodeOpRecord('put', version));
-      return { result: version, changed: true };
-    });
+    return this.mutate(
+      ns,
+      (s) => {
+        const recorded = opId === undefined ? undefined : s.ops.get(opId);
+        if (recorded !== undefined) return { result: decodeOpRecord(recorded, 'put', opId!), changed: false };
+        const current = s.kv.get(key)?.version ?? 0;
+        if (expectedVersion !== undefined && expectedVersion !== current) {
+          throw conflictError(`put ${ns}/${key}`, expectedVersion, current);
+        }
+        const version = current + 1;
+        s.kv.set(key, { value, version });
+        if (opId !== undefined) s.ops.set(opId, encodeOpRecord('put', version));
+        return { result: version, changed: true };
+      },
+      options?.onApplied,
+    );
   }
 
   async delete(ns: string, key: string, options?: WriteOptions): Promise<boolean> {
@@ -213,17 +230,21 @@ class FileSessionStore implements SessionStore {
     validateName('key', key);
     validateWriteOptions(options);
     const { expectedVersion, opId } = options ?? {};
-    return this.mutate(ns, (s) => {
-      const recorded = opId === undefined ? undefined : s.ops.get(opId);
-      if (recorded !== undefined) return { result: decodeOpRecord(recorded, 'delete', opId!), changed: false };
-      const current = s.kv.get(key)?.version ?? 0;
-      if (expectedVersion !== undefined && expectedVersion !== current) {
-        throw conflictError(`delete ${ns}/${key}`, expectedVersion, current);
-      }
-      const deleted = s.kv.delete(key);
-      if (opId !== undefined) s.ops.set(opId, encodeOpRecord('delete', deleted));
-      return { result: deleted, changed: deleted || opId !== undefined };
-    });
+    return this.mutate(
+      ns,
+      (s) => {
+        const recorded = opId === undefined ? undefined : s.ops.get(opId);
+        if (recorded !== undefined) return { result: decodeOpRecord(recorded, 'delete', opId!), changed: false };
+        const current = s.kv.get(key)?.version ?? 0;
+        if (expectedVersion !== undefined && expectedVersion !== current) {
+          throw conflictError(`delete ${ns}/${key}`, expectedVersion, current);
+        }
+        const deleted = s.kv.delete(key);
+        if (opId !== undefined) s.ops.set(opId, encodeOpRecord('delete', deleted));
+        return { result: deleted, changed: deleted || opId !== undefined };
+      },
+      options?.onApplied,
+    );
   }
 
   async keys(ns: string): Promise<string[]> {
@@ -231,21 +252,30 @@ class FileSessionStore implements SessionStore {
     return sortKeys([...(await this.read(ns)).kv.keys()]);
   }
 
-  async append(ns: string, list: string, value: string, options?: Pick<WriteOptions, 'opId'>): Promise<number> {
+  async append(
+    ns: string,
+    list: string,
+    value: string,
+    options?: Pick<WriteOptions, 'opId' | 'onApplied'>,
+  ): Promise<number> {
     validateName('namespace', ns);
     validateName('list', list);
     validateValue(value);
     validateWriteOptions(options);
     const opId = options?.opId;
-    return this.mutate(ns, (s) => {
-      const recorded = opId === undefined ? undefined : s.ops.get(opId);
-      if (recorded !== undefined) return { result: decodeOpRecord(recorded, 'append', opId!), changed: false };
-      const items = s.lists.get(list) ?? [];
-      items.push(value);
-      s.lists.set(list, items);
-      if (opId !== undefined) s.ops.set(opId, encodeOpRecord('append', items.length));
-      return { result: items.length, changed: true };
-    });
+    return this.mutate(
+      ns,
+      (s) => {
+        const recorded = opId === undefined ? undefined : s.ops.get(opId);
+        if (recorded !== undefined) return { result: decodeOpRecord(recorded, 'append', opId!), changed: false };
+        const items = s.lists.get(list) ?? [];
+        items.push(value);
+        s.lists.set(list, items);
+        if (opId !== undefined) s.ops.set(opId, encodeOpRecord('append', items.length));
+        return { result: items.length, changed: true };
+      },
+      options?.onApplied,
+    );
   }
 
   async range(ns: string, list: string, start: number, end?: number): Promise<string[]> {
@@ -263,6 +293,11 @@ class FileSessionStore implements SessionStore {
     return (await this.read(ns)).lists.get(list)?.length ?? 0;
   }
 
+  async listNames(ns: string): Promise<string[]> {
+    validateName('namespace', ns);
+    return sortKeys([...(await this.read(ns)).lists].filter(([, items]) => items.length > 0).map(([name]) => name));
+  }
+
   async dropNamespace(ns: string): Promise<void> {
     validateName('namespace', ns);
     return this.lock(ns, () => rm(path.dirname(this.stateFile(ns)), { recursive: true, force: true }));
@@ -271,10 +306,7 @@ class FileSessionStore implements SessionStore {
   async idleNamespaces(olderThanMs: number): Promise<string[]> {
     validateAge(olderThanMs);
     const cutoff = this.now() - olderThanMs;
-    const folders = await readdir(this.nsRoot).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return [];
-      throw err;
-    });
+    const folders = await this.namespaceFolders();
     const idle: string[] = [];
     for (const folder of folders) {
       let doc: StateDocument;
@@ -305,6 +337,33 @@ class FileSessionStore implements SessionStore {
       if (current !== expectedEpoch) throw conflictError(`setOwner ${ns}`, expectedEpoch, current);
       s.owner = { owner, epoch: current + 1 };
       return { result: current + 1, changed: true };
+    });
+  }
+
+  async stamp(ns: string): Promise<NamespaceStamp> {
+    validateName('namespace', ns);
+    const state = await this.read(ns);
+    return { ...(state.owner ? { owner: { ...state.owner } } : {}), writes: state.writes };
+  }
+
+  async stats(): Promise<StoreStats> {
+    let namespaces = 0;
+    let bytes = 0;
+    for (const folder of await this.namespaceFolders()) {
+      try {
+        bytes += (await stat(path.join(this.nsRoot, folder, 'state.json'))).size;
+        namespaces += 1;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
+    }
+    return { namespaces, bytes };
+  }
+
+  private namespaceFolders(): Promise<string[]> {
+    return readdir(this.nsRoot).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return [];
+      throw err;
     });
   }
 }

@@ -3,9 +3,11 @@ export { SessionStoreError, SessionStoreErrorCode, type SessionStoreErrorDetails
 export type {
   CommonStoreOptions,
   NamespaceOwner,
+  NamespaceStamp,
   SessionStore,
   SessionStoreBackend,
   StoredValue,
+  StoreStats,
   WriteOptions,
 } from './interface';
 export { MAX_NAME_BYTES, MAX_OP_ID_CHARS, MAX_VALUE_BYTES } from './validation';

@@ -19,6 +19,13 @@ export interface WriteOptions {
    * Records live until the namespace is dropped. Reusing an opId for another kind of operation is invalid.
    */
   opId?: string;
+  /**
+   * Called, before the call resolves, when the call changed the namespace, with the namespace's change
+   * count right after this change (the `writes` of {@link SessionStore.stamp}, read in the same atomic step).
+   * Not called for a replayed opId or a call that changed nothing. Lets a cache tell its own write from
+   * an interleaved foreign one without another round trip.
+   */
+  onApplied?: (writes: number) => void;
 }
 
 /** Which implementation serves a store. */
@@ -29,6 +36,25 @@ export interface NamespaceOwner {
   owner: string;
   /** Grows by one on every successful `setOwner`; a fencing token for the serving worker. */
   epoch: number;
+}
+
+/** What a cache checks to know whether its copy of a namespace is still current. */
+export interface NamespaceStamp {
+  owner?: NamespaceOwner;
+  /**
+   * Grows by exactly one with every applied change of the namespace (a put, a delete that removed or
+   * recorded something, an append, an owner change); 0 for a namespace without state. A replayed opId or a
+   * failed compare-and-set changes nothing and does not count.
+   */
+  writes: number;
+}
+
+/** Size of a store, for metrics. */
+export interface StoreStats {
+  /** Namespaces (sessions) holding state. */
+  namespaces: number;
+  /** Bytes of stored state as the backend measures it (JSON texts of values and list items, or documents on disk). */
+  bytes: number;
 }
 
 /**
@@ -50,10 +76,12 @@ export interface SessionStore {
   /** Map keys of the namespace, sorted by UTF-16 code units (JavaScript's default sort) on every backend. */
   keys(ns: string): Promise<string[]>;
   /** Returns the new length. */
-  append(ns: string, list: string, value: string, options?: Pick<WriteOptions, 'opId'>): Promise<number>;
+  append(ns: string, list: string, value: string, options?: Pick<WriteOptions, 'opId' | 'onApplied'>): Promise<number>;
   /** Like `Array.prototype.slice` (negative indices count from the end); integers only. */
   range(ns: string, list: string, start: number, end?: number): Promise<string[]>;
   length(ns: string, list: string): Promise<number>;
+  /** Names of the namespace's non-empty lists, sorted like `keys`. */
+  listNames(ns: string): Promise<string[]>;
   /** Deletes everything of the namespace (a session's state): values, lists, opId records, owner. */
   dropNamespace(ns: string): Promise<void>;
   /** Namespaces whose last write is older than `olderThanMs` (for TTL expiry after a session ends). */
@@ -62,6 +90,10 @@ export interface SessionStore {
   getOwner(ns: string): Promise<NamespaceOwner | undefined>;
   /** Sets the owner if the current epoch equals expectedEpoch (0 = none yet); returns the new epoch. */
   setOwner(ns: string, owner: string, expectedEpoch: number): Promise<number>;
+  /** Owner and change count of a namespace, read together in one round trip. */
+  stamp(ns: string): Promise<NamespaceStamp>;
+  /** Namespace count and stored bytes of the whole store (may scan it: for periodic metrics, not hot paths). */
+  stats(): Promise<StoreStats>;
 }
 
 /** Options every backend accepts. */

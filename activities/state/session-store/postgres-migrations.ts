@@ -55,4 +55,9 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX namespaces_last_write ON namespaces (last_write);
     `,
   },
+  {
+    version: 2,
+    description: 'change count per namespace (cache stamps)',
+    sql: `ALTER TABLE namespaces ADD COLUMN writes bigint NOT NULL DEFAULT 0;`,
+  },
 ];

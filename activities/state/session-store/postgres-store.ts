@@ -11,8 +11,10 @@ import {
   type CommonStoreOptions,
   encodeOpRecord,
   type NamespaceOwner,
+  type NamespaceStamp,
   type SessionStore,
   type StoredValue,
+  type StoreStats,
   type WriteOptions,
 } from './interface';
 import { migrations } from './postgres-migrations';
@@ -174,15 +176,23 @@ class PostgresSessionStore implements SessionStore {
     return rows[0]?.record;
   }
 
-  private async finish(c: PoolClient, ns: string, opId: string | undefined, record: string | undefined): Promise<void> {
+  /** Records the opId's result and counts the change; returns the namespace's change count after it. */
+  private async finish(
+    c: PoolClient,
+    ns: string,
+    opId: string | undefined,
+    record: string | undefined,
+  ): Promise<number> {
     if (opId !== undefined && record !== undefined) {
       await c.query(`UPDATE ${this.t.ops} SET record = $3 WHERE ns = $1 AND op_id = $2`, [ns, opId, record]);
     }
-    await c.query(
-      `INSERT INTO ${this.t.namespaces} (ns, last_write) VALUES ($1, $2)
-       ON CONFLICT (ns) DO UPDATE SET last_write = EXCLUDED.last_write`,
+    const { rows } = await c.query<{ writes: string }>(
+      `INSERT INTO ${this.t.namespaces} (ns, last_write, writes) VALUES ($1, $2, 1)
+       ON CONFLICT (ns) DO UPDATE SET last_write = EXCLUDED.last_write, writes = namespaces.writes + 1
+       RETURNING writes`,
       [ns, this.now()],
     );
+    return Number(rows[0]?.writes);
   }
 
   private async currentVersion(c: PoolClient, ns: string, key: string): Promise<number> {
@@ -205,7 +215,8 @@ class PostgresSessionStore implements SessionStore {
     validateValue(value);
     validateWriteOptions(options);
     const { expectedVersion: expected, opId } = options ?? {};
-    return this.tx(async (c) => {
+    let writes: number | undefined;
+    const version = await this.tx(async (c) => {
       const recorded = await this.claimOp(c, ns, opId);
       if (recorded !== undefined) return decodeOpRecord(recorded, 'put', opId ?? '');
       let rows: { version: string }[];
@@ -233,10 +244,13 @@ class PostgresSessionStore implements SessionStore {
         ).rows;
       }
       if (!rows[0]) throw conflictError(`put ${ns}/${key}`, expected ?? 0, await this.currentVersion(c, ns, key));
-      const version = Number(rows[0].version);
-      await this.finish(c, ns, opId, encodeOpRecord('put', version));
-      return version;
+      const applied = Number(rows[0].version);
+      writes = await this.finish(c, ns, opId, encodeOpRecord('put', applied));
+      return applied;
     });
+    // After COMMIT: the change is visible to every reader by now.
+    if (writes !== undefined) options?.onApplied?.(writes);
+    return version;
   }
 
   async delete(ns: string, key: string, options?: WriteOptions): Promise<boolean> {
@@ -244,7 +258,8 @@ class PostgresSessionStore implements SessionStore {
     validateName('key', key);
     validateWriteOptions(options);
     const { expectedVersion: expected, opId } = options ?? {};
-    return this.tx(async (c) => {
+    let writes: number | undefined;
+    const result = await this.tx(async (c) => {
       const recorded = await this.claimOp(c, ns, opId);
       if (recorded !== undefined) return decodeOpRecord(recorded, 'delete', opId ?? '');
       let deleted: boolean;
@@ -262,9 +277,11 @@ class PostgresSessionStore implements SessionStore {
           throw conflictError(`delete ${ns}/${key}`, expected, await this.currentVersion(c, ns, key));
         }
       }
-      if (deleted || opId !== undefined) await this.finish(c, ns, opId, encodeOpRecord('delete', deleted));
+      if (deleted || opId !== undefined) writes = await this.finish(c, ns, opId, encodeOpRecord('delete', deleted));
       return deleted;
     });
+    if (writes !== undefined) options?.onApplied?.(writes);
+    return result;
   }
 
   async keys(ns: string): Promise<string[]> {
@@ -273,13 +290,19 @@ class PostgresSessionStore implements SessionStore {
     return sortKeys(rows.map((r) => String(r.key)));
   }
 
-  async append(ns: string, list: string, value: string, options?: Pick<WriteOptions, 'opId'>): Promise<number> {
+  async append(
+    ns: string,
+    list: string,
+    value: string,
+    options?: Pick<WriteOptions, 'opId' | 'onApplied'>,
+  ): Promise<number> {
     validateName('namespace', ns);
     validateName('list', list);
     validateValue(value);
     validateWriteOptions(options);
     const opId = options?.opId;
-    return this.tx(async (c) => {
+    let writes: number | undefined;
+    const result = await this.tx(async (c) => {
       const recorded = await this.claimOp(c, ns, opId);
       if (recorded !== undefined) return decodeOpRecord(recorded, 'append', opId ?? '');
       const { rows } = await c.query<{ length: string }>(
@@ -294,9 +317,11 @@ class PostgresSessionStore implements SessionStore {
         length - 1,
         value,
       ]);
-      await this.finish(c, ns, opId, encodeOpRecord('append', length));
+      writes = await this.finish(c, ns, opId, encodeOpRecord('append', length));
       return length;
     });
+    if (writes !== undefined) options?.onApplied?.(writes);
+    return result;
   }
 
   async range(ns: string, list: string, start: number, end?: number): Promise<string[]> {
@@ -318,6 +343,12 @@ class PostgresSessionStore implements SessionStore {
     validateName('list', list);
     const [row] = await this.query(`SELECT length FROM ${this.t.listMeta} WHERE ns = $1 AND list = $2`, [ns, list]);
     return row ? Number(row.length) : 0;
+  }
+
+  async listNames(ns: string): Promise<string[]> {
+    validateName('namespace', ns);
+    const rows = await this.query(`SELECT list FROM ${this.t.listMeta} WHERE ns = $1 AND length > 0`, [ns]);
+    return sortKeys(rows.map((r) => String(r.list)));
   }
 
   async dropNamespace(ns: string): Promise<void> {
@@ -363,6 +394,27 @@ class PostgresSessionStore implements SessionStore {
       await this.finish(c, ns, undefined, undefined);
       return Number(rows[0].epoch);
     });
+  }
+
+  async stamp(ns: string): Promise<NamespaceStamp> {
+    validateName('namespace', ns);
+    const [row] = await this.query(
+      `SELECT o.owner, o.epoch, (SELECT writes FROM ${this.t.namespaces} WHERE ns = $1) AS writes
+       FROM (SELECT 1) AS one LEFT JOIN ${this.t.owners} o ON o.ns = $1`,
+      [ns],
+    );
+    const owner = row?.owner == null ? undefined : { owner: String(row.owner), epoch: Number(row.epoch) };
+    return { ...(owner ? { owner } : {}), writes: Number(row?.writes ?? 0) };
+  }
+
+  async stats(): Promise<StoreStats> {
+    const [row] = await this.query(
+      `SELECT (SELECT count(*) FROM ${this.t.namespaces}) AS namespaces,
+              (SELECT coalesce(sum(octet_length(value)), 0) FROM ${this.t.kv})
+            + (SELECT coalesce(sum(octet_length(value)), 0) FROM ${this.t.lists}) AS bytes`,
+      [],
+    );
+    return { namespaces: Number(row?.namespaces ?? 0), bytes: Number(row?.bytes ?? 0) };
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * Redis backend: each operation is one Lua script (see `redis-scripts.ts`), so it is atomic against every
- * other client. Layout under `prefix`: `ns:<sha256(ns)>:{kv,ver,ops,owner,lists}` hashes/sets,
- * `ns:<sha256(ns)>:l:<list>` lists, and `namespaces`, a sorted set of namespace -> last-write time.
+ * other client. Layout under `prefix`: `ns:<sha256(ns)>:{kv,ver,ops,owner,lists,meta}` hashes/sets (meta holds
+ * the change count and bytes of the namespace), `ns:<sha256(ns)>:l:<list>` lists, `namespaces`, a sorted set of
+ * namespace -> last-write time, and `bytes`, the total of the store.
  * Namespaces are hashed in key names so that any name (with ':' or '*') maps to a fixed, unambiguous key.
  * Scripts compute list keys from the set of list names, so this layout targets a single Redis, not Cluster.
  */
@@ -11,8 +12,10 @@ import { conflictError, SessionStoreError, unavailableError } from './errors';
 import {
   type CommonStoreOptions,
   type NamespaceOwner,
+  type NamespaceStamp,
   type SessionStore,
   type StoredValue,
+  type StoreStats,
   type WriteOptions,
 } from './interface';
 import * as lua from './redis-scripts';
@@ -94,7 +97,9 @@ class RedisSessionStore implements SessionStore {
       owner: `${base}owner`,
       lists: `${base}lists`,
       listPrefix: `${base}l:`,
+      meta: `${base}meta`,
       index: `${this.prefix}namespaces`,
+      total: `${this.prefix}bytes`,
     };
   }
 
@@ -127,13 +132,14 @@ class RedisSessionStore implements SessionStore {
     const k = this.keysOf(ns);
     const expected = options?.expectedVersion;
     const opId = options?.opId ?? '';
-    const [status = '', payload = ''] = await this.run(
+    const [status = '', payload = '', writes] = await this.run(
       lua.PUT,
-      [k.kv, k.ver, k.ops, k.index],
+      [k.kv, k.ver, k.ops, k.index, k.meta, k.total],
       [ns, key, value, expected === undefined ? '' : String(expected), opId, String(this.now())],
     );
     if (status === 'op') return decodeOpRecord(payload, 'put', opId);
     if (status === 'conflict') throw conflictError(`put ${ns}/${key}`, expected ?? 0, Number(payload));
+    if (writes !== undefined) options?.onApplied?.(Number(writes));
     return Number(payload);
   }
 
@@ -144,13 +150,14 @@ class RedisSessionStore implements SessionStore {
     const k = this.keysOf(ns);
     const expected = options?.expectedVersion;
     const opId = options?.opId ?? '';
-    const [status = '', payload = ''] = await this.run(
+    const [status = '', payload = '', writes] = await this.run(
       lua.DELETE,
-      [k.kv, k.ver, k.ops, k.index],
+      [k.kv, k.ver, k.ops, k.index, k.meta, k.total],
       [ns, key, expected === undefined ? '' : String(expected), opId, String(this.now())],
     );
     if (status === 'op') return decodeOpRecord(payload, 'delete', opId);
     if (status === 'conflict') throw conflictError(`delete ${ns}/${key}`, expected ?? 0, Number(payload));
+    if (writes !== undefined) options?.onApplied?.(Number(writes));
     return payload === 'true';
   }
 
@@ -159,19 +166,25 @@ class RedisSessionStore implements SessionStore {
     return sortKeys(await this.call(() => this.client.hKeys(this.keysOf(ns).kv)));
   }
 
-  async append(ns: string, list: string, value: string, options?: Pick<WriteOptions, 'opId'>): Promise<number> {
+  async append(
+    ns: string,
+    list: string,
+    value: string,
+    options?: Pick<WriteOptions, 'opId' | 'onApplied'>,
+  ): Promise<number> {
     validateName('namespace', ns);
     validateName('list', list);
     validateValue(value);
     validateWriteOptions(options);
     const k = this.keysOf(ns);
     const opId = options?.opId ?? '';
-    const [status = '', payload = ''] = await this.run(
+    const [status = '', payload = '', writes] = await this.run(
       lua.APPEND,
-      [k.listPrefix + list, k.lists, k.ops, k.index],
+      [k.listPrefix + list, k.lists, k.ops, k.index, k.meta, k.total],
       [ns, list, value, opId, String(this.now())],
     );
     if (status === 'op') return decodeOpRecord(payload, 'append', opId);
+    if (writes !== undefined) options?.onApplied?.(Number(writes));
     return Number(payload);
   }
 
@@ -192,10 +205,16 @@ class RedisSessionStore implements SessionStore {
     return this.call(() => this.client.lLen(this.keysOf(ns).listPrefix + list));
   }
 
+  async listNames(ns: string): Promise<string[]> {
+    validateName('namespace', ns);
+    // The set keeps names of lists that were appended to; lists are never shortened, so all are non-empty.
+    return sortKeys(await this.call(() => this.client.sMembers(this.keysOf(ns).lists)));
+  }
+
   async dropNamespace(ns: string): Promise<void> {
     validateName('namespace', ns);
     const k = this.keysOf(ns);
-    await this.run(lua.DROP, [k.kv, k.ver, k.ops, k.owner, k.lists, k.index], [ns, k.listPrefix]);
+    await this.run(lua.DROP, [k.kv, k.ver, k.ops, k.owner, k.lists, k.index, k.meta, k.total], [ns, k.listPrefix]);
   }
 
   async idleNamespaces(olderThanMs: number): Promise<string[]> {
@@ -222,11 +241,25 @@ class RedisSessionStore implements SessionStore {
     const k = this.keysOf(ns);
     const [status = '', payload = ''] = await this.run(
       lua.SET_OWNER,
-      [k.owner, k.index],
+      [k.owner, k.index, k.meta],
       [ns, owner, String(expectedEpoch), String(this.now())],
     );
     if (status === 'conflict') throw conflictError(`setOwner ${ns}`, expectedEpoch, Number(payload));
     return Number(payload);
+  }
+
+  async stamp(ns: string): Promise<NamespaceStamp> {
+    validateName('namespace', ns);
+    const k = this.keysOf(ns);
+    const [owner = '', epoch = '', writes = '0'] = await this.run(lua.STAMP, [k.owner, k.meta], []);
+    return { ...(owner && epoch ? { owner: { owner, epoch: Number(epoch) } } : {}), writes: Number(writes) };
+  }
+
+  async stats(): Promise<StoreStats> {
+    const [namespaces, bytes] = await this.call(() =>
+      Promise.all([this.client.zCard(`${this.prefix}namespaces`), this.client.get(`${this.prefix}bytes`)]),
+    );
+    return { namespaces, bytes: Number(bytes ?? 0) };
   }
 
   private async call<T>(fn: () => Promise<T>): Promise<T> {

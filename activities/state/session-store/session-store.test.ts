@@ -174,7 +174,7 @@ describe('postgres backend', () => {
     await Promise.all([a!.waitUntilReady(), b!.waitUntilReady()]);
     await a!.migrate();
     const { rows } = await admin.query(`SELECT version FROM "${schema}".schema_migrations ORDER BY version`);
-    expect(rows).toEqual([{ version: 1 }]);
+    expect(rows).toEqual([{ version: 1 }, { version: 2 }]);
     await Promise.all([a!.close(), b!.close()]);
   });
 

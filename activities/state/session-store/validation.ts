@@ -54,6 +54,9 @@ export function validateWriteOptions(options: WriteOptions | undefined): void {
   if (options === undefined) return;
   if (typeof options !== 'object' || options === null) throw invalid('options must be an object');
   if (options.expectedVersion !== undefined) validateVersion('expectedVersion', options.expectedVersion);
+  if (options.onApplied !== undefined && typeof options.onApplied !== 'function') {
+    throw invalid('onApplied must be a function');
+  }
   if (options.opId !== undefined) {
     if (typeof options.opId !== 'string' || options.opId.length === 0) throw invalid('opId must be a non-empty string');
     if (options.opId.length > MAX_OP_ID_CHARS) throw invalid(`opId is longer than ${MAX_OP_ID_CHARS} characters`);
