@@ -2,3 +2,4 @@
 export * from './hello-agent';
 export { callLlm } from './llm';
 export * from './tools';
+export { transferSessionOwnership } from './state/placement/activities';

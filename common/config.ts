@@ -271,6 +271,12 @@ export const settings = {
     default: 9464,
     doc: 'Worker N serves Prometheus /metrics on 127.0.0.1 at this port + N - 1; 0 turns it off',
   }),
+  metricsHost: setting({
+    env: 'NALAR_METRICS_HOST',
+    schema: z.string().min(1),
+    default: '127.0.0.1',
+    doc: 'Address the worker /metrics endpoint binds to (read-only; 0.0.0.0 inside a container)',
+  }),
   sessionTtl: setting({
     env: 'NALAR_SESSION_TTL',
     schema: duration,

@@ -30,6 +30,8 @@ export const ErrorCode = {
   STATE_INVALID: 'NALAR_ERR_STATE_INVALID',
   /** Session state: the backend cannot be reached (connection refused, timed out, lock not obtainable). */
   STATE_UNAVAILABLE: 'NALAR_ERR_STATE_UNAVAILABLE',
+  /** Blob GC could not read every history (or schedule) it must keep blobs for; it deleted nothing. */
+  BLOB_GC_ABORTED: 'NALAR_ERR_BLOB_GC_ABORTED',
   /** A command line had unknown or malformed arguments. */
   USAGE: 'NALAR_ERR_USAGE',
 } as const;

@@ -37,6 +37,7 @@ async function stackEnv(): Promise<NodeJS.ProcessEnv> {
     NALAR_SIM_PORT: String(await freePort()),
     NALAR_SIM_REPLICAS: '1',
     NALAR_SHUTDOWN_GRACE: '5 seconds',
+    NALAR_METRICS_PORT: String(await freePort()),
   };
 }
 
@@ -119,6 +120,12 @@ test('npm start brings the stack up, serves a workflow, and Ctrl-C leaves nothin
   expect(ui.status).toBe(200);
   const models = await fetch(`http://127.0.0.1:${env.NALAR_SIM_PORT}/v1/models`);
   expect(await models.json()).toMatchObject({ data: [{ id: 'sim-llama-3-8b' }] });
+  // The worker serves Prometheus metrics, state sizes included.
+  const metricsUrl = `http://127.0.0.1:${env.NALAR_METRICS_PORT}/metrics`;
+  expect(out).toContain(`metrics ${metricsUrl}`);
+  const metrics = await (await fetch(metricsUrl)).text();
+  expect(metrics).toMatch(/^nalar_state_sessions \d+$/m);
+  expect(metrics).toMatch(/^nalar_blobs \d+$/m);
 
   const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
   try {
@@ -145,6 +152,7 @@ test('npm start brings the stack up, serves a workflow, and Ctrl-C leaves nothin
   expect(await portFree(grpcPort)).toBe(true);
   expect(await portFree(uiPort)).toBe(true);
   expect(await portFree(Number(env.NALAR_SIM_PORT))).toBe(true);
+  expect(await portFree(Number(env.NALAR_METRICS_PORT))).toBe(true);
 });
 
 test('SIGTERM to npm alone (as a service manager sends it) still stops the whole stack', async () => {

@@ -2,3 +2,4 @@
 export * from './hello-agent';
 export * from './text-pipeline';
 export * from './write-article';
+export * from './move-session';

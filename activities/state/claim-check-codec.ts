@@ -11,6 +11,7 @@
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import type { BlobStore } from './blob-store';
+import { blobBytesOffloaded, blobsOffloaded } from './metrics';
 
 /** Metadata `encoding` of a handle. */
 export const CLAIM_CHECK_ENCODING = 'binary/nalar-blob';
@@ -45,7 +46,10 @@ export class ClaimCheckCodec implements PayloadCodec {
         const size = payloadSize(p);
         if (size <= this.threshold) return p;
         // The whole payload (metadata included) is stored, so decoding gives back exactly what came in.
-        const hash = await this.store.put(temporal.api.common.v1.Payload.encode(p).finish());
+        const bytes = temporal.api.common.v1.Payload.encode(p).finish();
+        const hash = await this.store.put(bytes);
+        blobsOffloaded.inc();
+        blobBytesOffloaded.inc(bytes.length);
         return {
           metadata: { encoding: encoder.encode(CLAIM_CHECK_ENCODING), 'nalar-blob': Buffer.from(hash, 'hex') },
           data: new Uint8Array(0),

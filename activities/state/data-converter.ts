@@ -10,10 +10,16 @@ import type { NalarConfig } from '../../common/config';
 import { FileBlobStore } from './blob-store';
 import { ClaimCheckCodec } from './claim-check-codec';
 
+/** The blob store of payload offload: `<NALAR_DATA_DIR>/blobs`. */
+export function blobStoreOf(config: Pick<NalarConfig, 'dataDir'>): FileBlobStore {
+  return new FileBlobStore(path.join(config.dataDir, 'blobs'));
+}
+
 export function nalarDataConverter(
   config: Pick<NalarConfig, 'payloadOffload' | 'payloadOffloadBytes' | 'dataDir'>,
 ): DataConverter {
   if (!config.payloadOffload) return {};
-  const store = new FileBlobStore(path.join(config.dataDir, 'blobs'));
-  return { payloadCodecs: [new ClaimCheckCodec({ store, thresholdBytes: config.payloadOffloadBytes })] };
+  return {
+    payloadCodecs: [new ClaimCheckCodec({ store: blobStoreOf(config), thresholdBytes: config.payloadOffloadBytes })],
+  };
 }

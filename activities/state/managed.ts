@@ -8,7 +8,9 @@
 import { Context } from '@temporalio/activity';
 import { loadConfig } from '../../common/config';
 import { ErrorCode } from '../../common/errors';
+import { workerIdOf } from '../../common/worker-identity';
 import { currentFuture } from '../../stubs/future-context';
+import { createCachedSessionStore } from './placement/cached-store';
 import { createSessionStore, defaultStateDir, SessionStoreError, type SessionStore } from './session-store';
 
 let defaultStore: SessionStore | undefined;
@@ -28,20 +30,30 @@ export async function closeDefaultSessionStore(): Promise<void> {
   await store?.close();
 }
 
-async function storeFor(explicit: SessionStore | undefined): Promise<SessionStore> {
-  if (explicit) return explicit;
+/**
+ * The store managed state uses when none is given, connected: the NALAR_STATE_BACKEND store, wrapped in
+ * this worker's cache of the sessions it owns when NALAR_STATE_CACHE is on (the default).
+ */
+export async function defaultSessionStore(): Promise<SessionStore> {
   if (!defaultStore) {
     const config = loadConfig();
-    defaultStore = createSessionStore({
+    const store = createSessionStore({
       backend: config.stateBackend,
       dir: defaultStateDir(config.dataDir),
       redis: { url: config.redisUrl },
       postgres: { connectionString: config.postgresUrl },
     });
+    defaultStore = config.stateCache
+      ? createCachedSessionStore(store, { workerId: workerIdOf(config), maxBytes: config.stateCacheBytes })
+      : store;
   }
   ready ??= defaultStore.waitUntilReady();
   await ready;
   return defaultStore;
+}
+
+function storeFor(explicit: SessionStore | undefined): Promise<SessionStore> {
+  return explicit ? Promise.resolve(explicit) : defaultSessionStore();
 }
 
 export interface ManagedOptions {

@@ -4,6 +4,8 @@
  * the stores when scraped (see `registerStateGauges`).
  */
 import { Counter, Gauge, Histogram, register } from 'prom-client';
+import type { BlobStore } from './blob-store';
+import type { SessionStore } from './session-store';
 
 function getOrCreate<T>(name: string, create: () => T): T {
   // Jest and hot reload may load this module twice; prom-client refuses duplicate names.
@@ -68,3 +70,54 @@ export const blobBytesCollected = getOrCreate(
   'nalar_blob_gc_freed_bytes_total',
   () => new Counter({ name: 'nalar_blob_gc_freed_bytes_total', help: 'Bytes freed by blob GC.' }),
 );
+
+/** Where the size gauges read from when scraped. */
+export interface StateGaugeSources {
+  sessionStore: () => Promise<Pick<SessionStore, 'stats'>>;
+  blobStore?: Pick<BlobStore, 'usage'>;
+}
+
+let gaugeSources: StateGaugeSources | undefined;
+
+/** Reads a gauge's value at scrape time; a failing source leaves the gauge unset instead of failing /metrics. */
+function sizeGauge(name: string, help: string, read: (s: StateGaugeSources) => Promise<number | undefined>): Gauge {
+  return getOrCreate(
+    name,
+    () =>
+      new Gauge({
+        name,
+        help,
+        async collect() {
+          if (!gaugeSources) return;
+          try {
+            const value = await read(gaugeSources);
+            if (value !== undefined) this.set(value);
+          } catch {
+            this.reset();
+          }
+        },
+      }),
+  );
+}
+
+sizeGauge(
+  'nalar_state_sessions',
+  'Sessions holding managed state in the configured backend.',
+  async (s) => (await (await s.sessionStore()).stats()).namespaces,
+);
+sizeGauge(
+  'nalar_state_bytes',
+  'Bytes of managed session state in the configured backend.',
+  async (s) => (await (await s.sessionStore()).stats()).bytes,
+);
+sizeGauge(
+  'nalar_blobs',
+  'Blobs (offloaded payloads) in the blob store.',
+  async (s) => (await s.blobStore?.usage())?.count,
+);
+sizeGauge('nalar_blob_bytes', 'Bytes of blobs in the blob store.', async (s) => (await s.blobStore?.usage())?.bytes);
+
+/** Sets where the state size gauges read from (a worker calls it once at start). */
+export function registerStateGauges(sources: StateGaugeSources): void {
+  gaugeSources = sources;
+}

@@ -47,7 +47,16 @@ export function embeddedStack({ config, temporalBin, env = process.env }: Embedd
     );
   }
   for (let index = 1; index <= config.workers; index++) {
-    components.push(workerProcess({ index, taskQueue: config.taskQueue, env }));
+    components.push(
+      workerProcess({
+        index,
+        taskQueue: config.taskQueue,
+        metricsPort: config.metricsPort === 0 ? 0 : config.metricsPort + index - 1,
+        // One janitor per stack: two would only repeat each other's work.
+        runsStateJanitor: index === 1,
+        env,
+      }),
+    );
   }
   return components;
 }

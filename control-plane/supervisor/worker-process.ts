@@ -10,21 +10,41 @@ export interface WorkerProcessOptions {
   /** 1-based index; the process is named `worker-<index>`. */
   index: number;
   taskQueue: string;
+  /** Port of its /metrics endpoint on 127.0.0.1; 0 = none. */
+  metricsPort: number;
+  /** Whether it runs the state janitor (NALAR_STATE_GC_INTERVAL as configured, else 0). */
+  runsStateJanitor: boolean;
   /** Environment of the worker (carries the validated config onwards). */
   env: NodeJS.ProcessEnv;
 }
 
 export function workerProcess(o: WorkerProcessOptions): StackComponent {
   const name = `worker-${o.index}`;
+  const env: NodeJS.ProcessEnv = {
+    ...o.env,
+    NALAR_WORKER_NAME: name,
+    // Its name in session owner records: stable across restarts of the stack.
+    NALAR_WORKER_ID: name,
+    NALAR_METRICS_PORT: String(o.metricsPort),
+    ...(!o.runsStateJanitor && { NALAR_STATE_GC_INTERVAL: '0' }),
+  };
+  const metrics = o.metricsPort === 0 ? '' : `, metrics http://127.0.0.1:${o.metricsPort}/metrics`;
   return {
     name,
-    ports: [],
-    endpoints: [`${name.padEnd(17)} task queue ${o.taskQueue}`],
+    ports:
+      o.metricsPort === 0
+        ? []
+        : [
+            {
+              host: '127.0.0.1',
+              port: o.metricsPort,
+              what: `${name} metrics`,
+              setting: 'NALAR_METRICS_PORT (worker N uses NALAR_METRICS_PORT + N - 1; 0 turns it off)',
+            },
+          ],
+    endpoints: [`${name.padEnd(17)} task queue ${o.taskQueue}${metrics}`],
     launch(sink: LineSink) {
-      return ManagedProcess.start(
-        { name, command: workerMain, nodeModule: true, env: { ...o.env, NALAR_WORKER_NAME: name } },
-        sink,
-      );
+      return ManagedProcess.start({ name, command: workerMain, nodeModule: true, env }, sink);
     },
     waitReady(proc, timeoutMs) {
       return waitForReadyMessage(proc, (m) => workerMessage.safeParse(m).success, timeoutMs);

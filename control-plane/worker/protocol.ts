@@ -6,6 +6,10 @@ export const workerReadyMessage = z.object({
   type: z.literal('ready'),
   taskQueue: z.string(),
   identity: z.string(),
+  /** NALAR_WORKER_ID: the name in session owner records. */
+  workerId: z.string(),
+  /** Prometheus endpoint, if served. */
+  metricsUrl: z.string().optional(),
 });
 
 export type WorkerReadyMessage = z.infer<typeof workerReadyMessage>;

@@ -65,6 +65,8 @@ export async function runFuturesBench(o: FuturesBenchOptions, log: (line: string
     const worker = workerProcess({
       index: 1,
       taskQueue,
+      metricsPort: 0,
+      runsStateJanitor: false,
       env: { ...process.env, TEMPORAL_ADDRESS: address, NALAR_TASK_QUEUE: taskQueue, NALAR_LOG_LEVEL: 'warn' },
     });
     const workerProc = await startQuietly(worker, { timeoutMs: 90_000, onFailure: log });
