@@ -240,9 +240,9 @@ export const settings = {
   }),
   payloadOffloadBytes: setting({
     env: 'NALAR_PAYLOAD_OFFLOAD_BYTES',
-    schema: z.coerce.number().int().min(1024).max(2_000_000),
-    default: 65_536,
-    doc: 'Payloads larger than this many bytes go to the blob store (NALAR_DATA_DIR/blobs); history keeps a handle',
+    schema: z.coerce.number().int().min(256).max(2_000_000),
+    default: 1024,
+    doc: 'Payloads larger than this many bytes go to the blob store (NALAR_DATA_DIR/blobs); history keeps a ~60-byte handle',
   }),
   stateCache: setting({
     env: 'NALAR_STATE_CACHE',

@@ -21,7 +21,11 @@ const decoder = new TextDecoder();
 
 export interface ClaimCheckCodecOptions {
   store: BlobStore;
-  /** Payloads larger than this many bytes (data plus metadata) are offloaded. @default 65536 */
+  /**
+   * Payloads larger than this many bytes (data plus metadata) are offloaded. Small on purpose: an agent
+   * step's own events take ~0.9 KB of history, so any inline payload above ~1 KB would dominate a long
+   * loop's growth. @default 1024
+   */
   thresholdBytes?: number;
 }
 
@@ -37,7 +41,7 @@ export class ClaimCheckCodec implements PayloadCodec {
 
   constructor(options: ClaimCheckCodecOptions) {
     this.store = options.store;
-    this.threshold = options.thresholdBytes ?? 65_536;
+    this.threshold = options.thresholdBytes ?? 1024;
   }
 
   async encode(payloads: Payload[]): Promise<Payload[]> {

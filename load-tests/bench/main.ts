@@ -4,6 +4,7 @@
  */
 import { defaultFuturesBenchOptions, runFuturesBench, type FuturesBenchOptions } from './futures-bench';
 import { defaultSimBenchOptions, runSimBench, type SimBenchOptions } from './sim-bench';
+import { parseStateBenchOptions, runStateBench, stateBenchUsage } from './state-bench';
 
 const usage = `Usage: npm run bench -- <name> [options]
 
@@ -17,6 +18,8 @@ Benchmarks:
   futures  stubs and futures vs plain proxyActivities on the real dev server, low load
          options: --runs N  --warmup N  --sentences N
          (defaults: ${defaultFuturesBenchOptions.runs} runs and ${defaultFuturesBenchOptions.warmup} warm-up runs per variant, ${defaultFuturesBenchOptions.sentences} sentences)
+
+${stateBenchUsage}
 
 Results go to load-tests/results/<name>/ (report.md, plots, result.json, records.jsonl.gz).`;
 
@@ -90,6 +93,8 @@ async function main(): Promise<number> {
       return runSimBench(parseSimOptions(rest), log);
     case 'futures':
       return runFuturesBench(parseFuturesOptions(rest), log);
+    case 'state':
+      return runStateBench(parseStateBenchOptions(rest), log);
     default:
       console.error(`unknown benchmark '${name}'\n\n${usage}`);
       return 2;

@@ -1,15 +1,15 @@
 /**
- * PostgreSQL backend: every write is one transaction that claims its opId row first (`INSERT ... ON CONFLICT
- * DO NOTHING` waits for a concurrent claimer of the same opId, so a duplicate sees the committed record) and
- * then changes data with single conditional statements (`UPDATE ... WHERE version = $n`, `INSERT ... ON
- * CONFLICT`), whose row locks serialise concurrent writers. Timestamps come from the store's clock, not the
- * database's, so an injected clock works the same as on the other backends.
+ * PostgreSQL backend. Every write is one call of a server-side function (migration 3), so it costs one
+ * round trip and commits as one statement: it claims its opId row first (`INSERT ... ON CONFLICT DO
+ * NOTHING` waits for a concurrent claimer of the same opId, so a duplicate sees the committed record), then
+ * changes data with single conditional statements whose row locks serialise concurrent writers; a
+ * compare-and-set conflict raises, which rolls the claim back too. Timestamps come from the store's clock,
+ * not the database's, so an injected clock works the same as on the other backends.
  */
 import { Pool, type PoolClient } from 'pg';
 import { conflictError, SessionStoreError, SessionStoreErrorCode, unavailableError } from './errors';
 import {
   type CommonStoreOptions,
-  encodeOpRecord,
   type NamespaceOwner,
   type NamespaceStamp,
   type SessionStore,
@@ -20,7 +20,6 @@ import {
 import { migrations } from './postgres-migrations';
 import {
   decodeOpRecord,
-  sliceBounds,
   sortKeys,
   validateAge,
   validateEpoch,
@@ -55,6 +54,9 @@ function isConnectionError(err: unknown): boolean {
 }
 
 type Row = Record<string, unknown>;
+
+/** SQLSTATE the write functions raise on a compare-and-set conflict; the message is the current version. */
+const CONFLICT_SQLSTATE = 'NLR01';
 
 class PostgresSessionStore implements SessionStore {
   readonly backend = 'postgres' as const;
@@ -162,44 +164,32 @@ class PostgresSessionStore implements SessionStore {
     }
   }
 
-  /** Claims `opId` in this transaction; returns the record of an earlier application instead, if any. */
-  private async claimOp(c: PoolClient, ns: string, opId: string | undefined): Promise<string | undefined> {
-    if (opId === undefined) return undefined;
-    const claimed = await c.query(
-      `INSERT INTO ${this.t.ops} (ns, op_id, record) VALUES ($1, $2, NULL) ON CONFLICT DO NOTHING RETURNING op_id`,
-      [ns, opId],
-    );
-    if (claimed.rowCount === 1) return undefined;
-    const rows = (
-      await c.query<{ record: string }>(`SELECT record FROM ${this.t.ops} WHERE ns = $1 AND op_id = $2`, [ns, opId])
-    ).rows;
-    return rows[0]?.record;
-  }
-
-  /** Records the opId's result and counts the change; returns the namespace's change count after it. */
-  private async finish(
-    c: PoolClient,
-    ns: string,
-    opId: string | undefined,
-    record: string | undefined,
-  ): Promise<number> {
-    if (opId !== undefined && record !== undefined) {
-      await c.query(`UPDATE ${this.t.ops} SET record = $3 WHERE ns = $1 AND op_id = $2`, [ns, opId, record]);
+  /**
+   * Runs one of the write functions of migration 3 (one round trip; the statement commits by itself).
+   * Returns its status (`ok`, or `op`: the opId was applied before, `result` is its record), its result and
+   * the namespace's change count after an applied change; a compare-and-set conflict becomes the typed error.
+   */
+  private async write(
+    fn: 'nalar_put' | 'nalar_delete' | 'nalar_append',
+    params: unknown[],
+    conflictOp: string,
+    expected: number | undefined,
+  ): Promise<{ status: string; result: string; writes: number | undefined }> {
+    const placeholders = params.map((_, i) => `$${i + 1}`).join(', ');
+    let row: Row | undefined;
+    try {
+      [row] = (await this.pool.query<Row>(`SELECT * FROM "${this.schema}".${fn}(${placeholders})`, params)).rows;
+    } catch (err) {
+      if ((err as { code?: unknown }).code === CONFLICT_SQLSTATE) {
+        throw conflictError(conflictOp, expected ?? 0, Number((err as Error).message));
+      }
+      throw this.wrap(err, `${fn} failed`);
     }
-    const { rows } = await c.query<{ writes: string }>(
-      `INSERT INTO ${this.t.namespaces} (ns, last_write, writes) VALUES ($1, $2, 1)
-       ON CONFLICT (ns) DO UPDATE SET last_write = EXCLUDED.last_write, writes = namespaces.writes + 1
-       RETURNING writes`,
-      [ns, this.now()],
-    );
-    return Number(rows[0]?.writes);
-  }
-
-  private async currentVersion(c: PoolClient, ns: string, key: string): Promise<number> {
-    const rows = (
-      await c.query<{ version: string }>(`SELECT version FROM ${this.t.kv} WHERE ns = $1 AND key = $2`, [ns, key])
-    ).rows;
-    return rows[0] ? Number(rows[0].version) : 0;
+    return {
+      status: String(row?.o_status),
+      result: String(row?.o_result),
+      writes: row?.o_writes == null ? undefined : Number(row.o_writes),
+    };
   }
 
   async get(ns: string, key: string): Promise<StoredValue | undefined> {
@@ -215,42 +205,15 @@ class PostgresSessionStore implements SessionStore {
     validateValue(value);
     validateWriteOptions(options);
     const { expectedVersion: expected, opId } = options ?? {};
-    let writes: number | undefined;
-    const version = await this.tx(async (c) => {
-      const recorded = await this.claimOp(c, ns, opId);
-      if (recorded !== undefined) return decodeOpRecord(recorded, 'put', opId ?? '');
-      let rows: { version: string }[];
-      if (expected === undefined) {
-        rows = (
-          await c.query<{ version: string }>(
-            `INSERT INTO ${this.t.kv} (ns, key, value, version) VALUES ($1, $2, $3, 1)
-             ON CONFLICT (ns, key) DO UPDATE SET value = EXCLUDED.value, version = kv.version + 1 RETURNING version`,
-            [ns, key, value],
-          )
-        ).rows;
-      } else if (expected === 0) {
-        rows = (
-          await c.query<{ version: string }>(
-            `INSERT INTO ${this.t.kv} (ns, key, value, version) VALUES ($1, $2, $3, 1) ON CONFLICT DO NOTHING RETURNING version`,
-            [ns, key, value],
-          )
-        ).rows;
-      } else {
-        rows = (
-          await c.query<{ version: string }>(
-            `UPDATE ${this.t.kv} SET value = $3, version = version + 1 WHERE ns = $1 AND key = $2 AND version = $4 RETURNING version`,
-            [ns, key, value, expected],
-          )
-        ).rows;
-      }
-      if (!rows[0]) throw conflictError(`put ${ns}/${key}`, expected ?? 0, await this.currentVersion(c, ns, key));
-      const applied = Number(rows[0].version);
-      writes = await this.finish(c, ns, opId, encodeOpRecord('put', applied));
-      return applied;
-    });
-    // After COMMIT: the change is visible to every reader by now.
+    const { status, result, writes } = await this.write(
+      'nalar_put',
+      [ns, key, value, expected ?? null, opId ?? null, this.now()],
+      `put ${ns}/${key}`,
+      expected,
+    );
+    if (status === 'op') return decodeOpRecord(result, 'put', opId ?? '');
     if (writes !== undefined) options?.onApplied?.(writes);
-    return version;
+    return Number(result);
   }
 
   async delete(ns: string, key: string, options?: WriteOptions): Promise<boolean> {
@@ -258,30 +221,15 @@ class PostgresSessionStore implements SessionStore {
     validateName('key', key);
     validateWriteOptions(options);
     const { expectedVersion: expected, opId } = options ?? {};
-    let writes: number | undefined;
-    const result = await this.tx(async (c) => {
-      const recorded = await this.claimOp(c, ns, opId);
-      if (recorded !== undefined) return decodeOpRecord(recorded, 'delete', opId ?? '');
-      let deleted: boolean;
-      if (expected === 0) {
-        const actual = await this.currentVersion(c, ns, key);
-        if (actual !== 0) throw conflictError(`delete ${ns}/${key}`, 0, actual);
-        deleted = false;
-      } else {
-        const result = await c.query(
-          `DELETE FROM ${this.t.kv} WHERE ns = $1 AND key = $2 ${expected === undefined ? '' : 'AND version = $3'}`,
-          expected === undefined ? [ns, key] : [ns, key, expected],
-        );
-        deleted = (result.rowCount ?? 0) > 0;
-        if (!deleted && expected !== undefined) {
-          throw conflictError(`delete ${ns}/${key}`, expected, await this.currentVersion(c, ns, key));
-        }
-      }
-      if (deleted || opId !== undefined) writes = await this.finish(c, ns, opId, encodeOpRecord('delete', deleted));
-      return deleted;
-    });
+    const { status, result, writes } = await this.write(
+      'nalar_delete',
+      [ns, key, expected ?? null, opId ?? null, this.now()],
+      `delete ${ns}/${key}`,
+      expected,
+    );
+    if (status === 'op') return decodeOpRecord(result, 'delete', opId ?? '');
     if (writes !== undefined) options?.onApplied?.(writes);
-    return result;
+    return result === 'true';
   }
 
   async keys(ns: string): Promise<string[]> {
@@ -301,39 +249,33 @@ class PostgresSessionStore implements SessionStore {
     validateValue(value);
     validateWriteOptions(options);
     const opId = options?.opId;
-    let writes: number | undefined;
-    const result = await this.tx(async (c) => {
-      const recorded = await this.claimOp(c, ns, opId);
-      if (recorded !== undefined) return decodeOpRecord(recorded, 'append', opId ?? '');
-      const { rows } = await c.query<{ length: string }>(
-        `INSERT INTO ${this.t.listMeta} (ns, list, length) VALUES ($1, $2, 1)
-         ON CONFLICT (ns, list) DO UPDATE SET length = list_meta.length + 1 RETURNING length`,
-        [ns, list],
-      );
-      const length = Number(rows[0]?.length);
-      await c.query(`INSERT INTO ${this.t.lists} (ns, list, idx, value) VALUES ($1, $2, $3, $4)`, [
-        ns,
-        list,
-        length - 1,
-        value,
-      ]);
-      writes = await this.finish(c, ns, opId, encodeOpRecord('append', length));
-      return length;
-    });
+    const { status, result, writes } = await this.write(
+      'nalar_append',
+      [ns, list, value, opId ?? null, this.now()],
+      `append ${ns}/${list}`,
+      undefined,
+    );
+    if (status === 'op') return decodeOpRecord(result, 'append', opId ?? '');
     if (writes !== undefined) options?.onApplied?.(writes);
-    return result;
+    return Number(result);
   }
 
   async range(ns: string, list: string, start: number, end?: number): Promise<string[]> {
     validateName('namespace', ns);
     validateName('list', list);
     validateRange(start, end);
-    // Items are never rewritten, so bounds from one read and items from a later one stay consistent.
-    const { from, to } = sliceBounds(await this.length(ns, list), start, end);
-    if (to <= from) return [];
+    // One round trip: the bounds are resolved against the length in the same statement (slice semantics).
+    // Items are never rewritten, so the length and the items always agree.
     const rows = await this.query(
-      `SELECT value FROM ${this.t.lists} WHERE ns = $1 AND list = $2 AND idx >= $3 AND idx < $4 ORDER BY idx`,
-      [ns, list, from, to],
+      `WITH m AS (SELECT length FROM ${this.t.listMeta} WHERE ns = $1 AND list = $2),
+            b AS (SELECT CASE WHEN $3::bigint < 0 THEN greatest(m.length + $3::bigint, 0) ELSE least($3::bigint, m.length) END AS lo,
+                         CASE WHEN $4::bigint IS NULL THEN m.length
+                              WHEN $4::bigint < 0 THEN greatest(m.length + $4::bigint, 0)
+                              ELSE least($4::bigint, m.length) END AS hi
+                  FROM m)
+       SELECT l.value FROM ${this.t.lists} l, b
+       WHERE l.ns = $1 AND l.list = $2 AND l.idx >= b.lo AND l.idx < b.hi ORDER BY l.idx`,
+      [ns, list, start, end ?? null],
     );
     return rows.map((r) => String(r.value));
   }
@@ -391,7 +333,7 @@ class PostgresSessionStore implements SessionStore {
         const current = await c.query<{ epoch: string }>(`SELECT epoch FROM ${this.t.owners} WHERE ns = $1`, [ns]);
         throw conflictError(`setOwner ${ns}`, expectedEpoch, Number(current.rows[0]?.epoch ?? 0));
       }
-      await this.finish(c, ns, undefined, undefined);
+      await c.query(`SELECT "${this.schema}".nalar_finish($1, NULL, NULL, $2)`, [ns, this.now()]);
       return Number(rows[0].epoch);
     });
   }

@@ -85,10 +85,12 @@ describe('filesystem locks', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function plantLock(ns: string, pid: number, ageMs: number): Promise<string> {
+  /** A lock file as a holder leaves it; `legacy`: the lock directory of an earlier version. */
+  async function plantLock(ns: string, pid: number, ageMs: number, legacy = false): Promise<string> {
     const lock = path.join(dir, 'locks', `${namespaceFolder(ns)}.lock`);
-    await mkdir(lock, { recursive: true });
-    await writeFile(path.join(lock, 'holder.json'), JSON.stringify({ pid, host: hostname(), at: 0 }));
+    const holder = JSON.stringify({ pid, host: hostname(), at: 0 });
+    await mkdir(legacy ? lock : path.dirname(lock), { recursive: true });
+    await writeFile(legacy ? path.join(lock, 'holder.json') : lock, holder);
     const when = new Date(Date.now() - ageMs);
     await utimes(lock, when, when);
     return lock;
@@ -106,6 +108,8 @@ describe('filesystem locks', () => {
     await store.waitUntilReady();
     await plantLock('stale', await deadPid(), 31_000);
     expect(await store.put('stale', 'k', '1')).toBe(1);
+    await plantLock('stale-dir', await deadPid(), 31_000, true);
+    expect(await store.put('stale-dir', 'k', '1')).toBe(1);
   });
 
   it('does not break a lock whose holder is alive, nor a young lock of a dead holder', async () => {
@@ -115,7 +119,9 @@ describe('filesystem locks', () => {
     await expectStoreError(store.put('live', 'k', '1'), SessionStoreErrorCode.UNAVAILABLE, 'still held');
     const young = await plantLock('young', await deadPid(), 1_000);
     await expectStoreError(store.put('young', 'k', '1'), SessionStoreErrorCode.UNAVAILABLE, 'still held');
-    await Promise.all([rm(live, { recursive: true }), rm(young, { recursive: true })]);
+    const liveDir = await plantLock('live-dir', process.pid, 31_000, true);
+    await expectStoreError(store.put('live-dir', 'k', '1'), SessionStoreErrorCode.UNAVAILABLE, 'still held');
+    await Promise.all([live, young, liveDir].map((l) => rm(l, { recursive: true })));
   });
 });
 
@@ -174,7 +180,7 @@ describe('postgres backend', () => {
     await Promise.all([a!.waitUntilReady(), b!.waitUntilReady()]);
     await a!.migrate();
     const { rows } = await admin.query(`SELECT version FROM "${schema}".schema_migrations ORDER BY version`);
-    expect(rows).toEqual([{ version: 1 }, { version: 2 }]);
+    expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
     await Promise.all([a!.close(), b!.close()]);
   });
 
