@@ -1,12 +1,8 @@
 /** Prometheus metrics of model calls made by this worker process (default prom-client registry). */
-import { Counter, Histogram, register } from 'prom-client';
+import { Counter, Histogram } from 'prom-client';
+import { getOrCreateMetric } from '../../common/metrics';
 
-function getOrCreate<T>(name: string, create: () => T): T {
-  // Jest and hot reload may load this module twice; prom-client refuses duplicate names.
-  return (register.getSingleMetric(name) as T | undefined) ?? create();
-}
-
-export const llmRequests = getOrCreate(
+export const llmRequests = getOrCreateMetric(
   'nalar_llm_requests_total',
   () =>
     new Counter({
@@ -16,7 +12,7 @@ export const llmRequests = getOrCreate(
     }),
 );
 
-export const llmTokens = getOrCreate(
+export const llmTokens = getOrCreateMetric(
   'nalar_llm_tokens_total',
   () =>
     new Counter({
@@ -26,7 +22,7 @@ export const llmTokens = getOrCreate(
     }),
 );
 
-export const llmDuration = getOrCreate(
+export const llmDuration = getOrCreateMetric(
   'nalar_llm_request_duration_seconds',
   () =>
     new Histogram({

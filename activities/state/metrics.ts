@@ -3,16 +3,12 @@
  * /metrics). Counters and histograms are updated where the work happens; the size gauges are read from
  * the stores when scraped (see `registerStateGauges`).
  */
-import { Counter, Gauge, Histogram, register } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
+import { getOrCreateMetric } from '../../common/metrics';
 import type { BlobStore } from './blob-store';
 import type { SessionStore } from './session-store';
 
-function getOrCreate<T>(name: string, create: () => T): T {
-  // Jest and hot reload may load this module twice; prom-client refuses duplicate names.
-  return (register.getSingleMetric(name) as T | undefined) ?? create();
-}
-
-export const stateOpDuration = getOrCreate(
+export const stateOpDuration = getOrCreateMetric(
   'nalar_state_op_duration_seconds',
   () =>
     new Histogram({
@@ -23,7 +19,7 @@ export const stateOpDuration = getOrCreate(
     }),
 );
 
-export const stateCacheEvents = getOrCreate(
+export const stateCacheEvents = getOrCreateMetric(
   'nalar_state_cache_events_total',
   () =>
     new Counter({
@@ -33,12 +29,12 @@ export const stateCacheEvents = getOrCreate(
     }),
 );
 
-export const stateCacheBytes = getOrCreate(
+export const stateCacheBytes = getOrCreateMetric(
   'nalar_state_cache_bytes',
   () => new Gauge({ name: 'nalar_state_cache_bytes', help: 'Bytes of session state held in this worker cache.' }),
 );
 
-export const sessionsExpired = getOrCreate(
+export const sessionsExpired = getOrCreateMetric(
   'nalar_state_sessions_expired_total',
   () =>
     new Counter({
@@ -47,7 +43,7 @@ export const sessionsExpired = getOrCreate(
     }),
 );
 
-export const blobsOffloaded = getOrCreate(
+export const blobsOffloaded = getOrCreateMetric(
   'nalar_blob_offloaded_total',
   () =>
     new Counter({
@@ -56,17 +52,17 @@ export const blobsOffloaded = getOrCreate(
     }),
 );
 
-export const blobBytesOffloaded = getOrCreate(
+export const blobBytesOffloaded = getOrCreateMetric(
   'nalar_blob_offloaded_bytes_total',
   () => new Counter({ name: 'nalar_blob_offloaded_bytes_total', help: 'Bytes of payloads moved to the blob store.' }),
 );
 
-export const blobsCollected = getOrCreate(
+export const blobsCollected = getOrCreateMetric(
   'nalar_blob_gc_deleted_total',
   () => new Counter({ name: 'nalar_blob_gc_deleted_total', help: 'Unreferenced blobs deleted by blob GC.' }),
 );
 
-export const blobBytesCollected = getOrCreate(
+export const blobBytesCollected = getOrCreateMetric(
   'nalar_blob_gc_freed_bytes_total',
   () => new Counter({ name: 'nalar_blob_gc_freed_bytes_total', help: 'Bytes freed by blob GC.' }),
 );
@@ -81,7 +77,7 @@ let gaugeSources: StateGaugeSources | undefined;
 
 /** Reads a gauge's value at scrape time; a failing source leaves the gauge unset instead of failing /metrics. */
 function sizeGauge(name: string, help: string, read: (s: StateGaugeSources) => Promise<number | undefined>): Gauge {
-  return getOrCreate(
+  return getOrCreateMetric(
     name,
     () =>
       new Gauge({
