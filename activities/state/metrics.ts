@@ -73,10 +73,39 @@ export interface StateGaugeSources {
   blobStore?: Pick<BlobStore, 'usage'>;
 }
 
-let gaugeSources: StateGaugeSources | undefined;
+/** What the gauges read: each source's figures, at most `maxAgeMs` old. */
+interface GaugeReaders {
+  stats: () => Promise<{ namespaces: number; bytes: number }>;
+  usage: () => Promise<{ count: number; bytes: number } | undefined>;
+}
 
-/** Reads a gauge's value at scrape time; a failing source leaves the gauge unset instead of failing /metrics. */
-function sizeGauge(name: string, help: string, read: (s: StateGaugeSources) => Promise<number | undefined>): Gauge {
+let gaugeSources: GaugeReaders | undefined;
+
+/**
+ * `fn`, called at most once per `maxAgeMs`: counting a store may scan every session or blob, and several
+ * gauges (and scrapers) ask for the same figures. A failed call is not kept.
+ */
+function atMostEvery<T>(maxAgeMs: number, fn: () => Promise<T>): () => Promise<T> {
+  let last: { at: number; value: Promise<T> } | undefined;
+  return () => {
+    const now = Date.now();
+    if (!last || now - last.at >= maxAgeMs) {
+      const value = fn();
+      const entry = { at: now, value };
+      last = entry;
+      value.catch(() => {
+        if (last === entry) last = undefined;
+      });
+    }
+    return last.value;
+  };
+}
+
+/**
+ * Reads a gauge's value at scrape time. A source that is not set, or that fails, shows NaN (unknown)
+ * rather than a stale or zero value — and never fails the whole scrape.
+ */
+function sizeGauge(name: string, help: string, read: (s: GaugeReaders) => Promise<number | undefined>): Gauge {
   return getOrCreateMetric(
     name,
     () =>
@@ -84,12 +113,10 @@ function sizeGauge(name: string, help: string, read: (s: StateGaugeSources) => P
         name,
         help,
         async collect() {
-          if (!gaugeSources) return;
           try {
-            const value = await read(gaugeSources);
-            if (value !== undefined) this.set(value);
+            this.set((gaugeSources && (await read(gaugeSources))) ?? Number.NaN);
           } catch {
-            this.reset();
+            this.set(Number.NaN);
           }
         },
       }),
@@ -99,21 +126,24 @@ function sizeGauge(name: string, help: string, read: (s: StateGaugeSources) => P
 sizeGauge(
   'nalar_state_sessions',
   'Sessions holding managed state in the configured backend.',
-  async (s) => (await (await s.sessionStore()).stats()).namespaces,
+  async (s) => (await s.stats()).namespaces,
 );
 sizeGauge(
   'nalar_state_bytes',
   'Bytes of managed session state in the configured backend.',
-  async (s) => (await (await s.sessionStore()).stats()).bytes,
+  async (s) => (await s.stats()).bytes,
 );
-sizeGauge(
-  'nalar_blobs',
-  'Blobs (offloaded payloads) in the blob store.',
-  async (s) => (await s.blobStore?.usage())?.count,
-);
-sizeGauge('nalar_blob_bytes', 'Bytes of blobs in the blob store.', async (s) => (await s.blobStore?.usage())?.bytes);
+sizeGauge('nalar_blobs', 'Blobs (offloaded payloads) in the blob store.', async (s) => (await s.usage())?.count);
+sizeGauge('nalar_blob_bytes', 'Bytes of blobs in the blob store.', async (s) => (await s.usage())?.bytes);
 
-/** Sets where the state size gauges read from (a worker calls it once at start). */
-export function registerStateGauges(sources: StateGaugeSources): void {
-  gaugeSources = sources;
+/**
+ * Sets where the state size gauges read from (a worker calls it once at start). The figures are
+ * recounted at most every `maxAgeMs` (default 30 s), so frequent scrapes do not rescan the stores.
+ */
+export function registerStateGauges(sources: StateGaugeSources, maxAgeMs = 30_000): void {
+  const { blobStore } = sources;
+  gaugeSources = {
+    stats: atMostEvery(maxAgeMs, async () => (await sources.sessionStore()).stats()),
+    usage: atMostEvery(maxAgeMs, async () => blobStore?.usage()),
+  };
 }
