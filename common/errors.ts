@@ -61,3 +61,11 @@ export function isNalarError(err: unknown): err is NalarError {
 export function hasErrorCode(err: unknown, code: ErrorCode): err is NalarError {
   return isNalarError(err) && err.code === code;
 }
+
+/**
+ * The message of anything thrown. Not `instanceof Error`: errors from another realm (Node internals under
+ * Jest, worker threads) fail that check but still carry a message.
+ */
+export function errorMessage(err: unknown): string {
+  return typeof err === 'object' && err !== null && 'message' in err ? String(err.message) : String(err);
+}

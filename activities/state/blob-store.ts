@@ -19,9 +19,6 @@ export interface BlobStore {
   put(bytes: Uint8Array): Promise<string>;
   /** The bytes stored under `hash`, or undefined. */
   get(hash: string): Promise<Uint8Array | undefined>;
-  has(hash: string): Promise<boolean>;
-  /** Removes the blob unconditionally (a concurrent `put` of the same content may lose it: GC uses `deleteIfUnusedSince`). */
-  delete(hash: string): Promise<void>;
   /** Every stored hash, sorted. */
   list(): Promise<string[]>;
   /** Size and last use (the last `put` of this content) of a blob, or undefined if it is not stored. */
@@ -120,19 +117,6 @@ export class FileBlobStore implements BlobStore {
       }
     }
     return undefined;
-  }
-
-  async has(hash: string): Promise<boolean> {
-    try {
-      await stat(this.file(hash));
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
-  async delete(hash: string): Promise<void> {
-    await rm(this.file(hash), { force: true });
   }
 
   async list(): Promise<string[]> {

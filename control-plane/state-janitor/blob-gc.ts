@@ -17,7 +17,7 @@ import { isGrpcServiceError, type Client } from '@temporalio/client';
 import { google, temporal } from '@temporalio/proto';
 import type { BlobStore } from '../../activities/state/blob-store';
 import { blobBytesCollected, blobsCollected } from '../../activities/state/metrics';
-import { ErrorCode, NalarError } from '../../common/errors';
+import { ErrorCode, errorMessage, NalarError } from '../../common/errors';
 import { collectBlobHandles } from './history-handles';
 
 export interface BlobGcOptions {
@@ -262,7 +262,7 @@ function isExecutionGone(err: unknown): boolean {
 
 function describeError(err: unknown): string {
   if (isGrpcServiceError(err)) return `gRPC ${err.code}: ${err.details}`;
-  return typeof err === 'object' && err !== null && 'message' in err ? String(err.message) : String(err);
+  return errorMessage(err);
 }
 
 async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {

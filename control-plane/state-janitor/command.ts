@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { msToNumber } from '@temporalio/common';
 import { loadConfig, type NalarConfig } from '../../common/config';
-import { ErrorCode, isNalarError } from '../../common/errors';
+import { ErrorCode, errorMessage, isNalarError } from '../../common/errors';
 import { FileBlobStore } from '../../activities/state/blob-store';
 import { nalarDataConverter } from '../../activities/state/data-converter';
 import { expireIdleSessions } from '../../activities/state/lifecycle';
@@ -117,7 +117,7 @@ export async function runStateCommand(argv: string[], io: StateCommandIo): Promi
       ...(values.ttl !== undefined && { ttl: parseDuration('--ttl', values.ttl) }),
     };
   } catch (err) {
-    io.err(`nalar state ${name}: ${ErrorCode.USAGE}: ${errorText(err)}\n\n${commandUsage[name]}`);
+    io.err(`nalar state ${name}: ${ErrorCode.USAGE}: ${errorMessage(err)}\n\n${commandUsage[name]}`);
     return 2;
   }
   if (values.help) {
@@ -146,7 +146,7 @@ export async function runStateCommand(argv: string[], io: StateCommandIo): Promi
       io.err(`nalar state ${name}: ${ErrorCode.USAGE}: ${err.message}`);
       return 2;
     }
-    io.err(`nalar state ${name}: ${isNalarError(err) ? `${err.code}: ${err.message}` : errorText(err)}`);
+    io.err(`nalar state ${name}: ${isNalarError(err) ? `${err.code}: ${err.message}` : errorMessage(err)}`);
     return 1;
   }
 }
@@ -178,9 +178,12 @@ async function gc(
   try {
     connection = await Connection.connect({ address: config.temporalAddress, connectTimeout: '10 seconds' });
   } catch (err) {
-    throw new Error(`cannot connect to Temporal at ${config.temporalAddress} (TEMPORAL_ADDRESS): ${errorText(err)}`, {
-      cause: err,
-    });
+    throw new Error(
+      `cannot connect to Temporal at ${config.temporalAddress} (TEMPORAL_ADDRESS): ${errorMessage(err)}`,
+      {
+        cause: err,
+      },
+    );
   }
   try {
     const client = new Client({
@@ -270,9 +273,4 @@ function formatMs(ms: number): string {
   ];
   for (const [size, unit] of steps) if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
   return ms >= 1000 ? `${(ms / 1000).toFixed(1)}s` : `${ms}ms`;
-}
-
-function errorText(err: unknown): string {
-  // Not `instanceof Error`: errors from another realm (Node internals under Jest) fail it.
-  return typeof err === 'object' && err !== null && 'message' in err ? String(err.message) : String(err);
 }

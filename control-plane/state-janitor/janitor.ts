@@ -5,6 +5,7 @@
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { NalarConfig } from '../../common/config';
+import { errorMessage } from '../../common/errors';
 import { createLogger, type Logger } from '../../common/log';
 import { FileBlobStore, type BlobStore } from '../../activities/state/blob-store';
 import { expireIdleSessions } from '../../activities/state/lifecycle';
@@ -107,7 +108,7 @@ export class StateJanitor {
       sessionsExpired.inc(result.expired.length);
     } catch (err) {
       result.expireError = err;
-      this.log.error('session expiry failed', { error: errorText(err) });
+      this.log.error('session expiry failed', { error: errorMessage(err) });
     }
     try {
       result.gc = await collectBlobGarbage({
@@ -119,7 +120,7 @@ export class StateJanitor {
       });
     } catch (err) {
       result.gcError = err;
-      this.log.error('blob GC failed', { error: errorText(err) });
+      this.log.error('blob GC failed', { error: errorMessage(err) });
     }
     const gc = result.gc;
     this.log.info('state janitor round', {
@@ -135,11 +136,6 @@ export class StateJanitor {
     });
     return result;
   }
-}
-
-function errorText(err: unknown): string {
-  // Not `instanceof Error`: errors from another realm (Node internals under Jest) fail it.
-  return typeof err === 'object' && err !== null && 'message' in err ? String(err.message) : String(err);
 }
 
 /** Extra options of {@link startStateJanitorFromConfig}. */

@@ -29,6 +29,7 @@ import { nalarDataConverter } from '../../activities/state/data-converter';
 import { CachedSessionStore, createCachedSessionStore } from '../../activities/state/placement/cached-store';
 import { createSessionStore, type SessionStore } from '../../activities/state/session-store';
 import { loadConfig, settings } from '../../common/config';
+import { errorMessage } from '../../common/errors';
 import { createLogger } from '../../common/log';
 import { ensureTool } from '../../common/toolchain';
 import type { ManagedProcess } from '../../control-plane/supervisor/managed-process';
@@ -374,7 +375,7 @@ interface OpsResult {
 }
 
 function errorText(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).split('\n')[0]!.slice(0, 300);
+  return errorMessage(err).split('\n')[0]!.slice(0, 300);
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {

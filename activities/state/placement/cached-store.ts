@@ -416,8 +416,9 @@ export class CachedSessionStore implements SessionStore {
   }
 
   private setTotal(bytes: number): void {
+    // By difference: the gauge is per process, and a process may hold several caches (the benchmark does).
+    stateCacheBytes.inc(bytes - this.totalBytes);
     this.totalBytes = bytes;
-    stateCacheBytes.set(bytes);
   }
 
   private observe(op: string, outcome: CacheOutcome, started: number): void {
