@@ -2,4 +2,3 @@
 export * from './hello-agent';
 export { callLlm } from './llm';
 export * from './tools';
-export { transferSessionOwnership } from './state/placement/activities';

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const entries = {
-  start: 'control-plane/supervisor/main.ts',
+  start: 'data-plane/supervisor/main.ts',
   test: 'scripts/run-tests.ts',
   toolchain: 'scripts/toolchain.ts',
   bench: 'load-tests/bench/main.ts',

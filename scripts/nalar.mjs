@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const commands = { stubs: 'stubs/cli.ts', state: 'control-plane/state-janitor/cli.ts' };
+const commands = { stubs: 'stubs/cli.ts', state: 'state/cli/cli.ts' };
 const [command, ...args] = process.argv.slice(2);
 if (!command || command === '--help' || command === '-h' || !(command in commands)) {
   console.log(

@@ -9,21 +9,21 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { FileBlobStore } from '../activities/state/blob-store';
-import { nalarDataConverter } from '../activities/state/data-converter';
-import { BlobGcAbortedError, collectBlobGarbage } from '../control-plane/state-janitor/blob-gc';
-import { runStateCommand } from '../control-plane/state-janitor/command';
-import { bundle, connectTestEnv, testTemporalAddress, uniqueTaskQueue } from './temporal';
+import { Worker } from '@temporalio/worker';
+import { FileBlobStore } from '../state/payloads/blob-store';
+import { nalarDataConverter } from '../state/payloads/data-converter';
+import { BlobGcAbortedError, collectBlobGarbage } from '../state/lifecycle/blob-gc';
+import { runStateCommand } from '../state/cli/command';
+import { bundle, connectTestEnv, testTemporalAddress, uniqueTaskQueue, type NalarWorkflowBundle } from './temporal';
 
 const HOUR = 3_600_000;
 
 let env: TestWorkflowEnvironment;
-let workflowBundle: WorkflowBundleWithSourceMap;
+let workflowBundle: NalarWorkflowBundle;
 
 beforeAll(async () => {
   env = await connectTestEnv();
-  workflowBundle = await bundle(path.join(__dirname, 'fixtures', 'blob-gc-workflows.ts'));
+  workflowBundle = await bundle(path.join(__dirname, 'fixtures', 'workflows', 'blob-gc.ts'));
 });
 
 afterAll(async () => {

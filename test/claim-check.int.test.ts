@@ -9,16 +9,16 @@ import path from 'node:path';
 import { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { nalarDataConverter } from '../activities/state/data-converter';
-import { bundle, connectTestEnv, uniqueTaskQueue } from './temporal';
+import { Worker } from '@temporalio/worker';
+import { nalarDataConverter } from '../state/payloads/data-converter';
+import { bundle, connectTestEnv, uniqueTaskQueue, type NalarWorkflowBundle } from './temporal';
 
 let env: TestWorkflowEnvironment;
-let workflowBundle: WorkflowBundleWithSourceMap;
+let workflowBundle: NalarWorkflowBundle;
 
 beforeAll(async () => {
   env = await connectTestEnv();
-  workflowBundle = await bundle(path.join(__dirname, 'fixtures', 'conversation-workflows.ts'));
+  workflowBundle = await bundle(path.join(__dirname, 'fixtures', 'workflows', 'conversation.ts'));
 });
 
 afterAll(async () => {

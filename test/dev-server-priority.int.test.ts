@@ -52,7 +52,7 @@ test('queued work runs in priority order, not arrival order', async () => {
   const workflowWorker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
-    workflowBundle: await bundle(path.join(__dirname, 'fixtures', 'priority-probe-workflows.ts')),
+    workflowBundle: await bundle(path.join(__dirname, 'fixtures', 'workflows', 'priority-probe.ts')),
   });
   const order: string[] = [];
   await workflowWorker.runUntil(async () => {

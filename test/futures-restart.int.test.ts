@@ -9,11 +9,11 @@ import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { definitions } from '../activities/agents';
-import { ManagedList } from '../activities/state/managed';
+import { ManagedList } from '../state/managed';
 import { LocalController } from '../control-plane/local-controller/local-controller';
-import { ManagedProcess } from '../control-plane/supervisor/managed-process';
-import { waitForReadyMessage } from '../control-plane/supervisor/readiness';
-import { createNalarWorker } from '../control-plane/worker/worker';
+import { ManagedProcess } from '../data-plane/supervisor/managed-process';
+import { waitForReadyMessage } from '../data-plane/supervisor/readiness';
+import { createNalarWorker } from '../data-plane/worker/worker';
 import { probe } from './fixtures/probe-tool';
 import { bundle, connectTestEnv, testTemporalAddress, uniqueTaskQueue } from './temporal';
 
@@ -65,7 +65,7 @@ async function killMidway<T>(workflowType: string, args: unknown[], killDuring: 
       connection: env.nativeConnection,
       namespace: 'default',
       taskQueue,
-      workflowBundle: await bundle(path.join(__dirname, 'fixtures', 'future-workflows.ts')),
+      workflowBundle: await bundle(path.join(__dirname, 'fixtures', 'workflows', 'futures.ts')),
       localController: controller,
       definitions: [...definitions, probe],
     });

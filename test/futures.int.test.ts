@@ -7,22 +7,22 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import { LocalController } from '../control-plane/local-controller/local-controller';
-import { createNalarWorker, nalarSinks } from '../control-plane/worker/worker';
+import { createNalarWorker, nalarSinks } from '../data-plane/worker/worker';
 import type { FutureEvent, FutureMeta } from '../stubs/workflow/types';
 import { definitions } from '../activities/agents';
 import { probe } from './fixtures/probe-tool';
-import { bundle, connectTestEnv, uniqueTaskQueue } from './temporal';
+import { bundle, connectTestEnv, uniqueTaskQueue, type NalarWorkflowBundle } from './temporal';
 
 const fixture = path.join(__dirname, 'fixtures', 'text-pipeline-history.json');
 
 let env: TestWorkflowEnvironment;
-let workflowBundle: WorkflowBundleWithSourceMap;
+let workflowBundle: NalarWorkflowBundle;
 
 beforeAll(async () => {
   env = await connectTestEnv();
-  workflowBundle = await bundle(path.join(__dirname, 'fixtures', 'future-workflows.ts'));
+  workflowBundle = await bundle(path.join(__dirname, 'fixtures', 'workflows', 'futures.ts'));
 });
 
 afterAll(async () => {

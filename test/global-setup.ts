@@ -10,11 +10,11 @@ import path from 'node:path';
 import { loadConfig } from '../common/config';
 import { createLogger } from '../common/log';
 import { ensureTool } from '../common/toolchain';
-import type { ManagedProcess } from '../control-plane/supervisor/managed-process';
-import { freePort } from '../control-plane/supervisor/ports';
-import { simulatorProcess } from '../control-plane/supervisor/simulator-process';
-import { startQuietly } from '../control-plane/supervisor/start-quietly';
-import { temporalDevServer } from '../control-plane/supervisor/temporal-dev-server';
+import type { ManagedProcess } from '../data-plane/supervisor/managed-process';
+import { freePort } from '../data-plane/supervisor/ports';
+import { simulatorProcess } from '../data-plane/supervisor/simulator-process';
+import { startQuietly } from '../data-plane/supervisor/start-quietly';
+import { temporalDevServer } from '../data-plane/supervisor/temporal-dev-server';
 
 export interface TestServerState {
   procs: ManagedProcess[];

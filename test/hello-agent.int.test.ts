@@ -8,15 +8,15 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { createNalarWorker, workflowsPath } from '../control-plane/worker/worker';
+import { Worker } from '@temporalio/worker';
+import { createNalarWorker, workflowsPath } from '../data-plane/worker/worker';
 import { helloAgentWorkflow } from '../workflows';
-import { bundle, connectTestEnv, uniqueTaskQueue } from './temporal';
+import { bundle, connectTestEnv, uniqueTaskQueue, type NalarWorkflowBundle } from './temporal';
 
 const fixture = path.join(__dirname, 'fixtures', 'hello-agent-history.json');
 
 let env: TestWorkflowEnvironment;
-let workflowBundle: WorkflowBundleWithSourceMap;
+let workflowBundle: NalarWorkflowBundle;
 
 beforeAll(async () => {
   env = await connectTestEnv();
@@ -102,7 +102,7 @@ describe('replay', () => {
   });
 
   test('a changed workflow is caught as non-deterministic', async () => {
-    const changedBundle = await bundle(path.join(__dirname, 'fixtures', 'nondeterministic-hello-agent.ts'));
+    const changedBundle = await bundle(path.join(__dirname, 'fixtures', 'workflows', 'nondeterministic-hello-agent.ts'));
     const history: unknown = JSON.parse(readFileSync(fixture, 'utf8'));
     await expect(
       Worker.runReplayHistory({ workflowBundle: changedBundle }, history, 'hello-fixture'),

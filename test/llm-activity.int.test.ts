@@ -5,20 +5,20 @@
 import path from 'node:path';
 import { ActivityFailure, ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import { createLlmActivities, type CallLlmInput, type CallLlmResult } from '../activities/llm';
 import type { SimPool } from '../sim/pool';
 import type { ReplicaProfileInput } from '../sim/profile';
 import { startTestPool } from '../sim/test-helpers';
-import { bundle, connectTestEnv, uniqueTaskQueue } from './temporal';
+import { bundle, connectTestEnv, uniqueTaskQueue, type NalarWorkflowBundle } from './temporal';
 
 let env: TestWorkflowEnvironment;
-let workflowBundle: WorkflowBundleWithSourceMap;
+let workflowBundle: NalarWorkflowBundle;
 const pools: SimPool[] = [];
 
 beforeAll(async () => {
   env = await connectTestEnv();
-  workflowBundle = await bundle(path.join(__dirname, 'fixtures', 'llm-workflows.ts'));
+  workflowBundle = await bundle(path.join(__dirname, 'fixtures', 'workflows', 'llm.ts'));
 });
 
 afterAll(async () => {

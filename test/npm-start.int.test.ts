@@ -3,14 +3,14 @@
  * job), stopped with SIGINT to the whole group (like Ctrl-C). Checks readiness output, that the stack
  * serves workflows, a clean exit 0 with nothing left running, and the failure paths.
  */
-import { processAlive } from '../control-plane/supervisor/process-alive';
+import { processAlive } from '../data-plane/supervisor/process-alive';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { freePort } from '../control-plane/supervisor/ports';
+import { freePort } from '../data-plane/supervisor/ports';
 import { helloAgentWorkflow } from '../workflows';
 import { uniqueTaskQueue } from './temporal';
 

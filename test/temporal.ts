@@ -1,7 +1,6 @@
 /** Helpers for integration tests that use the run's shared Temporal dev server (see global-setup.ts). */
-import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { workflowInterceptorModules } from '../control-plane/worker/worker';
+import { bundleNalarWorkflows, type NalarWorkflowBundle } from '../data-plane/worker/bundle';
 
 /** Address of the shared dev server; throws when the global setup did not run. */
 export function testTemporalAddress(): string {
@@ -16,17 +15,16 @@ export function connectTestEnv(): Promise<TestWorkflowEnvironment> {
 }
 
 /**
- * Bundles workflow code once per test file (bundling is the slow part of creating a worker), with the
- * future runtime's workflow interceptors, as the worker bundles it.
+ * Bundles workflow code once per test file (bundling is the slow part of creating a worker) exactly as the
+ * worker bundles it: with the framework's workflows and the future runtime's workflow interceptors.
  */
-export function bundle(workflowsPath: string): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath, workflowInterceptorModules, logger: quietBundlerLogger });
+export function bundle(workflowsPath: string): Promise<NalarWorkflowBundle> {
+  return bundleNalarWorkflows(workflowsPath);
 }
-
-const noop = (): void => undefined;
-const quietBundlerLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: console.error, log: noop };
 
 /** A task queue name no other test uses. */
 export function uniqueTaskQueue(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 }
+
+export type { NalarWorkflowBundle };

@@ -6,18 +6,18 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import { LocalController } from '../control-plane/local-controller/local-controller';
-import { createNalarWorker, workflowsPath } from '../control-plane/worker/worker';
+import { createNalarWorker, workflowsPath } from '../data-plane/worker/worker';
 import { writeArticleWorkflow } from '../workflows';
-import { bundle, connectTestEnv, uniqueTaskQueue } from './temporal';
+import { bundle, connectTestEnv, uniqueTaskQueue, type NalarWorkflowBundle } from './temporal';
 
 // Agents in this process call the simulator the test setup started (read when the first agent runs).
 process.env.NALAR_LLM_BASE_URL = process.env.NALAR_TEST_SIM_BASE_URL;
 
 const fixture = path.join(__dirname, 'fixtures', 'write-article-history.json');
 let env: TestWorkflowEnvironment;
-let workflowBundle: WorkflowBundleWithSourceMap;
+let workflowBundle: NalarWorkflowBundle;
 
 beforeAll(async () => {
   env = await connectTestEnv();

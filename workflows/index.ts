@@ -2,4 +2,3 @@
 export * from './hello-agent';
 export * from './text-pipeline';
 export * from './write-article';
-export * from './move-session';

@@ -6,18 +6,18 @@ import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { bundle, connectTestEnv, uniqueTaskQueue } from '../../test/temporal';
+import { Worker } from '@temporalio/worker';
+import { bundle, connectTestEnv, uniqueTaskQueue, type NalarWorkflowBundle } from '../../test/temporal';
 import { simulatedLatencyMs } from './code-run';
 import * as tools from './index';
-import { toolsWorkflow } from './test-fixtures/tools-workflow';
+import { toolsWorkflow } from './test-fixtures/workflows/tools';
 
 let env: TestWorkflowEnvironment;
-let workflowBundle: WorkflowBundleWithSourceMap;
+let workflowBundle: NalarWorkflowBundle;
 
 beforeAll(async () => {
   env = await connectTestEnv();
-  workflowBundle = await bundle(path.join(__dirname, 'test-fixtures', 'tools-workflow.ts'));
+  workflowBundle = await bundle(path.join(__dirname, 'test-fixtures', 'workflows', 'tools.ts'));
 });
 
 afterAll(async () => {

@@ -10,10 +10,10 @@
 import http from 'node:http';
 import os from 'node:os';
 import { gzipSync } from 'node:zlib';
-import type { ManagedProcess } from '../../control-plane/supervisor/managed-process';
-import { assertPortsFree, freePort } from '../../control-plane/supervisor/ports';
-import { startQuietly } from '../../control-plane/supervisor/start-quietly';
-import { simulatorProcess } from '../../control-plane/supervisor/simulator-process';
+import type { ManagedProcess } from '../../data-plane/supervisor/managed-process';
+import { assertPortsFree, freePort } from '../../data-plane/supervisor/ports';
+import { startQuietly } from '../../data-plane/supervisor/start-quietly';
+import { simulatorProcess } from '../../data-plane/supervisor/simulator-process';
 import { cpuMs } from './process-cpu';
 import { closingLine, resultsDir, runInfo, target, writeFile } from './run-info';
 import { round, summarize } from './stats';

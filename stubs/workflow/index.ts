@@ -1,5 +1,4 @@
 /** Public workflow-side API of the programming model: futures, sessions, stub types. */
 export { currentSession, isNalarFuture, setSession, useSession, type NalarFuture, type NalarSinks } from './future';
-export { shouldContinueAsNew, type LongSessionLimits } from './long-session';
 export { agentStub, type Stub, type StubInput } from './stub';
 export type { CallOptions, FutureEvent, FutureMeta, FutureOr, FutureState, StubSpec } from './types';

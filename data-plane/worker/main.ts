@@ -1,0 +1,100 @@
+/**
+ * Entry point of a worker process. Started by the supervisor (with an IPC channel) or by hand with
+ * `npm run worker`. It runs two Temporal workers on one connection — the main one (every workflow and
+ * activity) and the placement one (this process's own queue, for session moves) — serves /metrics, and,
+ * when NALAR_STATE_GC_INTERVAL is not 0, the state janitor. Stops gracefully on SIGINT/SIGTERM or when its
+ * supervisor goes away.
+ */
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { blobStoreOf, nalarDataConverter } from '../../state/payloads/data-converter';
+import { closeDefaultSessionStore, defaultSessionStore } from '../../state/managed';
+import { registerStateGauges } from '../../state/metrics';
+import { loadConfig } from '../../common/config';
+import { createLogger } from '../../common/log';
+import { placementTaskQueue, workerIdOf } from '../../state/placement/worker-identity';
+import { createPlacementWorker } from '../../state/placement/placement-worker';
+import { startStateJanitorFromConfig, type StateJanitor } from '../../state/lifecycle/janitor';
+import { startMetricsServer, type MetricsServer } from './metrics-server';
+import type { WorkerMessage } from './protocol';
+import { createNalarWorker } from './worker';
+
+const usage = `Usage: npm run worker [-- --help]
+
+Runs one Nalar worker process: it polls the task queue NALAR_TASK_QUEUE on the Temporal server at
+TEMPORAL_ADDRESS and runs every registered workflow and activity, plus its own placement queue
+(<NALAR_TASK_QUEUE>.placement.<NALAR_WORKER_ID>) for session moves. Prometheus metrics are served on
+http://127.0.0.1:<NALAR_METRICS_PORT>/metrics unless that is 0. With NALAR_STATE_GC_INTERVAL above 0 it
+also expires idle sessions and collects unreferenced blobs (run that in one worker only). Stop it with Ctrl-C.`;
+
+async function main(): Promise<void> {
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    console.log(usage);
+    return;
+  }
+  const config = loadConfig();
+  const log = createLogger(process.env.NALAR_WORKER_NAME ?? 'worker', config.logLevel);
+  const workerId = workerIdOf(config);
+  const dataConverter = nalarDataConverter(config);
+  let metrics: MetricsServer | undefined;
+  let janitor: StateJanitor | undefined;
+  let clientConnection: Connection | undefined;
+  const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  try {
+    // Fail at start, not at the first activity, when the state backend is unreachable.
+    const store = await defaultSessionStore();
+    registerStateGauges({ sessionStore: defaultSessionStore, blobStore: blobStoreOf(config) });
+    if (config.metricsPort !== 0) metrics = await startMetricsServer(config.metricsPort, config.metricsHost);
+    // Drain within 80% of the grace the supervisor gives us, so in-flight activities are cancelled
+    // cleanly and the worker exits before SIGKILL.
+    const shutdownGraceTime = Math.floor(config.shutdownGrace * 0.8);
+    const common = { connection, namespace: config.temporalNamespace, taskQueue: config.taskQueue, dataConverter };
+    const workers: Worker[] = [
+      await createNalarWorker({ ...common, shutdownGraceTime }),
+      await createPlacementWorker({ ...common, workerId, shutdownGraceTime }),
+    ];
+    if (config.stateGcInterval > 0) {
+      clientConnection = await Connection.connect({ address: config.temporalAddress });
+      const client = new Client({ connection: clientConnection, namespace: config.temporalNamespace, dataConverter });
+      janitor = startStateJanitorFromConfig(config, client, store);
+    }
+    const stopAll = (): void => {
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+    };
+    // The supervisor's death closes the IPC channel; stop polling instead of lingering as an orphan.
+    process.on('disconnect', stopAll);
+    // Both workers stop on the same signals; if one fails, stop the other too.
+    const running = Promise.all(workers.map((w) => w.run().finally(stopAll)));
+    log.info('polling', {
+      taskQueue: config.taskQueue,
+      placementQueue: placementTaskQueue(config.taskQueue, workerId),
+      namespace: config.temporalNamespace,
+      workerId,
+      metrics: metrics?.url,
+      stateBackend: store.backend,
+    });
+    const ready: WorkerMessage = {
+      type: 'ready',
+      taskQueue: config.taskQueue,
+      identity: workers[0]!.options.identity,
+      workerId,
+      ...(metrics && { metricsUrl: metrics.url }),
+    };
+    process.send?.(ready);
+    await running;
+    log.info('stopped');
+  } finally {
+    await janitor?.stop();
+    await metrics?.close();
+    await closeDefaultSessionStore();
+    await clientConnection?.close();
+    await connection.close();
+    // An open IPC channel keeps the event loop alive; close it so the process exits by itself.
+    if (process.connected) process.disconnect();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

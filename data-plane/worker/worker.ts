@@ -1,0 +1,98 @@
+/**
+ * Creates a Nalar worker: one Temporal worker that runs the user's workflows (workflows/index.ts, the
+ * single workflowsPath), activities (activities/index.ts) and agent/tool methods (activities/agents, as
+ * `<name>.<method>`), plus the framework's own workflows and activities (session moves), with the future
+ * runtime wired in: the workflow interceptor that puts future metadata into activity headers, the `nalar`
+ * sink into the local controller, and the activity interceptor that exposes the metadata to agent code.
+ */
+import { type InjectedSinks, type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import * as activities from '../../activities';
+import { definitions } from '../../activities/agents';
+import { ErrorCode, NalarError } from '../../common/errors';
+import { frameworkActivities } from '../../state/placement/activities';
+import { activitiesOf, type Definition } from '../../stubs/define';
+import type { NalarSinks } from '../../stubs/workflow/future';
+import { LocalController } from '../../control-plane/local-controller/local-controller';
+import { futureActivityInterceptors } from '../../stubs/future-context';
+
+import { bundleNalarWorkflows, type NalarWorkflowBundle } from './bundle';
+
+/** Path of the workflow registration barrel, bundled by the worker. */
+export const workflowsPath = require.resolve('../../workflows');
+
+export interface NalarWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  /** A prebuilt bundle (tests build one per file to save time); by default the worker bundles `workflowsPath`. */
+  workflowBundle?: NalarWorkflowBundle;
+  /** Workflows module to bundle when no `workflowBundle` is given. @default workflows/index.ts */
+  workflowsPath?: string;
+  /** @default Temporal's default `pid@hostname` */
+  identity?: string;
+  /** @default Temporal's default: SIGINT, SIGTERM, SIGQUIT, SIGUSR2 */
+  shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
+  /** Receives future lifecycle events. @default a new LocalController */
+  localController?: LocalController;
+  /** Agent and tool definitions whose methods become activities. @default activities/agents */
+  definitions?: readonly Definition[];
+  /** The user's activities (the framework adds its own). @default activities/index.ts */
+  activities?: Record<string, (...args: never[]) => Promise<unknown>>;
+  /** Payload conversion, e.g. `nalarDataConverter(config)` (large payloads out of history). @default Temporal's */
+  dataConverter?: WorkerOptions['dataConverter'];
+}
+
+/** Sinks that deliver workflow-side future events to `controller` (not called during replay). */
+export function nalarSinks(controller: LocalController): InjectedSinks<NalarSinks> {
+  return { nalar: { event: { fn: (_info, event) => controller.record(event), callDuringReplay: false } } };
+}
+
+/**
+ * Every activity the worker registers: the user's, their agent and tool methods, and the framework's. A
+ * name registered twice is a definition error, not a silent override.
+ */
+export function registeredActivities(
+  user: NonNullable<NalarWorkerOptions['activities']>,
+  definitions: readonly Definition[],
+): Record<string, unknown> {
+  const parts: [string, Record<string, unknown>][] = [
+    ['activities', user],
+    ['agent and tool methods', activitiesOf(definitions)],
+    ["Nalar's own activities", frameworkActivities],
+  ];
+  const all: Record<string, unknown> = {};
+  const from = new Map<string, string>();
+  for (const [part, activities] of parts) {
+    for (const [name, fn] of Object.entries(activities)) {
+      const earlier = from.get(name);
+      if (earlier !== undefined) {
+        throw new NalarError(
+          ErrorCode.DEFINITION_INVALID,
+          `activity ${name} is registered twice (${earlier} and ${part}): rename one of them`,
+        );
+      }
+      from.set(name, part);
+      all[name] = fn;
+    }
+  }
+  return all;
+}
+
+/** Builds the worker; call `run()` on the result. */
+export async function createNalarWorker(options: NalarWorkerOptions): Promise<Worker> {
+  const controller = options.localController ?? new LocalController();
+  const workflowBundle = options.workflowBundle ?? (await bundleNalarWorkflows(options.workflowsPath ?? workflowsPath));
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    // The core SDK rejects an explicit `undefined`; only pass what was set.
+    ...(options.identity !== undefined && { identity: options.identity }),
+    ...(options.shutdownGraceTime !== undefined && { shutdownGraceTime: options.shutdownGraceTime }),
+    activities: registeredActivities(options.activities ?? activities, options.definitions ?? definitions),
+    interceptors: { activity: [futureActivityInterceptors(controller)] },
+    sinks: nalarSinks(controller),
+    ...(options.dataConverter !== undefined && { dataConverter: options.dataConverter }),
+    workflowBundle,
+  });
+}
