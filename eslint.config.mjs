@@ -1,53 +1,10 @@
-// ESLint flat config. Besides type-aware TypeScript rules, it enforces the workflow sandbox boundary:
-// code under workflows/ (and the workflow side of stubs/) is replayed deterministically by Temporal, so it
-// may not import Node built-ins, I/O libraries or worker-side Temporal packages, and it may reach
-// activities only through `import type`.
-import { builtinModules } from 'node:module';
+// ESLint flat config. Besides type-aware TypeScript rules, it enforces the architecture
+// (scripts/lint/layers.mjs): workflow-side files import values only from the sandbox allow-list, and every
+// other file imports only what the README of its folder allows.
 import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
-
-/** Modules that do I/O or only exist outside the workflow sandbox. */
-export const bannedInWorkflows = [
-  ...builtinModules,
-  'openai',
-  'pg',
-  'redis',
-  'ioredis',
-  'prom-client',
-  'pino',
-  'fastify',
-  'zod/v4/locales',
-  '@temporalio/activity',
-  '@temporalio/client',
-  '@temporalio/worker',
-  '@temporalio/testing',
-];
-
-/** The rules that keep workflow code inside the sandbox (also used by the lint boundary test). */
-export const workflowSandboxRules = {
-  '@typescript-eslint/no-restricted-imports': [
-    'error',
-    {
-      paths: bannedInWorkflows.map((name) => ({
-        name,
-        message: 'Workflow code runs in the deterministic sandbox: no Node built-ins or I/O libraries.',
-      })),
-      patterns: [
-        { group: ['node:*'], message: 'Workflow code runs in the deterministic sandbox: no Node built-ins.' },
-        {
-          // Relative paths into the worker-side folders (not packages such as @temporalio/common).
-          regex: '^(\\.{1,2}/)+(activities|control-plane|common)(/|$)',
-          allowTypeImports: true,
-          message: 'Workflow code reaches worker-side code only through `import type` and proxyActivities.',
-        },
-      ],
-    },
-  ],
-};
-
-/** Files that run inside the workflow sandbox. */
-export const workflowFiles = ['workflows/**/*.ts', 'stubs/workflow/**/*.ts', 'stubs/generated/**/*.ts'];
+import { nalarPlugin } from './scripts/lint/layers.mjs';
 
 export default tseslint.config(
   { ignores: ['node_modules/', '.tools/', '.nalar/', 'coverage/', 'dist/', 'jest.config.js'] },
@@ -55,7 +12,7 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ['*.mjs', 'scripts/*.mjs', 'test/helpers/*.mjs'] } },
+      parserOptions: { projectService: { allowDefaultProject: ['*.mjs', 'scripts/*.mjs', 'scripts/lint/*.mjs', 'test/helpers/*.mjs'] } },
     },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
@@ -66,8 +23,8 @@ export default tseslint.config(
   },
   { files: ['**/*.mjs', '**/*.js'], languageOptions: { globals: globals.node } },
   {
-    files: workflowFiles,
-    ignores: ['**/*.test.ts'],
-    rules: workflowSandboxRules,
+    files: ['**/*.ts', '**/*.mjs'],
+    plugins: { nalar: nalarPlugin },
+    rules: { 'nalar/workflow-sandbox': 'error', 'nalar/layers': 'error' },
   },
 );

@@ -33,12 +33,24 @@ const installed = path.join(root, 'node_modules', '.package-lock.json');
 const lock = path.join(root, 'package-lock.json');
 const stale = !existsSync(installed) || (existsSync(lock) && statSync(lock).mtimeMs > statSync(installed).mtimeMs);
 if (stale) {
-  // `npm install`, not `npm ci`: npm 11 writes lockfiles without entries for other platforms' optional
-  // packages (@swc/core-darwin-arm64, ...) and then its own `npm ci` rejects them as out of sync. With the
-  // lockfile present, `npm install` installs exactly the locked versions and leaves the lockfile as it is.
-  console.log('nalar: installing npm dependencies (npm install)...');
-  const res = spawnSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
-  if (res.status !== 0) fail(`npm install failed (exit ${res.status}); fix the error above and run again.`);
+  // `npm ci` installs exactly what package-lock.json says and never rewrites it. Only when the lockfile
+  // does not match package.json (someone edited dependencies without running npm install) do we fall back
+  // to `npm install`, which rewrites the lockfile: say so, because that change must be committed.
+  console.log('nalar: installing npm dependencies (npm ci, exactly as package-lock.json says)...');
+  const ci = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: ['inherit', 'inherit', 'pipe'] });
+  const ciErrors = ci.stderr?.toString() ?? '';
+  process.stderr.write(ciErrors);
+  if (ci.status !== 0) {
+    if (!/can only install packages when your package\.json and package-lock\.json/.test(ciErrors)) {
+      fail(`npm ci failed (exit ${ci.status}); fix the error above and run again.`);
+    }
+    console.error(
+      'nalar: package-lock.json does not match package.json, so npm ci refused it. Falling back to npm install,\n' +
+        'which rewrites package-lock.json: review and commit that change (git diff package-lock.json).',
+    );
+    const res = spawnSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+    if (res.status !== 0) fail(`npm install failed (exit ${res.status}); fix the error above and run again.`);
+  }
 }
 
 const child = spawn(

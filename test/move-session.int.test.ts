@@ -18,6 +18,17 @@ import { waitForReadyMessage } from '../data-plane/supervisor/readiness';
 import { createNalarWorker } from '../data-plane/worker/worker';
 import { bundle, connectTestEnv, testTemporalAddress, uniqueTaskQueue, type NalarWorkflowBundle } from './temporal';
 
+/** Polls `probe` until it returns a value (a wait on a condition with a deadline, not a sleep). */
+async function waitFor<T>(probe: () => Promise<T | undefined | null>, what: string, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== null) return value;
+    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 let env: TestWorkflowEnvironment;
 let workflowBundle: NalarWorkflowBundle;
 let dataDir: string;
@@ -75,13 +86,17 @@ beforeAll(async () => {
   await store.waitUntilReady();
   setDefaultSessionStore(store);
   process.env.NALAR_TASK_QUEUE = taskQueue;
-  workflowBundle = await bundle(require.resolve('../workflows'));
+  // The main worker runs a user's own barrels that know nothing of session moves: the framework registers
+  // moveSessionWorkflow and transferSessionOwnership itself.
+  workflowBundle = await bundle(path.join(__dirname, 'fixtures', 'workflows', 'own-barrel.ts'));
   await Promise.all([startPlacementWorker('w-a'), startPlacementWorker('w-b')]);
   mainWorker = await createNalarWorker({
     connection: env.nativeConnection,
     namespace: 'default',
     taskQueue,
     workflowBundle,
+    activities: {},
+    definitions: [],
   });
   mainRun = mainWorker.run();
 });
@@ -151,4 +166,29 @@ test('the move workflow replays from its history', async () => {
   await moveSession(env.client, 's5', 'w-a', { taskQueue });
   const history = await env.client.workflow.getHandle('nalar-move-session:s5').fetchHistory();
   await expect(Worker.runReplayHistory({ workflowBundle }, history, 'move-s5')).resolves.toBeUndefined();
+});
+
+test('a user workflow named like a framework workflow fails every task of the worker, naming it', async () => {
+  const clashQueue = uniqueTaskQueue('clash');
+  const worker = await createNalarWorker({
+    connection: env.nativeConnection,
+    namespace: 'default',
+    taskQueue: clashQueue,
+    workflowBundle: await bundle(path.join(__dirname, 'fixtures', 'workflows', 'clashing-barrel.ts')),
+    activities: {},
+    definitions: [],
+  });
+  const handle = await env.client.workflow.start('greetWorkflow', {
+    taskQueue: clashQueue,
+    workflowId: `clash-${clashQueue}`,
+    args: ['Ada'],
+  });
+  const failure = await worker.runUntil(
+    waitFor(async () => {
+      const { events } = await handle.fetchHistory();
+      return events?.find((e) => e.workflowTaskFailedEventAttributes)?.workflowTaskFailedEventAttributes?.failure;
+    }, 'a failed workflow task'),
+  );
+  expect(failure.message).toContain('moveSessionWorkflow are reserved by Nalar');
+  await handle.terminate('test done');
 });

@@ -18,7 +18,7 @@ import { z } from 'zod';
 import { loadConfig } from '../../common/config';
 import { ErrorCode, NalarError } from '../../common/errors';
 import { SANDBOX_SOURCE, type SandboxData, type SandboxMessage, type StepOutcome } from './code-run-sandbox';
-import { expected, parseInput } from './validation';
+import { expected, parseInput } from '../../common/activity-input';
 
 /** Longest output kept; the rest is replaced by a note, so a print loop cannot flood the workflow history. */
 const MAX_OUTPUT_CHARS = 64 * 1024;

@@ -24,7 +24,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import { loadConfig } from '../../common/config';
 import { termCounts, tokenize } from './text';
-import { compareIds, expected, invalidInput, parseInput, queryField, topKField } from './validation';
+import { expected, invalidInput, parseInput } from '../../common/activity-input';
+import { compareIds, queryField, topKField } from './validation';
 
 /** Largest batch handed to one `appendFile` call; below Node's 512 KiB write chunk, so one `write(2)`. */
 const MAX_APPEND_BYTES = 256 * 1024;

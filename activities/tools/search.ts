@@ -6,7 +6,8 @@
 import { z } from 'zod';
 import corpusJson from './corpus.json';
 import { termCounts, tokenize } from './text';
-import { compareIds, parseInput, queryField, topKField } from './validation';
+import { parseInput } from '../../common/activity-input';
+import { compareIds, queryField, topKField } from './validation';
 
 /** BM25 term-frequency saturation: how quickly repeats of a term stop adding to the score. */
 const K1 = 1.2;

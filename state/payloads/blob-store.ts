@@ -3,7 +3,7 @@
  * of its bytes, so writes are idempotent (a retried or duplicated write stores nothing new) and a handle
  * can never point at changed content.
  *
- * Garbage collection (control-plane/state-janitor) relies on the modification time: every `put`, also of
+ * Garbage collection (state/lifecycle/blob-gc.ts) relies on the modification time: every `put`, also of
  * content already stored, makes the blob "recently used", and `deleteIfUnusedSince` removes a blob only if
  * no `put` touched it since a cutoff, even when that `put` runs concurrently.
  */

@@ -7,7 +7,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import { loadConfig } from '../../common/config';
 import { placementTaskQueue } from './worker-identity';
-import { parseInput } from '../../activities/tools/validation';
+import { parseInput } from '../../common/activity-input';
 import { defaultSessionStore } from '../managed';
 import { SessionStoreError, SessionStoreErrorCode } from '../session-store';
 import { CachedSessionStore, type WarmResult } from './cached-store';

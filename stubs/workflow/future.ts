@@ -19,7 +19,7 @@ import {
   type ActivityOptions,
   type Sinks,
 } from '@temporalio/workflow';
-import { msToNumber } from '@temporalio/common/lib/time';
+import { durationToMs } from './duration';
 import type { CallOptions, FutureEvent, FutureMeta, FutureState, StubSpec } from './types';
 
 /** The sink futures report through; the worker connects it to its local controller. */
@@ -220,7 +220,7 @@ export function call<T>(spec: StubSpec, method: string, input: unknown, options:
     }
     const resolved = substitute(input, new Map(dependencies.map((d, i) => [d, values[i]])));
     emit(self, 'ready');
-    if (options.deadline !== undefined) meta.deadline = Date.now() + msToNumber(options.deadline);
+    if (options.deadline !== undefined) meta.deadline = Date.now() + durationToMs(options.deadline);
     const activityOptions: ActivityOptions = {
       activityId: id,
       taskQueue,
