@@ -1,11 +1,14 @@
 /**
  * Session-scoped state for agent code: `ManagedMap` and `ManagedList`, used as if local. They are keyed by
  * the session of the future being served (`currentFuture().sessionId`), so state follows the session
- * wherever it runs. Inside an activity every write carries an idempotency key derived from
- * (workflow, activity, n-th write of this activity), so a retried attempt — after a crash, a timeout or a
- * duplicate delivery — never applies a write twice.
+ * wherever it runs. Inside an activity every write carries an idempotency key derived from the activity
+ * execution of this workflow run (namespace, workflow id, run id, activity id) and the write's place in the
+ * attempt, so a retried attempt — after a crash, a timeout or a duplicate delivery — never applies a write
+ * twice, while the writes of a later run (continue-as-new, a reused workflow id) are new writes. The exact
+ * semantics: docs/managed-state.md, "Retries and runs".
  */
-import { Context } from '@temporalio/activity';
+import { createHash } from 'node:crypto';
+import { Context, type Info } from '@temporalio/activity';
 import { loadConfig } from '../common/config';
 import { ErrorCode } from '../common/errors';
 import { workerIdOf } from './placement/worker-identity';
@@ -63,22 +66,52 @@ export interface ManagedOptions {
   store?: SessionStore;
 }
 
-/** Writes made so far by each running activity attempt: the n in the idempotency key. */
-const writeCounters = new WeakMap<object, number>();
+/** Per running activity attempt (a Context is one attempt): writes made so far to each target, by scope. */
+const writeCounters = new WeakMap<object, Map<string, number>>();
 
-/** An idempotency key for the next write of the running activity, or undefined outside activities. */
-function nextOpId(): string | undefined {
+/**
+ * What a write's key is unique to: the activity execution within one workflow run, and the written target.
+ * The run id is what retries, duplicate tasks, worker restarts and replay share and what continue-as-new, a
+ * new execution under a reused workflow id, a workflow retry, a reset or a cron run change.
+ */
+function writeScope(info: Info, session: string, target: string): string {
+  const workflow = info.workflowExecution;
+  // An activity started by a client, not a workflow, has a run id of its own.
+  const run = workflow?.runId ?? info.activityRunId ?? '';
+  return JSON.stringify([info.namespace, workflow?.workflowId ?? '', run, info.activityId, session, target]);
+}
+
+/**
+ * Runs one write of `target` in `session` with its idempotency key (none outside activities):
+ * `<SHA-256 of the scope, base64url>/<n>`, n counting the running attempt's writes to that target. Hashed so
+ * the key stays at most ~60 characters (the stores accept 200) however long the workflow id; counted per
+ * target so a retry that writes elsewhere than the first attempt is not taken for a replay. A write the
+ * store refused with a conflict applied nothing and recorded nothing, so it gives its n back: a
+ * compare-and-set loop numbers its one successful write alike in every attempt.
+ */
+async function idempotentWrite<T>(
+  session: string,
+  target: string,
+  write: (opId: string | undefined) => Promise<T>,
+): Promise<T> {
   let ctx: Context;
   try {
     ctx = Context.current();
   } catch {
-    return undefined;
+    return write(undefined);
   }
-  const n = (writeCounters.get(ctx) ?? 0) + 1;
-  writeCounters.set(ctx, n);
-  const info = ctx.info;
-  // Same workflow, same activity (its id survives retries), same position in the activity's code.
-  return `${info.workflowExecution?.workflowId ?? ''}/${info.activityId}/${n}`;
+  const scope = writeScope(ctx.info, session, target);
+  let counts = writeCounters.get(ctx);
+  if (!counts) writeCounters.set(ctx, (counts = new Map()));
+  const n = (counts.get(scope) ?? 0) + 1;
+  counts.set(scope, n);
+  try {
+    return await write(`${createHash('sha256').update(scope).digest('base64url')}/${n}`);
+  } catch (err) {
+    // Only when no later write of this target took a number meanwhile (concurrent writes keep theirs).
+    if (SessionStoreError.hasCode(err, ErrorCode.STATE_CONFLICT) && counts.get(scope) === n) counts.set(scope, n - 1);
+    throw err;
+  }
 }
 
 function sessionOf(kind: string, name: string, options: ManagedOptions): string {
@@ -140,17 +173,18 @@ export class ManagedMap<V = unknown> {
   async set(key: string, value: V, options: { expectedVersion?: number } = {}): Promise<number> {
     const store = await storeFor(this.options.store);
     const session = sessionOf('ManagedMap', this.name, this.options);
-    const opId = nextOpId();
-    return store.put(session, this.key(key), serialize('ManagedMap', this.name, value), {
-      ...options,
-      ...(opId !== undefined && { opId }),
-    });
+    const text = serialize('ManagedMap', this.name, value);
+    return idempotentWrite(session, this.key(key), (opId) =>
+      store.put(session, this.key(key), text, { ...options, ...(opId !== undefined && { opId }) }),
+    );
   }
 
   async delete(key: string): Promise<boolean> {
     const store = await storeFor(this.options.store);
-    const opId = nextOpId();
-    return store.delete(sessionOf('ManagedMap', this.name, this.options), this.key(key), opId ? { opId } : {});
+    const session = sessionOf('ManagedMap', this.name, this.options);
+    return idempotentWrite(session, this.key(key), (opId) =>
+      store.delete(session, this.key(key), opId ? { opId } : {}),
+    );
   }
 
   async keys(): Promise<string[]> {
@@ -175,12 +209,10 @@ export class ManagedList<V = unknown> {
   /** Appends; returns the new length. A retried activity attempt does not append again. */
   async append(value: V): Promise<number> {
     const store = await storeFor(this.options.store);
-    const opId = nextOpId();
-    return store.append(
-      sessionOf('ManagedList', this.name, this.options),
-      this.list(),
-      serialize('ManagedList', this.name, value),
-      opId ? { opId } : {},
+    const session = sessionOf('ManagedList', this.name, this.options);
+    const text = serialize('ManagedList', this.name, value);
+    return idempotentWrite(session, this.list(), (opId) =>
+      store.append(session, this.list(), text, opId ? { opId } : {}),
     );
   }
 
