@@ -1,13 +1,10 @@
 /**
  * Input validation of activities: one zod schema per activity, and every problem reported as a
- * non-retryable `NALAR_INVALID_INPUT` failure, because retrying a call with the same bad input cannot succeed
+ * non-retryable `NALAR_ERR_INVALID_INPUT` failure, because retrying a call with the same bad input cannot succeed
  * and the workflow should see why at once.
  */
-import { ApplicationFailure } from '@temporalio/common';
 import { type z } from 'zod';
-
-/** The `ApplicationFailure` type of every input the tools reject. */
-export const INVALID_INPUT = 'NALAR_INVALID_INPUT';
+import { ErrorCode, nalarFailure } from './errors';
 
 /** `documents[2].id` from zod's `['documents', 2, 'id']`; `input` for a problem with the whole object. */
 function formatPath(path: readonly PropertyKey[]): string {
@@ -20,19 +17,19 @@ function formatPath(path: readonly PropertyKey[]): string {
 }
 
 /**
- * Parses `input` with `schema`, or throws `ApplicationFailure.nonRetryable` of type `NALAR_INVALID_INPUT`
+ * Parses `input` with `schema`, or throws a non-retryable `ApplicationFailure` of type `NALAR_ERR_INVALID_INPUT`
  * whose message names the activity and every bad field (`searchCorpus: invalid input: query: …`).
  */
 export function parseInput<S extends z.ZodType>(activity: string, schema: S, input: unknown): z.output<S> {
   const parsed = schema.safeParse(input);
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`);
-  throw ApplicationFailure.nonRetryable(`${activity}: invalid input: ${problems.join('; ')}`, INVALID_INPUT);
+  throw nalarFailure(ErrorCode.INVALID_INPUT, `${activity}: invalid input: ${problems.join('; ')}`);
 }
 
 /** Throws the same failure as {@link parseInput} for a problem found after schema validation. */
 export function invalidInput(activity: string, field: string, message: string): never {
-  throw ApplicationFailure.nonRetryable(`${activity}: invalid input: ${field}: ${message}`, INVALID_INPUT);
+  throw nalarFailure(ErrorCode.INVALID_INPUT, `${activity}: invalid input: ${field}: ${message}`);
 }
 
 /**

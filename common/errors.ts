@@ -1,53 +1,205 @@
 /**
- * Nalar's worker-side error type with stable codes.
+ * Nalar's error codes, in one registry, and how errors carrying them cross the activity boundary.
  *
- * Every code is listed here once. `isNalarError` checks a symbol instead of `instanceof`, because a class
- * loaded twice (Jest module registries, the Temporal workflow sandbox, two copies in node_modules) makes
+ * Every code is listed here once, with its meaning, whether retrying can succeed and an HTTP status where one
+ * applies; docs/errors.md shows the same table (a test keeps the two equal). Worker-side code throws a
+ * {@link NalarError}; the worker's activity interceptor turns it into an `ApplicationFailure` whose type is
+ * the code ({@link toApplicationFailure}), so workflows and clients see the code and Temporal retries only
+ * what can succeed on retry. `isNalarError` checks a symbol instead of `instanceof`, because a class loaded
+ * twice (Jest module registries, the Temporal workflow sandbox, two copies in node_modules) makes
  * `instanceof` lie.
  */
+import { ApplicationFailure, type Duration } from '@temporalio/common';
 
-/** Stable error codes. The string is part of the public API: never change one, only add. */
+/**
+ * Stable error codes, which are also the `ApplicationFailure` types workflows and clients see. The string is
+ * part of the public API: never change one, only add (a rename keeps the old name in `formerly` for one
+ * release). What each means: {@link errorCodes}.
+ */
 export const ErrorCode = {
-  /** A setting (environment variable, config file or option) has a bad value. */
   CONFIG_INVALID: 'NALAR_ERR_CONFIG_INVALID',
-  /** A TCP port Nalar needs is already taken by another process. */
   PORT_IN_USE: 'NALAR_ERR_PORT_IN_USE',
-  /** A required external tool (Temporal CLI, k6) is missing and cannot be built here. */
   TOOL_MISSING: 'NALAR_ERR_TOOL_MISSING',
-  /** Building a pinned tool with `go install` failed. */
   TOOL_BUILD_FAILED: 'NALAR_ERR_TOOL_BUILD_FAILED',
-  /** A process of the stack did not become ready before its deadline. */
   READINESS_TIMEOUT: 'NALAR_ERR_READINESS_TIMEOUT',
-  /** A process of the stack exited while it was expected to run. */
   PROCESS_EXITED: 'NALAR_ERR_PROCESS_EXITED',
-  /** An agent or tool definition is invalid (bad name, unknown directive, duplicate, unsupported type). */
   DEFINITION_INVALID: 'NALAR_ERR_DEFINITION_INVALID',
-  /** Generated stubs do not match the definitions (run `npm run stubs`). */
   STUBS_STALE: 'NALAR_ERR_STUBS_STALE',
-  /** Session state: a compare-and-set found another version (or owner epoch) than expected. */
   STATE_CONFLICT: 'NALAR_ERR_STATE_CONFLICT',
-  /** Session state: a bad namespace, key, value, opId, index or option. */
   STATE_INVALID: 'NALAR_ERR_STATE_INVALID',
-  /** Session state: the backend cannot be reached (connection refused, timed out, lock not obtainable). */
   STATE_UNAVAILABLE: 'NALAR_ERR_STATE_UNAVAILABLE',
-  /** Blob GC could not read every history (or schedule) it must keep blobs for; it deleted nothing. */
   BLOB_GC_ABORTED: 'NALAR_ERR_BLOB_GC_ABORTED',
-  /** A command line had unknown or malformed arguments. */
   USAGE: 'NALAR_ERR_USAGE',
+  INVALID_INPUT: 'NALAR_ERR_INVALID_INPUT',
+  FUTURE_TIMEOUT: 'NALAR_ERR_FUTURE_TIMEOUT',
+  LLM_RATE_LIMITED: 'NALAR_ERR_LLM_RATE_LIMITED',
+  LLM_SERVER_ERROR: 'NALAR_ERR_LLM_SERVER_ERROR',
+  LLM_TIMEOUT: 'NALAR_ERR_LLM_TIMEOUT',
+  LLM_UNAVAILABLE: 'NALAR_ERR_LLM_UNAVAILABLE',
+  LLM_BAD_REQUEST: 'NALAR_ERR_LLM_BAD_REQUEST',
+  LLM_UNAUTHORIZED: 'NALAR_ERR_LLM_UNAUTHORIZED',
+  LLM_NOT_FOUND: 'NALAR_ERR_LLM_NOT_FOUND',
+  LLM_CANCELLED: 'NALAR_ERR_LLM_CANCELLED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
+/** What one code means and how Nalar treats it. */
+export interface ErrorCodeInfo {
+  /** One line: what went wrong. */
+  readonly meaning: string;
+  /**
+   * Whether the same call can succeed when tried again. Temporal retries an activity that fails with a
+   * retryable code (within its retry policy) and never one that fails with a non-retryable code.
+   */
+  readonly retryable: boolean;
+  /** The HTTP status that reports it to an HTTP client, where one applies. */
+  readonly httpStatus?: number;
+  /** The failure type this code had before 0.2; {@link failureCode} still reads it as this code until 0.3. */
+  readonly formerly?: string;
+}
+
+/** The registry: every {@link ErrorCode} with its meaning, retryability and HTTP status. */
+export const errorCodes: { readonly [C in ErrorCode]: ErrorCodeInfo } = {
+  [ErrorCode.CONFIG_INVALID]: {
+    meaning: 'A setting (environment variable, config file or option) has a bad value.',
+    retryable: false,
+  },
+  [ErrorCode.PORT_IN_USE]: { meaning: 'A TCP port Nalar needs is already taken by another process.', retryable: false },
+  [ErrorCode.TOOL_MISSING]: {
+    meaning: 'A required external tool (Temporal CLI, k6) is missing and cannot be built here.',
+    retryable: false,
+  },
+  [ErrorCode.TOOL_BUILD_FAILED]: { meaning: 'Building a pinned tool with `go install` failed.', retryable: false },
+  [ErrorCode.READINESS_TIMEOUT]: {
+    meaning: 'A process of the stack did not become ready before its deadline.',
+    retryable: false,
+  },
+  [ErrorCode.PROCESS_EXITED]: {
+    meaning: 'A process of the stack exited while it was expected to run.',
+    retryable: false,
+  },
+  [ErrorCode.DEFINITION_INVALID]: {
+    meaning: 'An agent or tool definition is invalid (bad name, unknown directive, duplicate, unsupported type).',
+    retryable: false,
+  },
+  [ErrorCode.STUBS_STALE]: {
+    meaning: 'Generated stubs do not match the definitions (run `npm run stubs`).',
+    retryable: false,
+  },
+  [ErrorCode.STATE_CONFLICT]: {
+    meaning: 'Session state: a compare-and-set found another version (or owner epoch) than expected.',
+    retryable: true,
+    httpStatus: 409,
+  },
+  [ErrorCode.STATE_INVALID]: {
+    meaning: 'Session state: a bad session id, namespace, key, value (not JSON), opId, index or option.',
+    retryable: false,
+    httpStatus: 500,
+  },
+  [ErrorCode.STATE_UNAVAILABLE]: {
+    meaning: 'Session state: the backend cannot be reached (connection refused, timed out, lock not obtainable).',
+    retryable: true,
+    httpStatus: 503,
+  },
+  [ErrorCode.BLOB_GC_ABORTED]: {
+    meaning: 'Blob GC could not read every history (or schedule) it must keep blobs for; it deleted nothing.',
+    retryable: true,
+  },
+  [ErrorCode.USAGE]: { meaning: 'A command line had unknown or malformed arguments.', retryable: false },
+  [ErrorCode.INVALID_INPUT]: {
+    meaning: 'An activity or workflow rejected its input; the message names every bad field.',
+    retryable: false,
+    httpStatus: 400,
+    formerly: 'NALAR_INVALID_INPUT',
+  },
+  [ErrorCode.FUTURE_TIMEOUT]: {
+    meaning: "`future.value(timeoutMs)` gave up waiting for the call's result (the call itself goes on).",
+    retryable: false,
+    httpStatus: 504,
+    formerly: 'NALAR_FUTURE_TIMEOUT',
+  },
+  [ErrorCode.LLM_RATE_LIMITED]: {
+    meaning: 'The model endpoint answered 429 (overloaded or over quota); retried after its Retry-After.',
+    retryable: true,
+    httpStatus: 503,
+    formerly: 'NALAR_LLM_RATE_LIMITED',
+  },
+  [ErrorCode.LLM_SERVER_ERROR]: {
+    meaning: 'The model endpoint answered with a 5xx status.',
+    retryable: true,
+    httpStatus: 502,
+    formerly: 'NALAR_LLM_SERVER_ERROR',
+  },
+  [ErrorCode.LLM_TIMEOUT]: {
+    meaning: 'A model request took longer than the NALAR_LLM_TIMEOUT setting, or the endpoint answered 408.',
+    retryable: true,
+    httpStatus: 504,
+    formerly: 'NALAR_LLM_TIMEOUT',
+  },
+  [ErrorCode.LLM_UNAVAILABLE]: {
+    meaning: 'The model endpoint cannot be reached, or the connection broke mid-stream.',
+    retryable: true,
+    httpStatus: 503,
+    formerly: 'NALAR_LLM_UNAVAILABLE',
+  },
+  [ErrorCode.LLM_BAD_REQUEST]: {
+    meaning: 'The model endpoint rejected the request as malformed (400, 422 and other 4xx).',
+    retryable: false,
+    httpStatus: 502,
+    formerly: 'NALAR_LLM_BAD_REQUEST',
+  },
+  [ErrorCode.LLM_UNAUTHORIZED]: {
+    meaning: 'The model endpoint refused the API key (401 or 403).',
+    retryable: false,
+    httpStatus: 502,
+    formerly: 'NALAR_LLM_UNAUTHORIZED',
+  },
+  [ErrorCode.LLM_NOT_FOUND]: {
+    meaning: 'The model endpoint does not know the model or path (404).',
+    retryable: false,
+    httpStatus: 502,
+    formerly: 'NALAR_LLM_NOT_FOUND',
+  },
+  [ErrorCode.LLM_CANCELLED]: {
+    meaning: 'The model request was cancelled because its activity was.',
+    retryable: false,
+    formerly: 'NALAR_LLM_CANCELLED',
+  },
+};
+
+const codeByType = new Map<string, ErrorCode>();
+for (const [code, info] of Object.entries(errorCodes) as [ErrorCode, ErrorCodeInfo][]) {
+  codeByType.set(code, code);
+  if (info.formerly !== undefined) codeByType.set(info.formerly, code);
+}
+
+/** True when Temporal should retry a call that failed with `code` (see {@link ErrorCodeInfo.retryable}). */
+export function isRetryable(code: ErrorCode): boolean {
+  // A code this copy of the module does not know (a newer copy made it) gets Temporal's default: retried.
+  return (errorCodes[code] as ErrorCodeInfo | undefined)?.retryable ?? true;
+}
+
 const nalarErrorMarker = Symbol.for('nalar.error');
+
+/** Options of a {@link NalarError}. */
+export interface NalarErrorOptions {
+  cause?: unknown;
+  /** Structured extras for code that handles the error (JSON values); they travel as the failure's details. */
+  details?: Readonly<Record<string, unknown>>;
+}
 
 /** An error with a stable {@link ErrorCode}; `message` is written for the person who has to fix it. */
 export class NalarError extends Error {
   readonly code: ErrorCode;
+  /** Structured extras (e.g. a conflict's versions); the failure's `details[0]` after the activity boundary. */
+  readonly details?: Readonly<Record<string, unknown>>;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(code: ErrorCode, message: string, options?: NalarErrorOptions) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'NalarError';
     this.code = code;
+    if (options?.details !== undefined) this.details = options.details;
     Object.defineProperty(this, nalarErrorMarker, { value: true });
   }
 }
@@ -57,9 +209,79 @@ export function isNalarError(err: unknown): err is NalarError {
   return typeof err === 'object' && err !== null && (err as Record<symbol, unknown>)[nalarErrorMarker] === true;
 }
 
-/** True when `err` is a {@link NalarError} with the given code. */
+/** True when `err` itself is a {@link NalarError} with the given code (for failures: {@link hasFailureCode}). */
 export function hasErrorCode(err: unknown, code: ErrorCode): err is NalarError {
   return isNalarError(err) && err.code === code;
+}
+
+/** Options of {@link nalarFailure}. */
+export interface NalarFailureOptions {
+  cause?: unknown;
+  /** Structured extras; they become the failure's `details[0]`. */
+  details?: Readonly<Record<string, unknown>>;
+  /** Overrides the retry policy's next delay (e.g. a 429's Retry-After). */
+  nextRetryDelay?: Duration;
+}
+
+/**
+ * An `ApplicationFailure` whose type is `code`, non-retryable exactly when the registry says the code is not
+ * retryable. For activity code that throws failures itself; throwing a {@link NalarError} has the same effect
+ * on a Nalar worker.
+ */
+export function nalarFailure(code: ErrorCode, message: string, options: NalarFailureOptions = {}): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: code,
+    message,
+    nonRetryable: !isRetryable(code),
+    ...(options.details !== undefined && { details: [options.details] }),
+    ...(options.nextRetryDelay !== undefined && { nextRetryDelay: options.nextRetryDelay }),
+    ...(options.cause instanceof Error && { cause: options.cause }),
+  });
+}
+
+/**
+ * What an activity's error becomes at the activity boundary (the worker's activity interceptor applies it to
+ * every activity): a {@link NalarError} becomes an `ApplicationFailure` of type `code`, retryable as the
+ * registry says, with its message, cause, details and stack. Anything else is returned unchanged: an
+ * `ApplicationFailure` keeps its own type and retryability, and other errors get Temporal's default (type =
+ * the class name, retried).
+ */
+export function toApplicationFailure(err: NalarError | ApplicationFailure): ApplicationFailure;
+export function toApplicationFailure(err: unknown): unknown;
+export function toApplicationFailure(err: unknown): unknown {
+  if (!isNalarError(err)) return err;
+  const failure = nalarFailure(err.code, err.message, {
+    cause: err.cause,
+    ...(err.details !== undefined && { details: err.details }),
+  });
+  // The workflow's failure shows where the error was thrown, not where it was converted.
+  if (err.stack !== undefined) failure.stack = err.stack;
+  return failure;
+}
+
+/**
+ * The Nalar code behind an error: the code of the first {@link NalarError}, or of the first
+ * `ApplicationFailure` whose type is a registered code, along the cause chain (so a client can pass the
+ * `WorkflowFailedError` itself). A type that is a code's former name (`NALAR_LLM_RATE_LIMITED`, …, recorded in
+ * older histories) counts as that code until 0.3. Undefined when nothing in the chain carries a code.
+ */
+export function failureCode(err: unknown): ErrorCode | undefined {
+  let current = err;
+  // Bounded: a cause chain can be cyclic.
+  for (let depth = 0; depth < 16 && typeof current === 'object' && current !== null; depth++) {
+    if (isNalarError(current)) return current.code;
+    if (current instanceof ApplicationFailure && current.type) {
+      const code = codeByType.get(current.type);
+      if (code !== undefined) return code;
+    }
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** True when {@link failureCode} of `err` is `code`: the check to use on failures a workflow or client sees. */
+export function hasFailureCode(err: unknown, code: ErrorCode): boolean {
+  return failureCode(err) === code;
 }
 
 /**

@@ -106,7 +106,7 @@ test('loops, branches, recursion, Promise.all, Promise.race, try/catch and value
     all: 30,
     raced: 2,
     caught: 'boom',
-    timeout: 'NALAR_FUTURE_TIMEOUT',
+    timeout: 'NALAR_ERR_FUTURE_TIMEOUT',
   });
   const failed = events.filter((e) => e.type === 'failed');
   // The failing call, and the call that depended on it (which never ran).

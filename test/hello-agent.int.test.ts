@@ -77,7 +77,7 @@ test('rejects an empty question with a typed, non-retryable failure', async () =
   expect(err).toBeInstanceOf(WorkflowFailedError);
   const cause = (err as WorkflowFailedError).cause;
   expect(cause).toBeInstanceOf(ApplicationFailure);
-  expect((cause as ApplicationFailure).type).toBe('NALAR_INVALID_INPUT');
+  expect((cause as ApplicationFailure).type).toBe('NALAR_ERR_INVALID_INPUT');
 });
 
 describe('replay', () => {

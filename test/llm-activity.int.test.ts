@@ -143,7 +143,7 @@ test('a 400 fails at once with its type, without retries', async () => {
   const failure = await activityFailure(
     run({ input: { ...question, jsonSchema: { name: 'bad', schema: unsupported } }, maximumAttempts: 5 }),
   );
-  expect(failure.type).toBe('NALAR_LLM_BAD_REQUEST');
+  expect(failure.type).toBe('NALAR_ERR_LLM_BAD_REQUEST');
   expect(failure.nonRetryable).toBe(true);
   expect(failure.retryState).toBe('NON_RETRYABLE_FAILURE'); // not MAXIMUM_ATTEMPTS_REACHED: one attempt
   expect(failure.message).toContain('HTTP 400');
@@ -152,10 +152,10 @@ test('a 400 fails at once with its type, without retries', async () => {
 test('a wrong key (401) and an unknown model (404) fail at once with their types', async () => {
   const replica = { apiKey: 'right' };
   const unauthorized = await activityFailure(run({ replica, apiKey: 'wrong', maximumAttempts: 5 }));
-  expect(unauthorized.type).toBe('NALAR_LLM_UNAUTHORIZED');
+  expect(unauthorized.type).toBe('NALAR_ERR_LLM_UNAUTHORIZED');
   expect(unauthorized.nonRetryable).toBe(true);
   const notFound = await activityFailure(run({ replica, apiKey: 'right', model: 'gpt-9', maximumAttempts: 5 }));
-  expect(notFound.type).toBe('NALAR_LLM_NOT_FOUND');
+  expect(notFound.type).toBe('NALAR_ERR_LLM_NOT_FOUND');
   expect(notFound.nonRetryable).toBe(true);
 });
 
@@ -164,13 +164,13 @@ test('an unreachable endpoint is retryable and fails as unavailable once attempt
   const baseUrl = pool.baseUrls[0] as string;
   await pool.close(); // nothing listens there any more
   const failure = await activityFailure(run({ baseUrl, maximumAttempts: 2 }));
-  expect(failure.type).toBe('NALAR_LLM_UNAVAILABLE');
+  expect(failure.type).toBe('NALAR_ERR_LLM_UNAVAILABLE');
   expect(failure.nonRetryable).toBe(false);
   expect(failure.retryState).toBe('MAXIMUM_ATTEMPTS_REACHED');
 });
 
 test('invalid input is rejected before any request', async () => {
   const failure = await activityFailure(run({ input: { agent: 'analyst', messages: [] } }));
-  expect(failure.type).toBe('NALAR_INVALID_INPUT');
+  expect(failure.type).toBe('NALAR_ERR_INVALID_INPUT');
   expect(failure.message).toContain('messages');
 });

@@ -157,7 +157,7 @@ test('a bad worker id fails the move with a typed, non-retried failure', async (
   const err = await moveSession(env.client, 's4', 'not a worker id!', { taskQueue }).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(WorkflowFailedError);
   const failure = (err as WorkflowFailedError).cause?.cause as { type?: string; message?: string } | undefined;
-  expect(failure?.type).toBe('NALAR_INVALID_INPUT');
+  expect(failure?.type).toBe('NALAR_ERR_INVALID_INPUT');
   expect(failure?.message).toContain('to: must be 1-64 letters');
   expect(await store.getOwner('s4')).toBeUndefined();
 });

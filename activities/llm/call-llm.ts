@@ -7,6 +7,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type OpenAI from 'openai';
 import { z } from 'zod';
 import { loadConfig, type NalarConfig } from '../../common/config';
+import { ErrorCode, nalarFailure } from '../../common/errors';
 import { toLlmFailure } from './errors';
 import { llmDuration, llmRequests, llmTokens } from './metrics';
 import { modelBinding } from './model-binding';
@@ -72,9 +73,9 @@ async function callLlmWith(config: LlmConfig, rawInput: CallLlmInput): Promise<C
   const parsed = callLlmInput.safeParse(rawInput);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw ApplicationFailure.nonRetryable(
+    throw nalarFailure(
+      ErrorCode.INVALID_INPUT,
       `callLlm: ${issue?.path.join('.') || 'input'}: ${issue?.message ?? 'invalid'}`,
-      'NALAR_INVALID_INPUT',
     );
   }
   const input = parsed.data;

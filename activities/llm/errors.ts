@@ -3,21 +3,26 @@
  * maxRetries 0): overload, server errors, timeouts and broken connections are retryable, and a 429's
  * Retry-After becomes the next retry delay; requests the server rejects as wrong are not retried.
  */
-import { ApplicationFailure } from '@temporalio/common';
+import type { ApplicationFailure } from '@temporalio/common';
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
+import { ErrorCode, nalarFailure } from '../../common/errors';
 
-/** Failure types of model calls; stable, part of the public API. */
+/**
+ * The failure types of model calls under their names before 0.2.
+ * @deprecated Use `ErrorCode.LLM_…` (common/errors.ts); removed in 0.3. The values are the new codes.
+ */
 export const LlmFailureType = {
-  RATE_LIMITED: 'NALAR_LLM_RATE_LIMITED',
-  SERVER_ERROR: 'NALAR_LLM_SERVER_ERROR',
-  TIMEOUT: 'NALAR_LLM_TIMEOUT',
-  UNAVAILABLE: 'NALAR_LLM_UNAVAILABLE',
-  BAD_REQUEST: 'NALAR_LLM_BAD_REQUEST',
-  UNAUTHORIZED: 'NALAR_LLM_UNAUTHORIZED',
-  NOT_FOUND: 'NALAR_LLM_NOT_FOUND',
-  CANCELLED: 'NALAR_LLM_CANCELLED',
+  RATE_LIMITED: ErrorCode.LLM_RATE_LIMITED,
+  SERVER_ERROR: ErrorCode.LLM_SERVER_ERROR,
+  TIMEOUT: ErrorCode.LLM_TIMEOUT,
+  UNAVAILABLE: ErrorCode.LLM_UNAVAILABLE,
+  BAD_REQUEST: ErrorCode.LLM_BAD_REQUEST,
+  UNAUTHORIZED: ErrorCode.LLM_UNAUTHORIZED,
+  NOT_FOUND: ErrorCode.LLM_NOT_FOUND,
+  CANCELLED: ErrorCode.LLM_CANCELLED,
 } as const;
 
+/** @deprecated Use `ErrorCode` (common/errors.ts); removed in 0.3. */
 export type LlmFailureType = (typeof LlmFailureType)[keyof typeof LlmFailureType];
 
 function retryAfterMs(headers: unknown): number | undefined {
@@ -34,35 +39,35 @@ function retryAfterMs(headers: unknown): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
-/** Translates an error from the `openai` client into an `ApplicationFailure` with a type. */
+/**
+ * Translates an error from the `openai` client into an `ApplicationFailure` typed `NALAR_ERR_LLM_…`,
+ * retryable as the registry in common/errors.ts says.
+ */
 export function toLlmFailure(err: unknown, context: { agent: string; model: string }): ApplicationFailure {
   const where = `agent ${context.agent} (model ${context.model})`;
-  const failure = (type: LlmFailureType, message: string, nonRetryable: boolean, nextRetryDelay?: number) =>
-    ApplicationFailure.create({
-      type,
-      message: `${where}: ${message}`,
-      nonRetryable,
+  const failure = (code: ErrorCode, message: string, nextRetryDelay?: number) =>
+    nalarFailure(code, `${where}: ${message}`, {
+      cause: err,
       ...(nextRetryDelay !== undefined && { nextRetryDelay }),
-      cause: err instanceof Error ? err : undefined,
     });
 
-  if (err instanceof APIUserAbortError) return failure(LlmFailureType.CANCELLED, 'request cancelled', true);
+  if (err instanceof APIUserAbortError) return failure(ErrorCode.LLM_CANCELLED, 'request cancelled');
   // Order matters: the timeout error is a kind of connection error.
-  if (err instanceof APIConnectionTimeoutError) return failure(LlmFailureType.TIMEOUT, 'request timed out', false);
+  if (err instanceof APIConnectionTimeoutError) return failure(ErrorCode.LLM_TIMEOUT, 'request timed out');
   if (err instanceof APIConnectionError) {
-    return failure(LlmFailureType.UNAVAILABLE, `connection failed: ${err.message}`, false);
+    return failure(ErrorCode.LLM_UNAVAILABLE, `connection failed: ${err.message}`);
   }
   if (err instanceof APIError && err.status !== undefined) {
     const status = err.status;
     const message = `HTTP ${status}: ${err.message}`;
-    if (status === 429) return failure(LlmFailureType.RATE_LIMITED, message, false, retryAfterMs(err.headers));
-    if (status === 408) return failure(LlmFailureType.TIMEOUT, message, false);
-    if (status >= 500) return failure(LlmFailureType.SERVER_ERROR, message, false);
-    if (status === 401 || status === 403) return failure(LlmFailureType.UNAUTHORIZED, message, true);
-    if (status === 404) return failure(LlmFailureType.NOT_FOUND, message, true);
-    return failure(LlmFailureType.BAD_REQUEST, message, true);
+    if (status === 429) return failure(ErrorCode.LLM_RATE_LIMITED, message, retryAfterMs(err.headers));
+    if (status === 408) return failure(ErrorCode.LLM_TIMEOUT, message);
+    if (status >= 500) return failure(ErrorCode.LLM_SERVER_ERROR, message);
+    if (status === 401 || status === 403) return failure(ErrorCode.LLM_UNAUTHORIZED, message);
+    if (status === 404) return failure(ErrorCode.LLM_NOT_FOUND, message);
+    return failure(ErrorCode.LLM_BAD_REQUEST, message);
   }
   // A stream that breaks mid-way surfaces as a plain error: treat like a dropped connection.
   const message = err instanceof Error ? err.message : String(err);
-  return failure(LlmFailureType.UNAVAILABLE, message, false);
+  return failure(ErrorCode.LLM_UNAVAILABLE, message);
 }

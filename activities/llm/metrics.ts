@@ -7,7 +7,7 @@ export const llmRequests = getOrCreateMetric(
   () =>
     new Counter({
       name: 'nalar_llm_requests_total',
-      help: 'Model requests by agent and outcome (ok or a NALAR_LLM_* failure type).',
+      help: 'Model requests by agent and outcome (ok or a NALAR_ERR_… failure type).',
       labelNames: ['agent', 'outcome'],
     }),
 );

@@ -222,7 +222,7 @@ describe('runCode', () => {
     expect(unprintable.error).toBe('Uncaught value that cannot be shown');
   });
 
-  test('rejects invalid input with NALAR_INVALID_INPUT naming the field', async () => {
+  test('rejects invalid input with NALAR_ERR_INVALID_INPUT naming the field', async () => {
     const run = (input: unknown): Promise<unknown> => runCode(input as RunCodeInput);
     await expectInvalidInput(run({}), 'code', 'is required');
     await expectInvalidInput(run({ code: 1 }), 'code', 'must be a string');

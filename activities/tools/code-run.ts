@@ -303,7 +303,7 @@ async function simulateLatency(ms: number): Promise<void> {
  * heap is part of the result (`passed: false` with an `error`), not an exception. Tests do not run when the
  * code failed, nor after a test that had to be stopped.
  *
- * @throws ApplicationFailure (non-retryable, type `NALAR_INVALID_INPUT`) for input that breaks the limits
+ * @throws ApplicationFailure (non-retryable, type `NALAR_ERR_INVALID_INPUT`) for input that breaks the limits
  *   on {@link RunCodeInput}; the message names the field (`tests[2]`).
  * @throws Error (retryable) when the sandbox thread itself cannot start or crashes.
  */

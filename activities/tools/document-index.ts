@@ -299,7 +299,7 @@ function getDefaultIndex(): DocumentIndex {
  * is read from the configuration once per process). Indexing an id again replaces its document; indexing
  * the same id, text and metadata again (an activity retry) writes nothing and leaves one document.
  *
- * @throws ApplicationFailure (non-retryable, type `NALAR_INVALID_INPUT`) for a bad namespace, an empty or
+ * @throws ApplicationFailure (non-retryable, type `NALAR_ERR_INVALID_INPUT`) for a bad namespace, an empty or
  *   oversized batch, or a bad document; the message names the field (`documents[3].id`).
  */
 export async function indexDocuments(input: IndexDocumentsInput): Promise<IndexDocumentsResult> {
@@ -311,7 +311,7 @@ export async function indexDocuments(input: IndexDocumentsInput): Promise<IndexD
  * cosine similarity, best first (ties by id); documents sharing no term with the query are left out. Sees
  * every write that finished before it started, from any process on the machine.
  *
- * @throws ApplicationFailure (non-retryable, type `NALAR_INVALID_INPUT`) for a bad namespace, an empty
+ * @throws ApplicationFailure (non-retryable, type `NALAR_ERR_INVALID_INPUT`) for a bad namespace, an empty
  *   query or a `topK` outside 1..50.
  */
 export async function lookupDocuments(input: LookupDocumentsInput): Promise<DocumentMatch[]> {

@@ -86,7 +86,7 @@ describe('searchCorpus', () => {
     expect(await searchCorpus({ query: 'zyxwvut qqqq' })).toEqual([]);
   });
 
-  test('rejects invalid input with NALAR_INVALID_INPUT naming the field', async () => {
+  test('rejects invalid input with NALAR_ERR_INVALID_INPUT naming the field', async () => {
     await expectInvalidInput(searchCorpus({ query: '' }), 'query', 'must not be empty');
     await expectInvalidInput(searchCorpus({ query: '   \n' }), 'query');
     await expectInvalidInput(searchCorpus({} as SearchCorpusInput), 'query', 'is required');

@@ -127,7 +127,7 @@ function bestSnippet(text: string, queryTerms: ReadonlySet<string>, idf: Readonl
  * tags and text, and returns at most `topK` (default 5, at most 50) documents with a positive score, best
  * first (ties by id, so results are stable). A query of only stop words finds nothing and returns `[]`.
  *
- * @throws ApplicationFailure (non-retryable, type `NALAR_INVALID_INPUT`) for an empty or too long query or
+ * @throws ApplicationFailure (non-retryable, type `NALAR_ERR_INVALID_INPUT`) for an empty or too long query or
  *   a `topK` outside 1..50; the message names the field.
  */
 export async function searchCorpus(input: SearchCorpusInput): Promise<SearchHit[]> {

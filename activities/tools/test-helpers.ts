@@ -2,7 +2,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 
 /**
- * Awaits `promise` and checks that it rejected with a non-retryable `NALAR_INVALID_INPUT` failure whose
+ * Awaits `promise` and checks that it rejected with a non-retryable `NALAR_ERR_INVALID_INPUT` failure whose
  * message mentions every one of `fields`.
  */
 export async function expectInvalidInput(promise: Promise<unknown>, ...fields: string[]): Promise<void> {
@@ -12,7 +12,7 @@ export async function expectInvalidInput(promise: Promise<unknown>, ...fields: s
   );
   expect(err).toBeInstanceOf(ApplicationFailure);
   const failure = err as ApplicationFailure;
-  expect(failure.type).toBe('NALAR_INVALID_INPUT');
+  expect(failure.type).toBe('NALAR_ERR_INVALID_INPUT');
   expect(failure.nonRetryable).toBe(true);
   for (const field of fields) expect(failure.message).toContain(field);
 }

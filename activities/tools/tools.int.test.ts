@@ -59,7 +59,7 @@ test('a workflow searches the corpus and runs code through the tool activities',
   expect(result.run.durationMs).toBeGreaterThanOrEqual(Math.floor(simulatedLatencyMs(code)) - 1);
 });
 
-test('invalid tool input fails the workflow with an ActivityFailure caused by NALAR_INVALID_INPUT', async () => {
+test('invalid tool input fails the workflow with an ActivityFailure caused by NALAR_ERR_INVALID_INPUT', async () => {
   const taskQueue = uniqueTaskQueue('tools-invalid');
   const err = await withWorker(taskQueue, () =>
     env.client.workflow.execute(toolsWorkflow, {
@@ -77,7 +77,7 @@ test('invalid tool input fails the workflow with an ActivityFailure caused by NA
   expect((activityFailure as ActivityFailure).activityType).toBe('searchCorpus');
   const cause = (activityFailure as ActivityFailure).cause;
   expect(cause).toBeInstanceOf(ApplicationFailure);
-  expect((cause as ApplicationFailure).type).toBe('NALAR_INVALID_INPUT');
+  expect((cause as ApplicationFailure).type).toBe('NALAR_ERR_INVALID_INPUT');
   expect((cause as ApplicationFailure).nonRetryable).toBe(true);
   expect((cause as ApplicationFailure).message).toContain('query');
 });

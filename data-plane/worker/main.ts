@@ -13,7 +13,7 @@ import { registerStateGauges } from '../../state/metrics';
 import { loadConfig } from '../../common/config';
 import { createLogger } from '../../common/log';
 import { placementTaskQueue, workerIdOf } from '../../state/placement/worker-identity';
-import { createPlacementWorker } from '../../state/placement/placement-worker';
+import { createPlacementWorker } from './placement-worker';
 import { startStateJanitorFromConfig, type StateJanitor } from '../../state/lifecycle/janitor';
 import { startMetricsServer, type MetricsServer } from './metrics-server';
 import type { WorkerMessage } from './protocol';

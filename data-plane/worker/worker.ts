@@ -3,7 +3,8 @@
  * single workflowsPath), activities (activities/index.ts) and agent/tool methods (activities/agents, as
  * `<name>.<method>`), plus the framework's own workflows and activities (session moves), with the future
  * runtime wired in: the workflow interceptor that puts future metadata into activity headers, the `nalar`
- * sink into the local controller, and the activity interceptor that exposes the metadata to agent code.
+ * sink into the local controller, and the activity interceptor that exposes the metadata to agent code;
+ * and every activity's `NalarError`s become typed failures (failure-interceptor.ts).
  */
 import { type InjectedSinks, type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import * as activities from '../../activities';
@@ -14,6 +15,7 @@ import { activitiesOf, type Definition } from '../../stubs/define';
 import type { NalarSinks } from '../../stubs/workflow/future';
 import { LocalController } from '../../control-plane/local-controller/local-controller';
 import { futureActivityInterceptors } from '../../stubs/future-context';
+import { failureActivityInterceptors } from './failure-interceptor';
 
 import { bundleNalarWorkflows, type NalarWorkflowBundle } from './bundle';
 
@@ -90,7 +92,7 @@ export async function createNalarWorker(options: NalarWorkerOptions): Promise<Wo
     ...(options.identity !== undefined && { identity: options.identity }),
     ...(options.shutdownGraceTime !== undefined && { shutdownGraceTime: options.shutdownGraceTime }),
     activities: registeredActivities(options.activities ?? activities, options.definitions ?? definitions),
-    interceptors: { activity: [futureActivityInterceptors(controller)] },
+    interceptors: { activity: [failureActivityInterceptors, futureActivityInterceptors(controller)] },
     sinks: nalarSinks(controller),
     ...(options.dataConverter !== undefined && { dataConverter: options.dataConverter }),
     workflowBundle,

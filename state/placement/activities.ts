@@ -3,13 +3,11 @@
  * warming and dropping a cached copy run on the placement task queue of the worker concerned, which is how
  * one worker reaches another without a messaging system of its own.
  */
-import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import { loadConfig } from '../../common/config';
 import { placementTaskQueue } from './worker-identity';
 import { parseInput } from '../../common/activity-input';
 import { defaultSessionStore } from '../managed';
-import { SessionStoreError, SessionStoreErrorCode } from '../session-store';
 import { CachedSessionStore, type WarmResult } from './cached-store';
 
 const workerIdSchema = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 letters, digits, ".", "_" or "-"');
@@ -30,35 +28,26 @@ export interface TransferOwnershipResult {
   toQueue: string;
 }
 
-/** Maps state errors to typed failures: a conflict or bad input cannot succeed on retry; an outage can. */
-function asFailure(err: unknown): unknown {
-  if (!SessionStoreError.is(err) || err.code === SessionStoreErrorCode.UNAVAILABLE) return err;
-  return ApplicationFailure.nonRetryable(err.message, err.code);
-}
-
 /**
  * Makes `to` the owner of the session (compare-and-set on the owner epoch). Idempotent: when `to` already
- * owns it (a retried attempt), nothing changes. A concurrent move fails it with NALAR_ERR_STATE_CONFLICT.
+ * owns it (a retried attempt), nothing changes. A concurrent change of the owner record fails the attempt
+ * with NALAR_ERR_STATE_CONFLICT, which is retried: the next attempt reads the new epoch.
  */
 export async function transferSessionOwnership(input: TransferOwnershipInput): Promise<TransferOwnershipResult> {
   const { sessionId, to } = parseInput('transferSessionOwnership', transferInput, input);
   const { taskQueue } = loadConfig();
-  try {
-    const store = await defaultSessionStore();
-    const current = await store.getOwner(sessionId);
-    const toQueue = placementTaskQueue(taskQueue, to);
-    if (current?.owner === to) return { sessionId, to, epoch: current.epoch, toQueue };
-    const epoch = await store.setOwner(sessionId, to, current?.epoch ?? 0);
-    return {
-      sessionId,
-      to,
-      epoch,
-      toQueue,
-      ...(current && { from: current.owner, fromQueue: placementTaskQueue(taskQueue, current.owner) }),
-    };
-  } catch (err) {
-    throw asFailure(err);
-  }
+  const store = await defaultSessionStore();
+  const current = await store.getOwner(sessionId);
+  const toQueue = placementTaskQueue(taskQueue, to);
+  if (current?.owner === to) return { sessionId, to, epoch: current.epoch, toQueue };
+  const epoch = await store.setOwner(sessionId, to, current?.epoch ?? 0);
+  return {
+    sessionId,
+    to,
+    epoch,
+    toQueue,
+    ...(current && { from: current.owner, fromQueue: placementTaskQueue(taskQueue, current.owner) }),
+  };
 }
 
 const cacheInput = z.object({ sessionId: sessionSchema });
@@ -71,12 +60,8 @@ async function workerCache(): Promise<CachedSessionStore | undefined> {
 /** Loads the session's state into this worker's cache (this worker must be its owner). */
 export async function warmSessionCache(input: { sessionId: string }): Promise<WarmResult | undefined> {
   const { sessionId } = parseInput('warmSessionCache', cacheInput, input);
-  try {
-    // With the cache off (NALAR_STATE_CACHE=false) there is nothing to warm.
-    return await (await workerCache())?.warm(sessionId);
-  } catch (err) {
-    throw asFailure(err);
-  }
+  // With the cache off (NALAR_STATE_CACHE=false) there is nothing to warm.
+  return (await workerCache())?.warm(sessionId);
 }
 
 /** Forgets this worker's cached copy of the session; true if it had one. */

@@ -34,7 +34,9 @@ export class SessionStoreError extends NalarError {
   readonly actualVersion?: number;
 
   constructor(code: SessionStoreErrorCode, message: string, details: SessionStoreErrorDetails = {}) {
-    super(code, message, details.cause === undefined ? undefined : { cause: details.cause });
+    const { cause, ...versions } = details;
+    // The versions also travel as the failure's details, so a workflow sees them after the activity boundary.
+    super(code, message, { cause, ...(Object.keys(versions).length > 0 && { details: versions }) });
     this.name = 'SessionStoreError';
     if (details.expectedVersion !== undefined) this.expectedVersion = details.expectedVersion;
     if (details.actualVersion !== undefined) this.actualVersion = details.actualVersion;

@@ -20,7 +20,11 @@ import {
   type Sinks,
 } from '@temporalio/workflow';
 import { durationToMs } from './duration';
+import type { ErrorCode } from '../../common/errors';
 import type { CallOptions, FutureEvent, FutureMeta, FutureState, StubSpec } from './types';
+
+// Workflow code does not value-import common/: the annotation fails the type check if the code is not registered.
+const FUTURE_TIMEOUT: typeof ErrorCode.FUTURE_TIMEOUT = 'NALAR_ERR_FUTURE_TIMEOUT';
 
 /** The sink futures report through; the worker connects it to its local controller. */
 export interface NalarSinks extends Sinks {
@@ -66,8 +70,8 @@ export interface NalarFuture<T> extends PromiseLike<T> {
   /** True once the value (or failure) is known. */
   available(): boolean;
   /**
-   * The value; with `timeoutMs`, fails with an `ApplicationFailure` of type `NALAR_FUTURE_TIMEOUT` if it is
-   * not available in time (the call itself goes on).
+   * The value; with `timeoutMs`, fails with a non-retryable `ApplicationFailure` of type
+   * `NALAR_ERR_FUTURE_TIMEOUT` if it is not available in time (the call itself goes on).
    */
   value(timeoutMs?: number): Promise<T>;
 }
@@ -121,7 +125,7 @@ class NalarFutureImpl<T> implements NalarFuture<T> {
     await Promise.race([this.settled.then(undefined, () => undefined), timer]);
     if (timedOut && !this.done) {
       throw ApplicationFailure.create({
-        type: 'NALAR_FUTURE_TIMEOUT',
+        type: FUTURE_TIMEOUT,
         message: `future ${this.id} (${this.meta.activityType}) was not available within ${timeoutMs} ms`,
         nonRetryable: true,
       });

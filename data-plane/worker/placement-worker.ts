@@ -3,8 +3,9 @@
  * queue and serves the cache activities of session moves (warm, drop) against the process's state cache.
  */
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { placementActivities } from './activities';
-import { placementTaskQueue } from './worker-identity';
+import { placementActivities } from '../../state/placement/activities';
+import { placementTaskQueue } from '../../state/placement/worker-identity';
+import { failureActivityInterceptors } from './failure-interceptor';
 
 export interface PlacementWorkerOptions {
   connection: NativeConnection;
@@ -24,6 +25,7 @@ export function createPlacementWorker(options: PlacementWorkerOptions): Promise<
     namespace: options.namespace,
     taskQueue: placementTaskQueue(options.taskQueue, options.workerId),
     activities: placementActivities,
+    interceptors: { activity: [failureActivityInterceptors] },
     ...(options.identity !== undefined && { identity: options.identity }),
     ...(options.shutdownGraceTime !== undefined && { shutdownGraceTime: options.shutdownGraceTime }),
     ...(options.dataConverter !== undefined && { dataConverter: options.dataConverter }),
