@@ -15,10 +15,14 @@ import { ManagedProcess } from '../data-plane/supervisor/managed-process';
 import { waitForReadyMessage } from '../data-plane/supervisor/readiness';
 import { createNalarWorker } from '../data-plane/worker/worker';
 import { probe } from './fixtures/probe-tool';
+import { waitFor } from './helpers/wait-for';
 import { bundle, connectTestEnv, testTemporalAddress, uniqueTaskQueue } from './temporal';
 
 // Both workers (the killed child process and this one) keep session state in the same folder.
 process.env.NALAR_DATA_DIR = mkdtempSync(path.join(os.tmpdir(), 'nalar-restart-'));
+
+// Each test starts a worker process (tsx, workflow bundling): slow on a loaded machine, so a roomy deadline.
+jest.setTimeout(180_000);
 
 let env: TestWorkflowEnvironment;
 
@@ -47,16 +51,16 @@ async function killMidway<T>(workflowType: string, args: unknown[], killDuring: 
     (_n, _s, line) => output.push(line),
   );
   try {
-    await waitForReadyMessage(first, (m) => (m as { type?: string })?.type === 'ready', 60_000);
+    await waitForReadyMessage(first, (m) => (m as { type?: string })?.type === 'ready', 120_000);
     const workflowId = `${taskQueue}-wf`;
     const handle: WorkflowHandle = await env.client.workflow.start(workflowType, { taskQueue, workflowId, args });
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const pending = (await handle.describe()).raw.pendingActivities ?? [];
-      if (pending.some((a) => a.activityId === `${workflowId}/${killDuring}` && a.lastStartedTime)) break;
-      if (Date.now() > deadline) throw new Error(`the call never started:\n${output.join('\n')}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitFor(
+      async () => {
+        const pending = (await handle.describe()).raw.pendingActivities ?? [];
+        return pending.some((a) => a.activityId === `${workflowId}/${killDuring}` && a.lastStartedTime);
+      },
+      { what: () => `call ${killDuring} to start on the doomed worker:\n${output.join('\n')}`, intervalMs: 100 },
+    );
     process.kill(-first.pid, 'SIGKILL');
     await first.exited;
 
