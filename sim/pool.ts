@@ -12,6 +12,7 @@ export interface SimPoolOptions {
   host?: string;
   /** Port of replica 0; 0 lets the OS pick a free port for every replica (tests). */
   basePort: number;
+  /** Time source of every replica (engine and outages); tests inject a `ManualClock`. @default realClock */
   clock?: Clock;
 }
 

@@ -40,7 +40,10 @@ export const faultProfileSchema = z
     stall: z
       .object({ ratePerSecond: nonNegative.default(0), durationMs: nonNegative.default(1000) })
       .default({ ratePerSecond: 0, durationMs: 1000 }),
-    /** Outages in real milliseconds after start: the replica closes its port and drops every connection. */
+    /**
+     * Outages in milliseconds after start (of the replica's clock: real time unless a test injects one): the
+     * replica closes its port and drops every connection.
+     */
     outages: z.array(z.object({ atMs: nonNegative, forMs: nonNegative })).default([]),
   })
   .strict();

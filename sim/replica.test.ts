@@ -4,7 +4,10 @@
  */
 import Ajv2020 from 'ajv/dist/2020';
 import OpenAI, { type APIError } from 'openai';
+import { waitFor } from '../test/helpers/wait-for';
+import { ManualClock } from './clock';
 import type { SimPool } from './pool';
+import type { Replica } from './replica';
 import { clientFor, startTestPool, type TestPoolOptions } from './test-helpers';
 
 const model = 'sim-llama-3-8b';
@@ -36,6 +39,25 @@ const ask = (content: string, extra: Partial<OpenAI.Chat.ChatCompletionCreatePar
   messages: [{ role: 'user' as const, content }],
   ...extra,
 });
+
+/** Requests in replica `i`'s engine, waiting or in the batch. */
+function inEngine(p: SimPool, i = 0): number {
+  const engine = (p.replicas[i] as Replica).engine;
+  return engine.numWaiting + engine.numRunning;
+}
+
+/** Longest stretch of clock time a test advances before it gives up (a hang, not a measurement). */
+const MAX_CLOCK_MS = 600_000;
+
+/**
+ * On a pool driven by a ManualClock: waits until the engine holds `count` requests (all have arrived, at
+ * the same clock time, however slowly the machine delivered them), then advances the clock until the
+ * engine is idle. Every timing the requests report is then exact model time.
+ */
+async function runClock(p: SimPool, clock: ManualClock, count: number): Promise<void> {
+  await waitFor(() => inEngine(p) === count, { what: () => `${count} requests in the engine (${inEngine(p)} so far)` });
+  clock.advanceUntil(() => inEngine(p) === 0, MAX_CLOCK_MS);
+}
 
 async function rejection(p: Promise<unknown>): Promise<unknown> {
   return p.then(
@@ -177,26 +199,32 @@ test('bad requests get OpenAI-shaped errors with the right status', async () => 
 });
 
 test('more concurrent requests slow every token down (batch-dependent decode time)', async () => {
+  const clock = new ManualClock();
   const p = await pool({
+    clock,
     timeScale: 0.05,
     replicas: [{ decodeBaseMs: 10, decodePerSeqMs: 0.5, prefillPerTokenMs: 0 }],
   });
   const client = clientFor(p);
   const run = async (n: number) => {
-    const rs = await Promise.all(
+    const responses = Promise.all(
       Array.from({ length: n }, (_, i) =>
         client.chat.completions.create(ask(`q${i}`, { metadata: { sim_output_tokens: '50' } })).withResponse(),
       ),
     );
-    const totals = rs.map((r) => simTimings(r.data).total_ms);
+    responses.catch(() => undefined); // a failure surfaces at the await below, not as an unhandled rejection
+    await runClock(p, clock, n);
+    const totals = (await responses).map((r) => simTimings(r.data).total_ms);
     return totals.reduce((a, b) => a + b, 0) / totals.length;
   };
   const alone = await run(1);
   const crowded = await run(64);
-  // ~10.5 ms vs ~42 ms of model time per token.
-  expect(crowded).toBeGreaterThan(alone * 2.5);
+  // 10.5 ms vs 42 ms of model time per token.
+  expect(alone).toBeCloseTo(50 * 10.5, 0);
+  expect(crowded).toBeGreaterThan(alone * 3.5);
 });
 
+// One request at a time reaches an idle engine, so its timings are exact model time even on the real clock.
 test('a cached prefix makes the first token come sooner; another replica pays the prefill again', async () => {
   const p = await pool({ timeScale: 0.05, replicas: [{}, {}] });
   const history = Array.from({ length: 300 }, (_, i) => `Earlier turn ${i} of a long conversation about markets.`).join(
@@ -226,25 +254,40 @@ test('a cached prefix makes the first token come sooner; another replica pays th
 });
 
 test('overload: beyond the waiting-queue bound, 429 with Retry-After', async () => {
-  // Slow enough (~240 ms per request) that nothing finishes while the ten requests arrive.
-  const p = await pool({ timeScale: 0.1, replicas: [{ maxNumSeqs: 2, maxWaiting: 3, retryAfterSeconds: 2 }] });
+  const clock = new ManualClock();
+  const p = await pool({ clock, replicas: [{ maxNumSeqs: 2, maxWaiting: 3, retryAfterSeconds: 2 }] });
+  const engine = (p.replicas[0] as Replica).engine;
   const root = p.baseUrls[0] as string;
-  const responses = await Promise.all(
-    Array.from({ length: 10 }, (_, i) =>
-      fetch(`${root}/chat/completions`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(ask(`q${i}`, { metadata: { sim_output_tokens: '200' } })),
-      }),
-    ),
-  );
-  const statuses = responses.map((r) => r.status);
+  const answered: Response[] = [];
+  const send = (i: number) =>
+    fetch(`${root}/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(ask(`q${i}`, { metadata: { sim_output_tokens: '20' } })),
+    }).then((r) => {
+      answered.push(r);
+      return r;
+    });
+  // Two requests fill the batch (the second joins it when the first iteration ends)...
+  const batch = [send(0), send(1)];
+  await waitFor(() => inEngine(p) === 2, { what: () => `2 requests in the engine (${inEngine(p)} so far)` });
+  clock.advanceUntil(() => engine.numRunning === 2, MAX_CLOCK_MS);
+  // ...then eight more arrive while the clock stands still: three wait, five are refused.
+  const responses = Promise.all([...batch, ...Array.from({ length: 8 }, (_, i) => send(i + 2))]);
+  responses.catch(() => undefined); // a failure surfaces at the await below, not as an unhandled rejection
+  await waitFor(() => answered.length === 5 && inEngine(p) === 5, {
+    what: () => `5 refusals and 5 requests in the engine (${answered.length} answered, ${inEngine(p)} in the engine)`,
+  });
+  expect(answered.map((r) => r.status)).toEqual([429, 429, 429, 429, 429]);
+  expect([engine.numRunning, engine.numWaiting]).toEqual([2, 3]);
+  clock.advanceUntil(() => inEngine(p) === 0, MAX_CLOCK_MS);
+  const statuses = (await responses).map((r) => r.status);
   expect(statuses.filter((s) => s === 200)).toHaveLength(5);
-  expect(statuses.filter((s) => s === 429)).toHaveLength(5);
-  const refused = responses.find((r) => r.status === 429) as Response;
+  expect(statuses.slice(0, 2)).toEqual([200, 200]);
+  const refused = answered[0] as Response;
   expect(refused.headers.get('retry-after')).toBe('2');
   expect(await refused.json()).toMatchObject({ error: { code: 'rate_limit_exceeded' } });
-  await Promise.all(responses.filter((r) => !r.bodyUsed).map((r) => r.body?.cancel()));
+  await Promise.all((await responses).filter((r) => !r.bodyUsed).map((r) => r.body?.cancel()));
 });
 
 describe('faults', () => {
@@ -283,25 +326,35 @@ describe('faults', () => {
 
   test('a request that is never answered times out at the client', async () => {
     const client = clientFor(await pool({ replicas: [{ faults: { timeoutRate: 1 } }] }), 0, { timeoutMs: 300 });
-    const started = Date.now();
+    const started = performance.now();
     const err = await rejection(client.chat.completions.create(ask('a')));
     // In a plain Node process this is an APIConnectionTimeoutError (a subclass). Under Jest, the `openai`
     // package re-wraps the AbortError from Node's fetch (another realm) and loses its name.
     expect(err).toBeInstanceOf(OpenAI.APIConnectionError);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
-    expect(Date.now() - started).toBeLessThan(2000);
+    // The client's own timer: it cannot give up sooner (however slow the machine, it may only be later).
+    expect(performance.now() - started).toBeGreaterThanOrEqual(290);
   });
 
   test('a replica that dies refuses connections, then comes back', async () => {
-    const p = await pool({ replicas: [{ faults: { outages: [{ atMs: 0, forMs: 500 }] } }] });
+    const clock = new ManualClock();
+    const p = await pool({ clock, replicas: [{ faults: { outages: [{ atMs: 100, forMs: 500 }] } }] });
+    const replica = p.replicas[0] as Replica;
     const client = clientFor(p);
-    const deadline = Date.now() + 2000;
-    while (p.replicas[0]?.up && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    clock.advance(99);
+    expect(replica.up).toBe(true);
+    clock.advance(1);
+    expect(replica.up).toBe(false);
     expect(await rejection(client.chat.completions.create(ask('a')))).toBeInstanceOf(OpenAI.APIConnectionError);
-    while (!p.replicas[0]?.up && Date.now() < deadline + 2000) await new Promise((r) => setTimeout(r, 20));
-    await expect(client.chat.completions.create(ask('a'))).resolves.toMatchObject({ object: 'chat.completion' });
+    clock.advance(499);
+    expect(await rejection(client.chat.completions.create(ask('a')))).toBeInstanceOf(OpenAI.APIConnectionError);
+    clock.advance(1);
+    await waitFor(() => replica.up, { what: 'the replica to listen again after its outage' });
+    const back = client.chat.completions.create(ask('a'));
+    await runClock(p, clock, 1);
+    await expect(back).resolves.toMatchObject({ object: 'chat.completion' });
   });
 
+  // One request at a time reaches an idle engine, so its timings are exact model time even on the real clock.
   test('replicas of different speed: a slower replica takes proportionally longer', async () => {
     const p = await pool({ timeScale: 0.05, replicas: [{ speed: 1 }, { speed: 3 }] });
     const time = async (i: number) => {

@@ -8,7 +8,7 @@
  */
 import http from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { realClock, type Clock } from './clock';
+import { realClock, type Clock, type Timer } from './clock';
 import { Engine, type EngineResult } from './engine';
 import { ReplicaMetrics } from './metrics';
 import type { ReplicaProfile } from './profile';
@@ -22,7 +22,10 @@ export interface ReplicaOptions {
   /** Real ms per model ms. */
   timeScale: number;
   seed: number;
-  /** @default realClock */
+  /**
+   * Time source of the engine and of scheduled outages; tests inject a `ManualClock` and step it, so model
+   * times do not depend on how fast the machine is. @default realClock
+   */
   clock?: Clock;
 }
 
@@ -67,10 +70,12 @@ export class Replica {
   private readonly httpServer: http.Server;
   private readonly faults: Prng;
   private readonly seed: number;
+  private readonly clock: Clock;
   private failFirstLeft: number;
   private requestCounter = 0;
   private listenAddress: { host: string; port: number } | undefined;
-  private readonly outageTimers: NodeJS.Timeout[] = [];
+  /** Outages not yet begun, and the end of the one under way: cancelled on close. */
+  private readonly outageTimers: Timer[] = [];
   private closed = false;
   /** False while an outage has the replica's port closed. */
   up = true;
@@ -78,12 +83,13 @@ export class Replica {
   constructor(options: ReplicaOptions) {
     this.profile = options.profile;
     this.seed = options.seed;
+    this.clock = options.clock ?? realClock;
     this.faults = new Prng(seedFrom(options.seed, 'faults', options.index));
     this.failFirstLeft = this.profile.faults.failFirst?.count ?? 0;
     this.metrics = new ReplicaMetrics(this.profile.model, () => this.engine);
     this.engine = new Engine({
       profile: this.profile,
-      clock: options.clock ?? realClock,
+      clock: this.clock,
       timeScale: options.timeScale,
       seed: seedFrom(options.seed, 'episodes', options.index),
       observer: this.metrics,
@@ -102,7 +108,7 @@ export class Replica {
     this.listenAddress = { host, port };
     await this.listenNow();
     for (const o of this.profile.faults.outages) {
-      this.outageTimers.push(setTimeout(() => void this.outage(o.forMs), o.atMs));
+      this.outageTimers.push(this.clock.setTimer(() => void this.outage(o.forMs), o.atMs));
     }
   }
 
@@ -112,15 +118,18 @@ export class Replica {
   }
 
   /**
-   * Takes the replica down for `forMs` real ms: the port closes, every open connection is dropped, the
-   * requests in the engine are lost and the KV cache is emptied; then it listens again.
+   * Takes the replica down for `forMs` ms of its clock, counted from now: the port closes, every open
+   * connection is dropped, the requests in the engine are lost and the KV cache is emptied; then it
+   * listens again.
    */
   async outage(forMs: number): Promise<void> {
     if (!this.up || this.closed) return;
     this.up = false;
+    // The end is set before anything is awaited, so a stepped clock can end the outage at once.
+    const over = new Promise<void>((resolve) => this.outageTimers.push(this.clock.setTimer(resolve, forMs)));
     await this.closeListener();
     this.engine.reset('replica outage');
-    await new Promise((r) => setTimeout(r, forMs));
+    await over;
     if (this.closed) return;
     await this.listenNow();
     this.up = true;
@@ -128,7 +137,7 @@ export class Replica {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const t of this.outageTimers) clearTimeout(t);
+    for (const t of this.outageTimers) t.cancel();
     this.engine.reset('replica shutting down');
     this.engine.close();
     if (this.up) await this.closeListener();

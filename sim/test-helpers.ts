@@ -1,12 +1,20 @@
 /** Helpers for tests that run real simulator replicas over HTTP on free ports. */
 import OpenAI from 'openai';
+import type { Clock } from './clock';
 import { SimPool } from './pool';
 import { poolProfileSchema, type ReplicaProfileInput } from './profile';
 
 export interface TestPoolOptions {
   replicas?: ReplicaProfileInput[];
+  /** @default 0.01 */
   timeScale?: number;
+  /** @default 7 */
   seed?: number;
+  /**
+   * Time source of the replicas. Give a `ManualClock` wherever a test compares timings or needs requests
+   * to arrive together: nothing moves until the test advances it. @default realClock
+   */
+  clock?: Clock;
 }
 
 /** Starts replicas on OS-chosen ports; remember to `close()` it. */
@@ -18,6 +26,7 @@ export function startTestPool(o: TestPoolOptions = {}): Promise<SimPool> {
       replicas: o.replicas ?? [{}],
     }),
     basePort: 0,
+    clock: o.clock,
   });
 }
 

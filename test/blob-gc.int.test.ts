@@ -14,6 +14,7 @@ import { FileBlobStore } from '../state/payloads/blob-store';
 import { nalarDataConverter } from '../state/payloads/data-converter';
 import { BlobGcAbortedError, collectBlobGarbage } from '../state/lifecycle/blob-gc';
 import { runStateCommand } from '../state/cli/command';
+import { waitFor } from './helpers/wait-for';
 import { bundle, connectTestEnv, testTemporalAddress, uniqueTaskQueue, type NalarWorkflowBundle } from './temporal';
 
 const HOUR = 3_600_000;
@@ -38,12 +39,13 @@ async function makeOld(blobs: FileBlobStore, hash: string): Promise<void> {
 
 /** Visibility is eventually consistent: waits until `query` lists the execution. */
 async function waitUntilListed(client: Client, query: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    for await (const _ of client.workflow.list({ query })) return;
-    if (Date.now() > deadline) throw new Error(`not listed within 20 s: ${query}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  await waitFor(
+    async () => {
+      for await (const _ of client.workflow.list({ query })) return true;
+      return false;
+    },
+    { what: `visibility to list ${query}`, intervalMs: 100 },
+  );
 }
 
 test('GC keeps every blob a workflow points to, deletes an old orphan, and deletes nothing when it cannot read', async () => {

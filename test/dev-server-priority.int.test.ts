@@ -7,17 +7,10 @@ import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
+import { waitFor } from './helpers/wait-for';
 import { bundle, connectTestEnv, uniqueTaskQueue } from './temporal';
 
 let env: TestWorkflowEnvironment;
-
-async function waitFor(condition: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 beforeAll(async () => {
   env = await connectTestEnv();
@@ -56,10 +49,13 @@ test('queued work runs in priority order, not arrival order', async () => {
   });
   const order: string[] = [];
   await workflowWorker.runUntil(async () => {
-    await waitFor(async () => {
-      const described = await Promise.all(started.map((h) => h.describe()));
-      return described.every((d) => (d.raw.pendingActivities ?? []).length === 1);
-    });
+    await waitFor(
+      async () => {
+        const described = await Promise.all(started.map((h) => h.describe()));
+        return described.every((d) => (d.raw.pendingActivities ?? []).length === 1);
+      },
+      { what: 'every workflow to have queued its activity', intervalMs: 100 },
+    );
     // Then an activity-only worker with one slot drains that backlog: hand-out order is run order.
     const activityWorker = await Worker.create({
       connection: env.nativeConnection,

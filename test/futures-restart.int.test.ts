@@ -14,6 +14,9 @@ import { connectTestEnv } from './temporal';
 // Both workers (the killed child process and this one) keep session state in the same folder.
 process.env.NALAR_DATA_DIR = mkdtempSync(path.join(os.tmpdir(), 'nalar-restart-'));
 
+// Each test starts a worker process (tsx, workflow bundling): slow on a loaded machine, so a roomy deadline.
+jest.setTimeout(180_000);
+
 let env: TestWorkflowEnvironment;
 
 beforeAll(async () => {

@@ -17,6 +17,9 @@ import type { appendEveryRunWorkflow } from './fixtures/workflows/futures';
 import { futuresWorkflowBundle, killMidway } from './helpers/kill-midway';
 import { connectTestEnv, uniqueTaskQueue } from './temporal';
 
+// The kill tests start a worker process (tsx, workflow bundling): slow on a loaded machine, so a roomy deadline.
+jest.setTimeout(180_000);
+
 // The filesystem backend: both workers of the kill test (a child process and this one) share this folder.
 process.env.NALAR_DATA_DIR = mkdtempSync(path.join(os.tmpdir(), 'nalar-runs-'));
 

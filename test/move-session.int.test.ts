@@ -12,22 +12,15 @@ import { Worker } from '@temporalio/worker';
 import { setDefaultSessionStore } from '../state/managed';
 import { createFileSessionStore, type SessionStore } from '../state/session-store';
 import { hasErrorCode, ErrorCode } from '../common/errors';
-import { moveSession } from '../state/placement/move-session';
+import { moveSession, moveSessionWorkflowId } from '../state/placement/move-session';
 import { ManagedProcess } from '../data-plane/supervisor/managed-process';
 import { waitForReadyMessage } from '../data-plane/supervisor/readiness';
 import { createNalarWorker } from '../data-plane/worker/worker';
+import { waitFor } from './helpers/wait-for';
 import { bundle, connectTestEnv, testTemporalAddress, uniqueTaskQueue, type NalarWorkflowBundle } from './temporal';
 
-/** Polls `probe` until it returns a value (a wait on a condition with a deadline, not a sleep). */
-async function waitFor<T>(probe: () => Promise<T | undefined | null>, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== null) return value;
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+// Starts two worker processes (tsx, workflow bundling): slow on a loaded machine, so a roomy deadline.
+jest.setTimeout(180_000);
 
 let env: TestWorkflowEnvironment;
 let workflowBundle: NalarWorkflowBundle;
@@ -64,7 +57,7 @@ async function startPlacementWorker(workerId: string): Promise<void> {
       if (typeof url === 'string') metricsUrl = url;
       return typeof url === 'string';
     },
-    60_000,
+    120_000,
   ).catch((err: Error) => {
     throw new Error(`${err.message}\n${output.join('\n')}`);
   });
@@ -145,12 +138,19 @@ test('a move to a worker that is gone still transfers ownership, and says why no
 });
 
 test('a second move of the same session while one runs is rejected as a conflict', async () => {
-  const slow = moveSession(env.client, 's3', 'w-gone', { taskQueue, workerTimeoutMs: 3_000 });
-  await new Promise((r) => setTimeout(r, 500));
+  // The first move waits for a worker that never comes (for a minute: it must still run when the second
+  // starts, however slow the machine), and is ended by the test.
+  const slow = moveSession(env.client, 's3', 'w-gone', { taskQueue, workerTimeoutMs: 60_000 });
+  const ended = slow.catch((e: unknown) => e);
+  // Ownership has moved: the first move is under way, waiting to warm w-gone.
+  await waitFor(async () => (await store.getOwner('s3'))?.owner === 'w-gone', {
+    what: 'the first move to transfer ownership of s3',
+  });
   const err = await moveSession(env.client, 's3', 'w-a', { taskQueue }).catch((e: unknown) => e);
   expect(hasErrorCode(err, ErrorCode.STATE_CONFLICT)).toBe(true);
   expect((err as Error).message).toContain('already being moved');
-  await slow;
+  await env.client.workflow.getHandle(moveSessionWorkflowId('s3')).terminate('test over');
+  expect(await ended).toBeInstanceOf(WorkflowFailedError);
 });
 
 test('a bad worker id fails the move with a typed, non-retried failure', async () => {
@@ -184,10 +184,13 @@ test('a user workflow named like a framework workflow fails every task of the wo
     args: ['Ada'],
   });
   const failure = await worker.runUntil(
-    waitFor(async () => {
-      const { events } = await handle.fetchHistory();
-      return events?.find((e) => e.workflowTaskFailedEventAttributes)?.workflowTaskFailedEventAttributes?.failure;
-    }, 'a failed workflow task'),
+    waitFor(
+      async () => {
+        const { events } = await handle.fetchHistory();
+        return events?.find((e) => e.workflowTaskFailedEventAttributes)?.workflowTaskFailedEventAttributes?.failure;
+      },
+      { what: 'a failed workflow task' },
+    ),
   );
   expect(failure.message).toContain('moveSessionWorkflow are reserved by Nalar');
   await handle.terminate('test done');

@@ -12,9 +12,14 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { freePort } from '../data-plane/supervisor/ports';
 import { helloAgentWorkflow } from '../workflows';
+import { waitFor } from './helpers/wait-for';
 import { uniqueTaskQueue } from './temporal';
 
 const root = path.resolve(__dirname, '..');
+
+// Each test starts the whole stack (dev server, simulator, a worker that bundles workflows): slow on a
+// loaded machine, so a roomy deadline.
+jest.setTimeout(180_000);
 
 interface StartedStack {
   child: ChildProcess;
@@ -36,7 +41,8 @@ async function stackEnv(): Promise<NodeJS.ProcessEnv> {
     NALAR_TASK_QUEUE: uniqueTaskQueue('npm-start'),
     NALAR_SIM_PORT: String(await freePort()),
     NALAR_SIM_REPLICAS: '1',
-    NALAR_SHUTDOWN_GRACE: '5 seconds',
+    // Generous: every process exits on SIGINT; a SIGKILL after the grace would be a failure, not a speed-up.
+    NALAR_SHUTDOWN_GRACE: '60 seconds',
     NALAR_METRICS_PORT: String(await freePort()),
   };
 }
@@ -57,16 +63,22 @@ function startStack(env: NodeJS.ProcessEnv, args: string[] = []): StartedStack {
   return { child, output: () => out, exit, env };
 }
 
-async function waitForOutput(stack: StartedStack, re: RegExp, timeoutMs = 90_000): Promise<RegExpMatchArray> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const m = stack.output().match(re);
-    if (m) return m;
-    if (stack.child.exitCode !== null || Date.now() > deadline) {
-      throw new Error(`output did not match ${re}:\n${stack.output()}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+/**
+ * Waits until the output matches `re`; fails at once if npm exits first, unless `afterNpmExit` (the stack
+ * it started may still be writing after npm itself is gone).
+ */
+function waitForOutput(stack: StartedStack, re: RegExp, { afterNpmExit = false } = {}): Promise<RegExpMatchArray> {
+  return waitFor(
+    () => {
+      const m = stack.output().match(re);
+      const npmExit = stack.child.exitCode ?? stack.child.signalCode;
+      if (!m && !afterNpmExit && npmExit !== null) {
+        throw new Error(`npm exited (${npmExit}) before its output matched ${re}:\n${stack.output()}`);
+      }
+      return m;
+    },
+    { what: () => `output matching ${re}:\n${stack.output()}`, timeoutMs: 120_000, intervalMs: 100 },
+  );
 }
 
 const alive = processAlive;
@@ -162,10 +174,8 @@ test('SIGTERM to npm alone (as a service manager sends it) still stops the whole
   stack.child.kill('SIGTERM');
   await stack.exit;
   // npm dies at once without passing SIGTERM on; the bootstrap notices and stops the stack.
-  await waitForOutput(stack, /\[nalar\] stopped \(exit code 0\)/, 30_000);
-  const deadline = Date.now() + 10_000;
-  while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  expect(pids.filter(alive)).toEqual([]);
+  await waitForOutput(stack, /\[nalar\] stopped \(exit code 0\)/, { afterNpmExit: true });
+  await waitFor(() => !pids.some(alive), { what: () => `processes ${pids.filter(alive).join(', ')} to be gone` });
 });
 
 test('a taken port stops npm start with an error naming the port and the setting', async () => {

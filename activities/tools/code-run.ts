@@ -60,6 +60,23 @@ const optionsSchema = z.strictObject({
 
 let configured: Partial<CodeRunOptions> = {};
 
+/** Waits `ms` milliseconds. */
+export type Sleep = (ms: number) => Promise<void>;
+
+const realSleep: Sleep = (ms) => delay(ms);
+let sleepOutsideActivity: Sleep = realSleep;
+
+/**
+ * Replaces how {@link runCode} waits out the simulated latency when it is called outside an activity
+ * (inside one it is always `Context.sleep`, which cancellation interrupts), so that a test can see which
+ * wait was asked for instead of timing it. {@link resetCodeRunOptions} restores the real timer.
+ *
+ * @default a real timer (`node:timers/promises`)
+ */
+export function setCodeRunSleep(sleep: Sleep): void {
+  sleepOutsideActivity = sleep;
+}
+
 /**
  * Sets options of the code-run tool for this process (the activity has no other way to receive them);
  * fields not given keep their current value. Returns the options now in effect.
@@ -77,9 +94,13 @@ export function configureCodeRun(options: Partial<CodeRunOptions>): CodeRunOptio
   return codeRunOptions();
 }
 
-/** Forgets everything set with {@link configureCodeRun}, back to the defaults (and the environment). */
+/**
+ * Forgets everything set with {@link configureCodeRun} and {@link setCodeRunSleep}, back to the defaults
+ * (and the environment).
+ */
 export function resetCodeRunOptions(): void {
   configured = {};
+  sleepOutsideActivity = realSleep;
 }
 
 /**
@@ -285,7 +306,7 @@ async function simulateLatency(ms: number): Promise<void> {
   if (!(ms > 0)) return;
   const context = activityContext();
   if (!context) {
-    await delay(ms);
+    await sleepOutsideActivity(ms);
     return;
   }
   // The server delivers a cancellation only in reply to a heartbeat; one heartbeat before the wait lets a

@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { ErrorCode, hasErrorCode } from '../../common/errors';
 import { assertPortsFree, freePort } from './ports';
@@ -24,4 +25,14 @@ test('a taken port is named together with the setting that moves it', async () =
 test('free ports pass', async () => {
   const port = await freePort();
   await expect(assertPortsFree([{ host: '127.0.0.1', port, what: 'x', setting: 'y' }])).resolves.toBeUndefined();
+});
+
+test('free ports lie below the ephemeral range, where no process binding port 0 can take them first', async () => {
+  const range = '/proc/sys/net/ipv4/ip_local_port_range';
+  const ephemeralStart = existsSync(range) ? Number(readFileSync(range, 'utf8').trim().split(/\s+/)[0]) : 32_768;
+  const ports = await Promise.all(Array.from({ length: 20 }, () => freePort()));
+  for (const port of ports) {
+    expect(port).toBeGreaterThanOrEqual(10_000);
+    expect(port).toBeLessThan(ephemeralStart);
+  }
 });

@@ -1,4 +1,5 @@
 /** Port checks done before anything starts, so a clash names the port and the setting that moves it. */
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { ErrorCode, NalarError } from '../../common/errors';
 
@@ -34,8 +35,39 @@ export async function assertPortsFree(claims: readonly PortClaim[]): Promise<voi
   if (taken.length) throw new NalarError(ErrorCode.PORT_IN_USE, taken.join('\n'));
 }
 
-/** A port that is free right now on `host` (the OS picks it). */
-export function freePort(host = '127.0.0.1'): Promise<number> {
+/** Where {@link freePort} starts looking: below it lie well-known ports. */
+const FREE_PORT_MIN = 10_000;
+
+/**
+ * First port of the kernel's ephemeral range (Linux: `ip_local_port_range`), from which the OS hands out
+ * ports for `listen(0)` and outgoing connections; Linux's default where it cannot be read.
+ */
+function ephemeralRangeStart(): number {
+  try {
+    const first = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    if (Number.isInteger(first) && first > 0) return first;
+  } catch {
+    // not Linux: use its default
+  }
+  return 32_768;
+}
+
+/**
+ * A port that is free right now on `host`, drawn at random below the kernel's ephemeral range. A port
+ * the OS picked (`listen(0)`) would lie in that range, where any process that binds port 0 or connects out
+ * can take it before our component listens on it: the dev server, started first, takes several such ports
+ * for its internal services. When the range leaves no room below it, the OS picks.
+ */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  const end = ephemeralRangeStart();
+  for (let attempt = 0; end - FREE_PORT_MIN >= 1000 && attempt < 100; attempt++) {
+    const port = FREE_PORT_MIN + Math.floor(Math.random() * (end - FREE_PORT_MIN));
+    if (await canListen(host, port)) return port;
+  }
+  return osPickedPort(host);
+}
+
+function osPickedPort(host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);

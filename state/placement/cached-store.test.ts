@@ -17,7 +17,7 @@ const POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/test';
 /** Counts calls per method and can hold `range` until released (to interleave a load with a write). */
 function spied(store: SessionStore) {
   const calls: Record<string, number> = {};
-  let gate: Promise<void> | undefined;
+  let gate: { open: Promise<void>; reached: () => void } | undefined;
   const proxy = new Proxy(store, {
     get(target, prop, receiver) {
       const value: unknown = Reflect.get(target, prop, receiver);
@@ -25,7 +25,10 @@ function spied(store: SessionStore) {
       return async (...args: unknown[]) => {
         calls[prop] = (calls[prop] ?? 0) + 1;
         const result: unknown = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
-        if (prop === 'range' && gate) await gate;
+        if (prop === 'range' && gate) {
+          gate.reached();
+          await gate.open;
+        }
         return result;
       };
     },
@@ -35,12 +38,21 @@ function spied(store: SessionStore) {
     calls,
     /** Data reads (everything but stamps). */
     dataReads: () => ['get', 'keys', 'range', 'length', 'listNames'].reduce((n, m) => n + (calls[m] ?? 0), 0),
-    hold(): () => void {
+    /**
+     * Holds the next `range` results at a gate: `reached` resolves once one has read the store and waits
+     * there, `release` lets them through.
+     */
+    hold(): { reached: Promise<void>; release: () => void } {
       let release = (): void => undefined;
-      gate = new Promise((r) => (release = r));
-      return () => {
-        gate = undefined;
-        release();
+      let reached = (): void => undefined;
+      const reachedPromise = new Promise<void>((r) => (reached = r));
+      gate = { open: new Promise((r) => (release = r)), reached };
+      return {
+        reached: reachedPromise,
+        release: () => {
+          gate = undefined;
+          release();
+        },
       };
     },
   };
@@ -167,11 +179,11 @@ describe.each<Backend>(['filesystem', 'redis', 'postgres'])('CachedSessionStore 
     const { cache } = spy;
     await cache.setOwner('s', 'w1', 0);
     await cache.append('s', 'log', '"a"');
-    const release = spy.hold();
+    const gate = spy.hold();
     const slowRead = cache.range('s', 'log', 0); // loads ['"a"'], held before it can store
-    await new Promise((r) => setTimeout(r, 50));
+    await gate.reached;
     await cache.append('s', 'log', '"b"');
-    release();
+    gate.release();
     expect(await slowRead).toEqual(['"a"']);
     expect(await cache.range('s', 'log', 0)).toEqual(['"a"', '"b"']);
   });

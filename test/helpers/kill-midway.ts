@@ -13,6 +13,7 @@ import { ManagedProcess } from '../../data-plane/supervisor/managed-process';
 import { waitForReadyMessage } from '../../data-plane/supervisor/readiness';
 import { createNalarWorker } from '../../data-plane/worker/worker';
 import { probe } from '../fixtures/probe-tool';
+import { waitFor } from './wait-for';
 import { bundle, testTemporalAddress, uniqueTaskQueue, type NalarWorkflowBundle } from '../temporal';
 
 const fixturesDir = path.join(__dirname, '..', 'fixtures');
@@ -57,24 +58,26 @@ export async function killMidway<T>(
     (_n, _s, line) => output.push(line),
   );
   try {
-    await waitForReadyMessage(first, (m) => (m as { type?: string })?.type === 'ready', 60_000);
+    await waitForReadyMessage(first, (m) => (m as { type?: string })?.type === 'ready', 120_000);
     const workflowId = `${taskQueue}-wf`;
     const handle: WorkflowHandleWithFirstExecutionRunId = await env.client.workflow.start(workflowType, {
       taskQueue,
       workflowId,
       args,
     });
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const pending = (await handle.describe()).raw.pendingActivities ?? [];
-      const started = pending.some((a) => a.activityId === `${workflowId}/${killDuring}` && a.lastStartedTime);
-      if (started && (!options.killWhen || (await options.killWhen()))) break;
-      if (Date.now() > deadline) {
-        const what = started ? 'killWhen never held' : 'the call never started';
-        throw new Error(`${what}:\n${output.join('\n')}`);
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    let started = false;
+    await waitFor(
+      async () => {
+        const pending = (await handle.describe()).raw.pendingActivities ?? [];
+        started = pending.some((a) => a.activityId === `${workflowId}/${killDuring}` && a.lastStartedTime);
+        return started && (!options.killWhen || (await options.killWhen()));
+      },
+      {
+        what: () =>
+          `${started ? 'killWhen to hold' : `call ${killDuring} to start on the doomed worker`}:\n${output.join('\n')}`,
+        intervalMs: 100,
+      },
+    );
     process.kill(-first.pid, 'SIGKILL');
     await first.exited;
 
