@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { configDefaults, describeSettings, formatDefault, loadConfig, settings } from './config';
@@ -141,4 +141,32 @@ test('configDefaults holds each setting default as written, and loading nothing 
   expect(config.postgresUrl).toBe(configDefaults.postgresUrl);
   expect(config.redisUrl).toBe(configDefaults.redisUrl);
   expect(config.dataDir).toBe(path.resolve(cwd, configDefaults.dataDir));
+});
+
+test("TSDoc that restates a setting's default (`@default <VAR>'s default (<value>)`) states the current one", () => {
+  const root = path.join(__dirname, '..');
+  const byEnv = new Map(Object.values(settings).map((s) => [s.env, formatDefault(s.default)]));
+  const sources = readdirSync(root, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && !d.name.startsWith('.') && d.name !== 'node_modules')
+    .flatMap((d) =>
+      readdirSync(path.join(root, d.name), { recursive: true, encoding: 'utf8' }).map((f) => path.join(d.name, f)),
+    )
+    .filter((f) => f.endsWith('.ts'));
+  const stale: string[] = [];
+  let restated = 0;
+  for (const file of sources) {
+    const text = readFileSync(path.join(root, file), 'utf8');
+    for (const m of text.matchAll(/@default ([A-Z][A-Z0-9_]+)'s default \(([^)]*)\)/g)) {
+      restated++;
+      const [, env = '', shown = ''] = m;
+      const current = byEnv.get(env);
+      if (current === undefined || !(shown === current || shown.startsWith(`${current},`))) {
+        stale.push(
+          `${file}: ${env}'s default (${shown}); ${env} ${current === undefined ? 'is no setting' : `defaults to ${current}`}`,
+        );
+      }
+    }
+  }
+  expect(stale).toEqual([]);
+  expect(restated).toBeGreaterThanOrEqual(5);
 });
