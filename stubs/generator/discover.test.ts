@@ -1,7 +1,9 @@
 import path from 'node:path';
 import { createFixture, type Fixture } from './fixtures';
 import { defaultRepoRoot } from './generate';
-import { discoverDefinitions, type Diagnostic } from './discover';
+import { hasErrorCode, ErrorCode } from '../../common/errors';
+import { defineTool, type Definition } from '../define';
+import { discoverDefinitions, type DefinitionInfo, type Diagnostic } from './discover';
 
 let fx: Fixture;
 let rel: string;
@@ -147,5 +149,76 @@ export const real = defineTool({ name: 'real', ${oneMethod} });
       `import { defineTool } from 'DEFINE';\nexport const a = defineTool({ name: 'a', ${oneMethod} });\nconst n: number = 'x';\n`,
     );
     expect(problems()).toEqual(["a.ts:3:7: TS2322: Type 'string' is not assignable to type 'number'."]);
+  });
+
+  it('checks settings and fills defaults exactly as defineTool does, for the same input', () => {
+    const cases: Record<string, unknown>[] = [
+      {},
+      { directives: { stateful: true } },
+      {
+        taskQueue: 'llm',
+        startToCloseTimeout: '30 seconds',
+        heartbeatTimeout: 5000,
+        retry: { maximumAttempts: 3 },
+        directives: { batchable: true, maxInstances: 4 },
+      },
+      { directives: { minInstances: 0, resources: { cpus: 2, gpus: 1 } } },
+      { directives: { minInstances: 9 } },
+      { directives: { stateful: null, minInstances: null } },
+      { directives: { maxInstances: 2.5 } },
+      { directives: { resources: { tpus: 1 } } },
+      { startToCloseTimeout: 'soon' },
+      { taskQueue: '' },
+    ];
+    // One definition per line, each setting cast so that only the checks under test can reject it.
+    const lines = cases.map((c, i) => {
+      const settings = Object.entries(c).map(([k, v]) => `${k}: ${JSON.stringify(v)} as never, `);
+      return `export const c${i} = defineTool({ name: 'c${i}', ${settings.join('')}${oneMethod} });`;
+    });
+    fx.write('a.ts', `import { defineTool } from 'DEFINE';\n${lines.join('\n')}\n`);
+    const { definitions, diagnostics } = discoverDefinitions({ repoRoot: defaultRepoRoot, definitionsDir: fx.defs });
+
+    const settingsOf = (d: DefinitionInfo | Definition) => ({
+      taskQueue: d.taskQueue,
+      startToCloseTimeout: d.startToCloseTimeout,
+      heartbeatTimeout: d.heartbeatTimeout,
+      retry: d.retry,
+      directives: d.directives,
+    });
+    const methods = { a: async () => 1 };
+    cases.forEach((c, i) => {
+      const read = definitions.find((d) => d.name === `c${i}`);
+      let runtime: ReturnType<typeof settingsOf> | 'rejected';
+      try {
+        runtime = settingsOf(defineTool({ name: `c${i}`, methods, ...c } as never));
+      } catch (err) {
+        if (!hasErrorCode(err, ErrorCode.DEFINITION_INVALID)) throw err;
+        runtime = 'rejected';
+      }
+      // Both accept with the same result, or both reject (the generator saying why, on the definition's line).
+      expect([c, read ? settingsOf(read) : 'rejected']).toEqual([c, runtime]);
+      if (!read) expect(diagnostics.filter((d) => d.line === i + 2)).not.toEqual([]);
+    });
+    expect(definitions.map((d) => d.name)).toEqual(['c0', 'c1', 'c2', 'c3']);
+  });
+
+  it('says which setting is wrong and why, at its place in the file', () => {
+    fx.write(
+      'a.ts',
+      `import { defineTool } from 'DEFINE';
+export const a = defineTool({
+  name: 'a',
+  startToCloseTimeout: 'soon',
+  directives: { minInstances: -1, stateful: 'yes', resources: { gpus: 1, tpus: 2 } } as never,
+  ${oneMethod},
+});
+`,
+    );
+    expect(problems()).toEqual([
+      "a.ts:4:24: tool `a`: startToCloseTimeout must be a duration such as '30 seconds' or a number of milliseconds",
+      'a.ts:5:15: tool `a`: directives.stateful must be true or false',
+      'a.ts:5:15: tool `a`: directives.minInstances must be an integer >= 0',
+      'a.ts:5:15: tool `a`: unknown resource(s) tpus; known: gpus, cpus, memoryGiB',
+    ]);
   });
 });
