@@ -34,7 +34,7 @@ export interface DefinitionOptions<M extends Record<string, AgentMethod>> {
   name: string;
   methods: M;
   directives?: Directives;
-  /** Task queue the methods run on. @default the calling workflow's task queue (NALAR_TASK_QUEUE for Nalar's workers) */
+  /** Task queue the methods run on. @default the calling workflow's task queue (NALAR_TASK_QUEUE on Nalar's workers) */
   taskQueue?: string;
   /** @default {@link defaultStartToCloseTimeout} ('2 minutes') */
   startToCloseTimeout?: Duration;
@@ -91,7 +91,10 @@ const directivesShape = {
     .optional(),
 };
 
-export const directiveNames = Object.keys(directivesShape) as (keyof typeof directivesShape)[];
+/** Every directive a definition may set, in the order messages list them. */
+export const directiveNames: readonly (keyof typeof directivesShape)[] = Object.keys(
+  directivesShape,
+) as (keyof typeof directivesShape)[];
 
 /** Directives with their defaults: `defineAgent`/`defineTool` and the `nalar stubs` generator both use it. */
 const directivesSchema = z
