@@ -228,6 +228,14 @@ describe('createSessionStore', () => {
       } finally {
         await implicit.dropNamespace(ns);
         await Promise.all([implicit.close(), explicit.close()]);
+        if (backend === 'redis') {
+          // The store-wide byte count outlives dropNamespace.
+          const client = createClient({ url: configDefaults.redisUrl });
+          await client.connect();
+          for await (const keys of client.scanIterator({ MATCH: `${prefix}*` }))
+            if (keys.length) await client.del(keys);
+          await client.close();
+        }
         if (backend === 'postgres') {
           const admin = new Pool({ connectionString: configDefaults.postgresUrl });
           await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
