@@ -1,8 +1,9 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describeSettings, loadConfig, settings } from './config';
+import { configDefaults, describeSettings, formatDefault, loadConfig, settings } from './config';
 import { ErrorCode, hasErrorCode } from './errors';
+import { settingsTable, settingsTableIn } from './settings-table';
 
 const cwd = '/srv/nalar';
 
@@ -97,11 +98,75 @@ test('a config file with an unknown key or bad JSON is rejected with its path', 
   expect(configError(() => loadConfig({ env: { NALAR_CONFIG_FILE: badJson }, cwd })).message).toContain(badJson);
 });
 
-test('every setting is documented in the README and in --help', () => {
+test('the README configuration table is the one generated from the settings', () => {
   const readme = readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
-  const help = describeSettings();
-  for (const s of Object.values(settings)) {
-    expect(readme).toContain(`\`${s.env}\``);
-    expect(help).toContain(s.env);
+  const inReadme = settingsTableIn(readme).split('\n');
+  const generated = settingsTable().split('\n');
+  const line = generated.findIndex((l, i) => l !== inReadme[i]);
+  if (line >= 0 || inReadme.length !== generated.length) {
+    const at = line >= 0 ? line : generated.length;
+    throw new Error(
+      `README.md's configuration table differs from common/config.ts: run \`npm run docs\`.\n` +
+        `  first difference, row ${at + 1}:\n  README:    ${inReadme[at] ?? '(none)'}\n  generated: ${generated[at] ?? '(none)'}`,
+    );
   }
+  expect(generated.length).toBe(Object.keys(settings).length + 2);
+});
+
+test('defaults are shown as written: JSON for objects, durations as strings, unset for none', () => {
+  expect(formatDefault(settings.agentModels.default)).toBe('{}');
+  expect(formatDefault(settings.llmTimeout.default)).toBe('2 minutes');
+  expect(formatDefault(settings.temporalBin.default)).toBe('unset');
+  const table = settingsTable();
+  expect(table).toMatch(/^\| `NALAR_AGENT_MODELS` +\| `\{\}` +\|/m);
+  expect(table).toMatch(/^\| `NALAR_TEMPORAL_BIN` +\| unset +\|/m);
+});
+
+test('--help lists every setting with its default as the README shows it', () => {
+  const help = describeSettings().split('\n');
+  expect(help).toHaveLength(Object.keys(settings).length);
+  for (const s of Object.values(settings)) {
+    const line = help.find((l) => l.trimStart().startsWith(`${s.env} `));
+    expect(line).toContain(`${s.doc} (default: ${formatDefault(s.default)})`);
+  }
+  expect(help.join('\n')).not.toContain('[object Object]');
+  expect(help.find((l) => l.trimStart().startsWith('NALAR_AGENT_MODELS '))).toMatch(/\(default: \{\}\)$/);
+});
+
+test('configDefaults holds each setting default as written, and loading nothing yields them', () => {
+  for (const [name, s] of Object.entries(settings)) {
+    expect([name, configDefaults[name as keyof typeof configDefaults]]).toEqual([name, s.default]);
+  }
+  const config = loadConfig({ env: {}, cwd });
+  expect(config.postgresUrl).toBe(configDefaults.postgresUrl);
+  expect(config.redisUrl).toBe(configDefaults.redisUrl);
+  expect(config.dataDir).toBe(path.resolve(cwd, configDefaults.dataDir));
+});
+
+test("TSDoc that restates a setting's default (`@default <VAR>'s default (<value>)`) states the current one", () => {
+  const root = path.join(__dirname, '..');
+  const byEnv = new Map(Object.values(settings).map((s) => [s.env, formatDefault(s.default)]));
+  const sources = readdirSync(root, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && !d.name.startsWith('.') && d.name !== 'node_modules')
+    .flatMap((d) =>
+      readdirSync(path.join(root, d.name), { recursive: true, encoding: 'utf8' }).map((f) => path.join(d.name, f)),
+    )
+    .filter((f) => f.endsWith('.ts'));
+  const stale: string[] = [];
+  let restated = 0;
+  for (const file of sources) {
+    const text = readFileSync(path.join(root, file), 'utf8');
+    for (const m of text.matchAll(/@default ([A-Z][A-Z0-9_]+)'s default \(([^)]*)\)/g)) {
+      restated++;
+      const [, env = '', shown = ''] = m;
+      const current = byEnv.get(env);
+      if (current === undefined || !(shown === current || shown.startsWith(`${current},`))) {
+        stale.push(
+          `${file}: ${env}'s default (${shown}); ${env} ${current === undefined ? 'is no setting' : `defaults to ${current}`}`,
+        );
+      }
+    }
+  }
+  expect(stale).toEqual([]);
+  expect(restated).toBeGreaterThanOrEqual(5);
 });

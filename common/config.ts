@@ -1,10 +1,11 @@
 /**
  * The one typed, validated configuration of every Nalar process.
  *
- * Each setting has one environment variable, a default and a line of documentation (the README table is
- * checked against this list by a test). Precedence: explicit option, then environment, then the JSON
- * config file named by `NALAR_CONFIG_FILE`, then the default. Invalid values fail fast with one message
- * that names every bad variable.
+ * Each setting has one environment variable, a default and a line of documentation; the README table and
+ * `--help` are generated from this list (`npm run docs`), and code that needs a default reads
+ * {@link configDefaults} instead of writing the value again. Precedence: explicit option, then
+ * environment, then the JSON config file named by `NALAR_CONFIG_FILE`, then the default. Invalid values
+ * fail fast with one message that names every bad variable.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -37,17 +38,18 @@ const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
 
 const hostAndPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, "expected 'host:port', for example '127.0.0.1:7233'");
 
-interface Setting<S extends z.ZodType> {
+interface Setting<S extends z.ZodType, D extends z.input<S> | undefined = z.input<S> | undefined> {
   /** The environment variable that sets it. */
   readonly env: string;
   readonly schema: S;
   /** Used when no option, variable or file sets it; `undefined` leaves an optional setting unset. */
-  readonly default: z.input<S> | undefined;
+  readonly default: D;
   /** One line for the README and `--help`. */
   readonly doc: string;
 }
 
-function setting<S extends z.ZodType>(s: Setting<S>): Setting<S> {
+// D keeps each default's own type, so `configDefaults.redisUrl` is a string, not `unknown`.
+function setting<S extends z.ZodType, D extends z.input<S> | undefined>(s: Setting<S, D>): Setting<S, D> {
   return s;
 }
 
@@ -159,7 +161,7 @@ export const settings = {
     env: 'NALAR_LLM_BASE_URL',
     schema: z.url().optional(),
     default: undefined,
-    doc: 'OpenAI-compatible base URL agents use unless NALAR_AGENT_MODELS says otherwise (default: the embedded simulator, http://127.0.0.1:NALAR_SIM_PORT/v1)',
+    doc: 'OpenAI-compatible base URL agents use unless NALAR_AGENT_MODELS says otherwise; unset: the embedded simulator, http://127.0.0.1:NALAR_SIM_PORT/v1',
   }),
   llmApiKey: setting({
     env: 'NALAR_LLM_API_KEY',
@@ -263,7 +265,7 @@ export const settings = {
       .regex(/^[A-Za-z0-9._-]{1,64}$/, 'expected 1-64 letters, digits, ".", "_" or "-"')
       .optional(),
     default: undefined,
-    doc: 'Name of this worker in session owner records and its placement task queue; default host-pid (npm start: worker-N)',
+    doc: 'Name of this worker in session owner records and its placement task queue; unset: host-pid (npm start: worker-N)',
   }),
   metricsPort: setting({
     env: 'NALAR_METRICS_PORT',
@@ -316,6 +318,15 @@ export const settings = {
 } as const;
 
 export type SettingName = keyof typeof settings;
+
+/**
+ * The default of every setting as written in {@link settings}: durations as strings (`'2 minutes'`), folders
+ * relative to the working directory, `undefined` for settings that are unset by default. The one source of
+ * these values for code that has no loaded configuration (library defaults, benchmarks, tests).
+ */
+export const configDefaults = Object.fromEntries(Object.entries(settings).map(([name, s]) => [name, s.default])) as {
+  readonly [K in SettingName]: (typeof settings)[K]['default'];
+};
 
 /** The validated configuration; durations are in milliseconds, folders are absolute paths. */
 export type NalarConfig = { readonly [K in SettingName]: z.output<(typeof settings)[K]['schema']> } & {
@@ -402,9 +413,20 @@ export function parseHostPort(address: string): { host: string; port: number } {
   return { host: address.slice(0, i), port: Number(address.slice(i + 1)) };
 }
 
-/** One line per setting (`VAR (default: x) — doc`), for `--help` output. */
+/**
+ * A default as people write it, for `--help` and the README: JSON for objects (`{}`), durations and other
+ * strings as written (`2 minutes`), `unset` for none.
+ */
+export function formatDefault(value: unknown): string {
+  if (value === undefined) return 'unset';
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value);
+}
+
+/** One line per setting (`VAR doc (default: x)`), for `--help` output. */
 export function describeSettings(): string {
+  const width = Math.max(...Object.values(settings).map((s) => s.env.length));
   return Object.values(settings)
-    .map((s) => `  ${s.env.padEnd(26)} ${s.doc}${s.default === undefined ? '' : ` (default: ${String(s.default)})`}`)
+    .map((s) => `  ${s.env.padEnd(width)} ${s.doc} (default: ${formatDefault(s.default)})`)
     .join('\n');
 }

@@ -1,6 +1,7 @@
 /** A pool of simulated replicas on consecutive ports in one process (replica i on basePort + i). */
 import { readFileSync } from 'node:fs';
 import { ZodError } from 'zod';
+import { configDefaults } from '../common/config';
 import { ErrorCode, NalarError } from '../common/errors';
 import type { Clock } from './clock';
 import { poolProfileSchema, replicaProfile, type PoolProfile, type ReplicaProfileInput } from './profile';
@@ -8,7 +9,7 @@ import { Replica } from './replica';
 
 export interface SimPoolOptions {
   profile: PoolProfile;
-  /** @default '127.0.0.1' */
+  /** @default NALAR_SIM_HOST's default (127.0.0.1) */
   host?: string;
   /** Port of replica 0; 0 lets the OS pick a free port for every replica (tests). */
   basePort: number;
@@ -24,7 +25,7 @@ export class SimPool {
 
   /** Starts every replica; on failure closes the ones already started. */
   static async start(options: SimPoolOptions): Promise<SimPool> {
-    const host = options.host ?? '127.0.0.1';
+    const host = options.host ?? configDefaults.simHost;
     const replicas = options.profile.replicas.map(
       (profile, index) =>
         new Replica({

@@ -12,6 +12,7 @@
  * - output lengths of chat workloads are long-tailed: lognormal, median 200 tokens.
  */
 import { z } from 'zod';
+import { configDefaults } from '../common/config';
 
 const nonNegative = z.number().min(0);
 const probability = z.number().min(0).max(1);
@@ -52,8 +53,11 @@ export const replicaProfileSchema = z
   .object({
     /** Label in logs and metrics. */
     name: z.string().min(1).default('a100-8b'),
-    /** The model id this replica serves (`/v1/models`); requests for another model get 404. */
-    model: z.string().min(1).default('sim-llama-3-8b'),
+    /**
+     * The model id this replica serves (`/v1/models`); requests for another model get 404. By default the
+     * model agents ask for (NALAR_LLM_MODEL's default), so an unconfigured stack works end to end.
+     */
+    model: z.string().min(1).default(configDefaults.llmModel),
     /** Continuous batching: sequences running at once (vLLM max_num_seqs). */
     maxNumSeqs: z.number().int().min(1).default(256),
     /** Token budget of one iteration, decode tokens included (vLLM max_num_batched_tokens). */
@@ -99,10 +103,13 @@ export function replicaProfile(input: ReplicaProfileInput = {}): ReplicaProfile 
 
 export const poolProfileSchema = z
   .object({
-    /** Model time × timeScale = real time. 0.02 runs 50× faster than a real GPU. */
-    timeScale: z.number().positive().default(1),
-    /** Seed of output text, output lengths and fault draws. */
-    seed: z.number().int().default(42),
+    /**
+     * Model time × timeScale = real time. 0.02 runs 50× faster than a real GPU.
+     * @default NALAR_SIM_TIME_SCALE's default (1)
+     */
+    timeScale: z.number().positive().default(configDefaults.simTimeScale),
+    /** Seed of output text, output lengths and fault draws. @default NALAR_SIM_SEED's default (42) */
+    seed: z.number().int().default(configDefaults.simSeed),
     /** One profile per replica; replica i listens on basePort + i. */
     replicas: z
       .array(replicaProfileSchema)

@@ -1,5 +1,6 @@
 /** NALAR_STATE_BACKEND chooses where agent state lives: writes through ManagedMap land in that real server. */
 import type * as Managed from './managed';
+import { loadConfig } from '../common/config';
 import { createSessionStore } from './session-store';
 
 test.each(['redis', 'postgres'] as const)('NALAR_STATE_BACKEND=%s stores managed state there', async (backend) => {
@@ -11,11 +12,8 @@ test.each(['redis', 'postgres'] as const)('NALAR_STATE_BACKEND=%s stores managed
     managed = require('./managed') as typeof Managed;
   });
   const sessionId = `backend-test-${Date.now()}-${Math.random().toString(36).slice(2)}`;
-  const direct = createSessionStore({
-    backend,
-    redis: { url: 'redis://127.0.0.1:6379' },
-    postgres: { connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' },
-  });
+  const { redisUrl, postgresUrl } = loadConfig();
+  const direct = createSessionStore({ backend, redis: { url: redisUrl }, postgres: { connectionString: postgresUrl } });
   try {
     await new managed.ManagedMap<{ n: number }>('memory', { sessionId }).set('k', { n: 42 });
     await direct.waitUntilReady();

@@ -64,7 +64,7 @@ test('bad names, empty method sets and inconsistent instance bounds are rejected
   );
   expect(
     definitionError(() => defineTool({ name: 'bounds', methods, directives: { minInstances: 3, maxInstances: 2 } })),
-  ).toContain('directives.minInstances: minInstances must not exceed maxInstances');
+  ).toContain('directives.minInstances: must be at most maxInstances');
 });
 
 test('two definitions with the same name cannot be registered together', () => {

@@ -5,7 +5,7 @@
  *
  * A method takes one argument and returns a promise; both cross the wire as JSON.
  */
-import type { Duration, RetryPolicy } from '@temporalio/common';
+import { msToNumber, type Duration, type RetryPolicy } from '@temporalio/common';
 import { z } from 'zod';
 import { ErrorCode, NalarError } from '../common/errors';
 
@@ -34,9 +34,9 @@ export interface DefinitionOptions<M extends Record<string, AgentMethod>> {
   name: string;
   methods: M;
   directives?: Directives;
-  /** Task queue the methods run on. @default 'nalar' (NALAR_TASK_QUEUE) */
+  /** Task queue the methods run on. @default the calling workflow's task queue (NALAR_TASK_QUEUE on Nalar's workers) */
   taskQueue?: string;
-  /** @default '2 minutes' */
+  /** @default {@link defaultStartToCloseTimeout} ('2 minutes') */
   startToCloseTimeout?: Duration;
   /** Heartbeat timeout; set it for long streaming calls. @default none */
   heartbeatTimeout?: Duration;
@@ -61,57 +61,115 @@ export interface Definition<M extends Record<string, AgentMethod> = Record<strin
   readonly model: AgentOptions<M>['model'];
 }
 
-export const directiveNames = [
-  'stateful',
-  'batchable',
-  'preemptable',
-  'minInstances',
-  'maxInstances',
-  'resources',
-] as const;
+/** How long one attempt of a method may run when the definition does not say. */
+export const defaultStartToCloseTimeout = '2 minutes' satisfies Duration;
+
+/** Names of agents, tools and methods: they become activity types, file names and identifiers. */
+export const definitionNamePattern = /^[A-Za-z][A-Za-z0-9_-]{0,62}$/;
 
 const nameSchema = z
   .string()
-  .regex(/^[A-Za-z][A-Za-z0-9_-]{0,62}$/, 'must start with a letter and use only letters, digits, - and _');
+  .regex(definitionNamePattern, 'must start with a letter and use only letters, digits, - and _');
 
+const mustBe = (what: string) => ({ error: `must be ${what}` });
+const flag = z.boolean(mustBe('true or false')).default(false);
+const count = (min: number) =>
+  z
+    .number(mustBe(`an integer >= ${min}`))
+    .int(mustBe(`an integer >= ${min}`))
+    .min(min, mustBe(`an integer >= ${min}`));
+const amount = z.number(mustBe('a number >= 0')).min(0, mustBe('a number >= 0')).optional();
+
+const directivesShape = {
+  stateful: flag,
+  batchable: flag,
+  preemptable: flag,
+  minInstances: count(0).default(1),
+  maxInstances: count(1).default(8),
+  resources: z
+    .strictObject({ gpus: amount, cpus: amount, memoryGiB: amount }, mustBe('an object of gpus, cpus and memoryGiB'))
+    .optional(),
+};
+
+/** Every directive a definition may set, in the order messages list them. */
+export const directiveNames: readonly (keyof typeof directivesShape)[] = Object.keys(
+  directivesShape,
+) as (keyof typeof directivesShape)[];
+
+/** Directives with their defaults: `defineAgent`/`defineTool` and the `nalar stubs` generator both use it. */
 const directivesSchema = z
-  .object({
-    stateful: z.boolean().default(false),
-    batchable: z.boolean().default(false),
-    preemptable: z.boolean().default(false),
-    minInstances: z.number().int().min(0).default(1),
-    maxInstances: z.number().int().min(1).default(8),
-    resources: z
-      .object({
-        gpus: z.number().min(0).optional(),
-        cpus: z.number().min(0).optional(),
-        memoryGiB: z.number().min(0).optional(),
-      })
-      .strict()
-      .optional(),
-  })
-  .strict()
-  .refine((d) => d.minInstances <= d.maxInstances, {
-    message: 'minInstances must not exceed maxInstances',
-    path: ['minInstances'],
+  .strictObject(directivesShape, mustBe('an object'))
+  .refine((d) => d.minInstances <= d.maxInstances, { ...mustBe('at most maxInstances'), path: ['minInstances'] });
+
+const duration = z.custom<Duration>((v) => {
+  if (!((typeof v === 'string' && v !== '') || (typeof v === 'number' && v >= 0))) return false;
+  try {
+    return Number.isFinite(msToNumber(v as Duration));
+  } catch {
+    return false;
+  }
+}, mustBe("a duration such as '30 seconds' or a number of milliseconds"));
+
+/**
+ * Everything of a definition but its name, methods and model, with the defaults filled in. The generator
+ * reads these fields from source and checks them with this same schema, so stubs and the running
+ * definition can never disagree about a default.
+ */
+const definitionSettingsSchema = z.object({
+  taskQueue: z.string(mustBe('a non-empty string')).min(1, mustBe('a non-empty string')).optional(),
+  startToCloseTimeout: duration.default(defaultStartToCloseTimeout),
+  heartbeatTimeout: duration.optional(),
+  retry: z.record(z.string(), z.unknown(), mustBe('an object')).optional(),
+  directives: directivesSchema.prefault({}),
+});
+
+/** The checked settings of a definition (see {@link checkDefinitionSettings}). */
+export type DefinitionSettings = Omit<z.output<typeof definitionSettingsSchema>, 'retry'> & { retry?: RetryPolicy };
+
+/** One problem {@link checkDefinitionSettings} found. */
+export interface SettingProblem {
+  /** Dotted path of the bad value, e.g. `directives.minInstances`; its first part is the option's name. */
+  path: string;
+  /** What is wrong: `must be an integer >= 0`, or, when `unknownKeys`, `unknown directive(s) gpu; known: ...`. */
+  message: string;
+  /** True when the object at `path` has keys it does not know; `message` then names them and reads alone. */
+  unknownKeys: boolean;
+}
+
+/**
+ * Validates the settings of a definition (task queue, timeouts, retry policy, directives) and fills in their
+ * defaults; returns every problem at once.
+ */
+export function checkDefinitionSettings(
+  input: Record<string, unknown>,
+): { ok: true; settings: DefinitionSettings } | { ok: false; problems: SettingProblem[] } {
+  const parsed = definitionSettingsSchema.safeParse(input);
+  if (parsed.success) return { ok: true, settings: parsed.data as DefinitionSettings };
+  const problems = parsed.error.issues.map((i): SettingProblem => {
+    const path = i.path.join('.');
+    if (i.code !== 'unrecognized_keys') return { path, message: i.message, unknownKeys: false };
+    const [what, known] =
+      path === 'directives'
+        ? ['directive', directiveNames]
+        : ['resource', Object.keys(directivesShape.resources.unwrap().shape)];
+    return { path, message: `unknown ${what}(s) ${i.keys.join(', ')}; known: ${known.join(', ')}`, unknownKeys: true };
   });
+  return { ok: false, problems };
+}
 
 function define<M extends Record<string, AgentMethod>>(kind: 'agent' | 'tool', o: AgentOptions<M>): Definition<M> {
   const label = typeof o?.name === 'string' ? `${kind} ${o.name}` : kind;
   const problems: string[] = [];
   const name = nameSchema.safeParse(o?.name);
   if (!name.success) problems.push(`name: ${name.error.issues[0]?.message}`);
-  const directives = directivesSchema.safeParse(o?.directives ?? {});
-  if (!directives.success) {
-    for (const i of directives.error.issues) {
-      const key = i.path.join('.');
-      problems.push(
-        i.code === 'unrecognized_keys'
-          ? `directives: unknown directive(s) ${i.keys.join(', ')}; known: ${directiveNames.join(', ')}`
-          : `directives.${key}: ${i.message}`,
-      );
-    }
-  }
+  const checked = checkDefinitionSettings({
+    taskQueue: o?.taskQueue,
+    startToCloseTimeout: o?.startToCloseTimeout,
+    heartbeatTimeout: o?.heartbeatTimeout,
+    retry: o?.retry,
+    directives: o?.directives,
+  });
+  if (!checked.ok) for (const p of checked.problems) problems.push(`${p.path}: ${p.message}`);
   const methods = o?.methods;
   if (typeof methods !== 'object' || methods === null || Object.keys(methods).length === 0) {
     problems.push('methods: must hold at least one method');
@@ -121,21 +179,19 @@ function define<M extends Record<string, AgentMethod>>(kind: 'agent' | 'tool', o
       if (typeof fn !== 'function') problems.push(`methods.${m}: must be a function`);
     }
   }
-  if (o?.taskQueue !== undefined && (typeof o.taskQueue !== 'string' || o.taskQueue === '')) {
-    problems.push('taskQueue: must be a non-empty string');
-  }
-  if (problems.length) {
+  if (problems.length || !checked.ok) {
     throw new NalarError(ErrorCode.DEFINITION_INVALID, `invalid ${label}:\n  ${problems.join('\n  ')}`);
   }
+  const { settings } = checked;
   return Object.freeze({
     kind,
     name: o.name,
     methods,
-    directives: directives.data as Definition<M>['directives'],
-    taskQueue: o.taskQueue,
-    startToCloseTimeout: o.startToCloseTimeout ?? '2 minutes',
-    heartbeatTimeout: o.heartbeatTimeout,
-    retry: o.retry,
+    directives: settings.directives,
+    taskQueue: settings.taskQueue,
+    startToCloseTimeout: settings.startToCloseTimeout,
+    heartbeatTimeout: settings.heartbeatTimeout,
+    retry: settings.retry,
     model: o.model,
   });
 }

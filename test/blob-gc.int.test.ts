@@ -10,8 +10,8 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { FileBlobStore } from '../state/payloads/blob-store';
-import { nalarDataConverter } from '../state/payloads/data-converter';
+import type { FileBlobStore } from '../state/payloads/blob-store';
+import { blobStoreOf, nalarDataConverter } from '../state/payloads/data-converter';
 import { BlobGcAbortedError, collectBlobGarbage } from '../state/lifecycle/blob-gc';
 import { runStateCommand } from '../state/cli/command';
 import { waitFor } from './helpers/wait-for';
@@ -51,7 +51,7 @@ async function waitUntilListed(client: Client, query: string): Promise<void> {
 test('GC keeps every blob a workflow points to, deletes an old orphan, and deletes nothing when it cannot read', async () => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'nalar-blob-gc-'));
   const dataConverter = nalarDataConverter({ payloadOffload: true, payloadOffloadBytes: 4096, dataDir });
-  const blobs = new FileBlobStore(path.join(dataDir, 'blobs'));
+  const blobs = blobStoreOf({ dataDir });
   const client = new Client({ connection: env.connection, dataConverter });
   const taskQueue = uniqueTaskQueue('blob-gc');
   const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle, dataConverter });

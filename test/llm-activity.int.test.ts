@@ -6,6 +6,7 @@ import path from 'node:path';
 import { ActivityFailure, ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
+import { configDefaults } from '../common/config';
 import { createLlmActivities, type CallLlmInput, type CallLlmResult } from '../activities/llm';
 import type { SimPool } from '../sim/pool';
 import type { ReplicaProfileInput } from '../sim/profile';
@@ -61,7 +62,7 @@ async function run(o: RunOptions = {}): Promise<CallLlmResult> {
     activities: createLlmActivities({
       llmBaseUrl: baseUrl,
       llmApiKey: o.apiKey,
-      llmModel: o.model ?? 'sim-llama-3-8b',
+      llmModel: o.model ?? configDefaults.llmModel,
       llmTimeout: 5000,
       agentModels: {},
     }),

@@ -212,4 +212,7 @@ test('npm start -- --help documents the stack and every setting', async () => {
   await expect(stack.exit).resolves.toBe(0);
   expect(stack.output()).toContain('Usage: npm start');
   expect(stack.output()).toContain('NALAR_DEV_SERVER_UI_PORT');
+  // An object default is shown as the JSON a user would write, not as `[object Object]`.
+  expect(stack.output()).toMatch(/^ +NALAR_AGENT_MODELS .* \(default: \{\}\)$/m);
+  expect(stack.output()).not.toContain('[object Object]');
 });

@@ -1,9 +1,11 @@
 /** Starting one component outside the supervisor (test setup, benchmarks): quiet unless it fails. */
+import { msToNumber } from '@temporalio/common';
+import { configDefaults } from '../../common/config';
 import type { StackComponent } from './component';
 import type { ManagedProcess } from './managed-process';
 
 export interface StartQuietlyOptions {
-  /** @default 60000 */
+  /** @default NALAR_READINESS_TIMEOUT's default (60 seconds) */
   timeoutMs?: number;
   /** Where the last lines of output go when the component fails to start. @default console.error */
   onFailure?: (output: string) => void;
@@ -23,7 +25,7 @@ export async function startQuietly(
     if (lines.length > 200) lines.splice(0, lines.length - 100);
   });
   try {
-    await component.waitReady(proc, options.timeoutMs ?? 60_000);
+    await component.waitReady(proc, options.timeoutMs ?? msToNumber(configDefaults.readinessTimeout));
   } catch (err) {
     (options.onFailure ?? console.error)(lines.slice(-30).join('\n'));
     await proc.stop(5_000);

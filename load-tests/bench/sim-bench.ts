@@ -10,6 +10,7 @@
 import http from 'node:http';
 import os from 'node:os';
 import { gzipSync } from 'node:zlib';
+import { configDefaults } from '../../common/config';
 import type { ManagedProcess } from '../../data-plane/supervisor/managed-process';
 import { assertPortsFree, freePort } from '../../data-plane/supervisor/ports';
 import { startQuietly } from '../../data-plane/supervisor/start-quietly';
@@ -129,7 +130,7 @@ async function drive(
       const i = counter++;
       const port = sim.ports[i % sim.ports.length] as number;
       const body = JSON.stringify({
-        model: 'sim-llama-3-8b',
+        model: configDefaults.llmModel,
         messages: [{ role: 'user', content: `Request ${i}: summarise the market outlook for sector ${i % 97}.` }],
       });
       const t0 = performance.now();

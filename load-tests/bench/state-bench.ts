@@ -28,7 +28,7 @@ import { createClient } from 'redis';
 import { nalarDataConverter } from '../../state/payloads/data-converter';
 import { CachedSessionStore, createCachedSessionStore } from '../../state/placement/cached-store';
 import { createSessionStore, type SessionStore } from '../../state/session-store';
-import { loadConfig, settings } from '../../common/config';
+import { configDefaults, loadConfig } from '../../common/config';
 import { errorMessage } from '../../common/errors';
 import { createLogger } from '../../common/log';
 import { ensureTool } from '../../common/toolchain';
@@ -74,9 +74,9 @@ export interface StateBenchOptions {
   offloadBytes: number;
   /** Backends back to back (each alone on the machine) or interleaved call by call. @default 'sequential' */
   schedule: 'sequential' | 'interleaved';
-  /** @default 'redis://127.0.0.1:6379' */
+  /** @default NALAR_REDIS_URL's default */
   redisUrl: string;
-  /** @default 'postgres://postgres@127.0.0.1:5432/test' */
+  /** @default NALAR_POSTGRES_URL's default */
   postgresUrl: string;
 }
 
@@ -89,10 +89,10 @@ export const defaultStateBenchOptions: StateBenchOptions = {
   seed: 42,
   steps: 50,
   sizesKiB: [10, 1024, 5120],
-  offloadBytes: Number(settings.payloadOffloadBytes.default),
+  offloadBytes: configDefaults.payloadOffloadBytes,
   schedule: 'sequential',
-  redisUrl: 'redis://127.0.0.1:6379',
-  postgresUrl: 'postgres://postgres@127.0.0.1:5432/test',
+  redisUrl: configDefaults.redisUrl,
+  postgresUrl: configDefaults.postgresUrl,
 };
 
 /** The `state` lines of `npm run bench -- --help`. */

@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { FileBlobStore } from '../payloads/blob-store';
+import { blobStoreOf } from '../payloads/data-converter';
 import { ManagedList } from '../managed';
 import { createFileSessionStore, defaultStateDir } from '../session-store';
 import { runStateCommand } from './command';
@@ -71,7 +71,7 @@ test('stats and expire on a data folder; a bad setting exits 1', async () => {
   now = Date.now();
   await new ManagedList('turns', { store, sessionId: 'active' }).append('hi');
   await store.close();
-  await new FileBlobStore(path.join(dataDir, 'blobs')).put(new Uint8Array(2048));
+  await blobStoreOf({ dataDir }).put(new Uint8Array(2048));
 
   const stats = await run(['stats'], env);
   expect(stats.code).toBe(0);

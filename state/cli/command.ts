@@ -1,12 +1,10 @@
 /** The `nalar state` command line: argument parsing, usage and output; `cli.ts` only runs it. */
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { msToNumber } from '@temporalio/common';
-import { loadConfig, type NalarConfig } from '../../common/config';
+import { configDefaults, formatDefault, loadConfig, type NalarConfig } from '../../common/config';
 import { ErrorCode, errorMessage, isNalarError } from '../../common/errors';
-import { FileBlobStore } from '../payloads/blob-store';
-import { nalarDataConverter } from '../payloads/data-converter';
+import { blobDirDescription, blobStoreOf, nalarDataConverter } from '../payloads/data-converter';
 import { expireIdleSessions } from '../lifecycle/session-expiry';
 import { sessionsExpired } from '../metrics';
 import { createSessionStore, defaultStateDir, type SessionStore } from '../session-store';
@@ -23,7 +21,7 @@ Maintenance of the managed state layer. Workers do gc and expire every NALAR_STA
 themselves (the state janitor); these commands run them once, now.
 
 Commands:
-  gc       delete blobs (NALAR_DATA_DIR/blobs) that no workflow history or schedule points to
+  gc       delete blobs (${blobDirDescription}) that no workflow history or schedule points to
   expire   delete the state of sessions not written for NALAR_SESSION_TTL
   stats    print the number and size of stored blobs and of session state
 
@@ -43,7 +41,7 @@ cannot be read, nothing is deleted (exit 1). Only workers of this namespace may 
 Options:
   --dry-run           delete nothing; report what would be deleted
   --grace <duration>  keep blobs used within this time, e.g. '30 minutes', '2h'
-                      (default: NALAR_BLOB_GC_GRACE, 1 hour). Too short a grace can delete a value a
+                      (default: NALAR_BLOB_GC_GRACE, ${formatDefault(configDefaults.blobGcGrace)}). Too short a grace can delete a value a
                       client or worker has stored but not yet written into history.
   -h, --help          print this help
 
@@ -55,14 +53,14 @@ for the TTL, in the NALAR_STATE_BACKEND store. A session that writes again later
 
 Options:
   --ttl <duration>    idle time after which a session expires, e.g. '24 hours', '90m'
-                      (default: NALAR_SESSION_TTL, 24 hours)
+                      (default: NALAR_SESSION_TTL, ${formatDefault(configDefaults.sessionTtl)})
   --dry-run           list the idle sessions; delete nothing
   -h, --help          print this help
 
 ${settingsNote}`,
   stats: `Usage: nalar state stats
 
-Prints the number and total size of stored blobs (NALAR_DATA_DIR/blobs) and of session state
+Prints the number and total size of stored blobs (${blobDirDescription}) and of session state
 (NALAR_STATE_BACKEND).
 
 Options:
@@ -169,7 +167,7 @@ async function gc(
   options: { dryRun: boolean; graceMs: number },
   say: (line: string) => void,
 ): Promise<void> {
-  const blobs = new FileBlobStore(path.join(config.dataDir, 'blobs'));
+  const blobs = blobStoreOf(config);
   say(
     `blobs in ${blobs.dir}; executions of namespace ${config.temporalNamespace} at ${config.temporalAddress}; ` +
       `grace ${formatMs(options.graceMs)}${options.dryRun ? '; dry run' : ''}`,
@@ -244,7 +242,7 @@ async function expire(
 }
 
 async function stats(config: NalarConfig, say: (line: string) => void): Promise<void> {
-  const blobs = new FileBlobStore(path.join(config.dataDir, 'blobs'));
+  const blobs = blobStoreOf(config);
   const usage = await blobs.usage();
   say(`blobs: ${usage.count} in ${blobs.dir}, ${formatBytes(usage.bytes)}`);
   await withStore(config, async (store) => {

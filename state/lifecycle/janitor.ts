@@ -2,12 +2,12 @@
  * The state janitor: a background loop in a long-running process (a worker) that, every interval, expires
  * idle sessions (`NALAR_SESSION_TTL`) and collects unreferenced blobs (`NALAR_BLOB_GC_GRACE`).
  */
-import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { NalarConfig } from '../../common/config';
 import { errorMessage } from '../../common/errors';
 import { createLogger, type Logger } from '../../common/log';
-import { FileBlobStore, type BlobStore } from '../payloads/blob-store';
+import type { BlobStore } from '../payloads/blob-store';
+import { blobStoreOf } from '../payloads/data-converter';
 import { expireIdleSessions } from './session-expiry';
 import { sessionsExpired } from '../metrics';
 import type { SessionStore } from '../session-store';
@@ -142,7 +142,7 @@ export class StateJanitor {
 export interface StartStateJanitorOptions {
   /** @default a logger named `state-janitor` at NALAR_LOG_LEVEL */
   log?: Logger;
-  /** @default `<dataDir>/blobs` (where nalarDataConverter stores them) */
+  /** @default `blobStoreOf(config)`: `<dataDir>/blobs`, where nalarDataConverter stores them */
   blobs?: BlobStore;
 }
 
@@ -163,7 +163,7 @@ export function startStateJanitorFromConfig(
   if (config.stateGcInterval === 0) return undefined;
   const janitor = new StateJanitor({
     store,
-    blobs: options.blobs ?? new FileBlobStore(path.join(config.dataDir, 'blobs')),
+    blobs: options.blobs ?? blobStoreOf(config),
     client,
     namespace: config.temporalNamespace,
     intervalMs: config.stateGcInterval,

@@ -10,6 +10,7 @@
  */
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
+import { configDefaults } from '../../common/config';
 import type { BlobStore } from './blob-store';
 import { blobBytesOffloaded, blobsOffloaded } from '../metrics';
 
@@ -24,7 +25,7 @@ export interface ClaimCheckCodecOptions {
   /**
    * Payloads larger than this many bytes (data plus metadata) are offloaded. Small on purpose: an agent
    * step's own events take ~0.9 KB of history, so any inline payload above ~1 KB would dominate a long
-   * loop's growth. @default 1024
+   * loop's growth. @default NALAR_PAYLOAD_OFFLOAD_BYTES's default (1024)
    */
   thresholdBytes?: number;
 }
@@ -41,7 +42,7 @@ export class ClaimCheckCodec implements PayloadCodec {
 
   constructor(options: ClaimCheckCodecOptions) {
     this.store = options.store;
-    this.threshold = options.thresholdBytes ?? 1024;
+    this.threshold = options.thresholdBytes ?? configDefaults.payloadOffloadBytes;
   }
 
   async encode(payloads: Payload[]): Promise<Payload[]> {

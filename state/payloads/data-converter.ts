@@ -10,9 +10,19 @@ import type { NalarConfig } from '../../common/config';
 import { FileBlobStore } from './blob-store';
 import { ClaimCheckCodec } from './claim-check-codec';
 
-/** The blob store of payload offload: `<NALAR_DATA_DIR>/blobs`. */
+const blobsFolder = 'blobs';
+
+/** The blob folder of payload offload for a data folder: `<dataDir>/blobs` (like `defaultStateDir` for state). */
+export function blobDirOf(dataDir: string): string {
+  return path.resolve(dataDir, blobsFolder);
+}
+
+/** How help texts and docs name the blob folder. */
+export const blobDirDescription = `NALAR_DATA_DIR/${blobsFolder}`;
+
+/** The blob store of payload offload, in {@link blobDirOf} `config.dataDir`; GC and `nalar state` use it too. */
 export function blobStoreOf(config: Pick<NalarConfig, 'dataDir'>): FileBlobStore {
-  return new FileBlobStore(path.join(config.dataDir, 'blobs'));
+  return new FileBlobStore(blobDirOf(config.dataDir));
 }
 
 export function nalarDataConverter(

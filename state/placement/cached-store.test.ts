@@ -8,11 +8,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Pool } from 'pg';
+import { loadConfig } from '../../common/config';
 import { createSessionStore, type SessionStore } from '../session-store';
 import { CachedSessionStore } from './cached-store';
 
 const runId = randomBytes(4).toString('hex');
-const POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/test';
+const { redisUrl: REDIS_URL, postgresUrl: POSTGRES_URL } = loadConfig();
 
 /** Counts calls per method and can hold `range` until released (to interleave a load with a write). */
 function spied(store: SessionStore) {
@@ -91,7 +92,7 @@ describe.each<Backend>(['filesystem', 'redis', 'postgres'])('CachedSessionStore 
     const store = createSessionStore({
       backend,
       dir: path.join(dir, label),
-      redis: { url: 'redis://127.0.0.1:6379', prefix: `nalar:test:${runId}:${label}:` },
+      redis: { url: REDIS_URL, prefix: `nalar:test:${runId}:${label}:` },
       postgres: { connectionString: POSTGRES_URL, schema },
     });
     await store.waitUntilReady();

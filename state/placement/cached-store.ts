@@ -14,6 +14,7 @@
  *   data under a newer stamp.
  * Sessions the worker does not own are passed straight through (no stamp read, no copy).
  */
+import { configDefaults } from '../../common/config';
 import type {
   NamespaceOwner,
   NamespaceStamp,
@@ -28,7 +29,10 @@ import { stateCacheBytes, stateCacheEvents, stateOpDuration } from '../metrics';
 export interface CachedSessionStoreOptions {
   /** This worker's name in owner records (see `workerIdOf`). */
   workerId: string;
-  /** Most bytes (UTF-16 code units of cached texts) held; least recently used sessions go first. @default 64 MiB */
+  /**
+   * Most bytes (UTF-16 code units of cached texts) held; least recently used sessions go first.
+   * @default NALAR_STATE_CACHE_BYTES's default (67108864, 64 MiB)
+   */
   maxBytes?: number;
 }
 
@@ -78,7 +82,7 @@ export class CachedSessionStore implements SessionStore {
     options: CachedSessionStoreOptions,
   ) {
     this.workerId = options.workerId;
-    this.maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
+    this.maxBytes = options.maxBytes ?? configDefaults.stateCacheBytes;
   }
 
   get backend(): SessionStore['backend'] {

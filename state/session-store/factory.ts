@@ -2,6 +2,7 @@
  * Chooses a session-store backend from configuration; every default is applied here, in one place.
  */
 import path from 'node:path';
+import { configDefaults } from '../../common/config';
 import { createFileSessionStore, type FileSessionStoreOptions } from './file-store';
 import { type CommonStoreOptions, type SessionStore, type SessionStoreBackend } from './interface';
 import { createPostgresSessionStore, type PostgresSessionStoreOptions } from './postgres-store';
@@ -11,20 +12,20 @@ import { createRedisSessionStore, type RedisSessionStoreOptions } from './redis-
 export interface SessionStoreConfig extends CommonStoreOptions {
   /** Which backend serves the store. @default 'filesystem' */
   backend?: SessionStoreBackend;
-  /** Base folder of local state (NALAR_DATA_DIR); the filesystem store uses `<dataDir>/state`. @default '.nalar/data' */
+  /** Base folder of local state; the filesystem store uses `<dataDir>/state`. @default NALAR_DATA_DIR's default */
   dataDir?: string;
   /** Filesystem: the store's folder, overriding `<dataDir>/state`. */
   dir?: string;
   /** Filesystem: lock tuning. */
   file?: Omit<FileSessionStoreOptions, keyof CommonStoreOptions>;
-  /** Redis options. @default { url: 'redis://127.0.0.1:6379', prefix: 'nalar:state:' } */
+  /** Redis options. @default the store's: NALAR_REDIS_URL's default server, prefix 'nalar:state:' */
   redis?: Omit<RedisSessionStoreOptions, keyof CommonStoreOptions>;
-  /** PostgreSQL options. @default { connectionString: 'postgres://postgres@127.0.0.1:5432/test', schema: 'nalar_state' } */
+  /** PostgreSQL options. @default the store's: NALAR_POSTGRES_URL's default database, schema 'nalar_state' */
   postgres?: Omit<PostgresSessionStoreOptions, keyof CommonStoreOptions>;
 }
 
-/** The default folder of the filesystem store for a data folder. */
-export function defaultStateDir(dataDir = '.nalar/data'): string {
+/** The default folder of the filesystem store for a data folder (NALAR_DATA_DIR's default when none is given). */
+export function defaultStateDir(dataDir: string = configDefaults.dataDir): string {
   return path.resolve(dataDir, 'state');
 }
 

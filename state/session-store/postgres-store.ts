@@ -7,6 +7,7 @@
  * not the database's, so an injected clock works the same as on the other backends.
  */
 import { Pool, type PoolClient } from 'pg';
+import { configDefaults } from '../../common/config';
 import { conflictError, SessionStoreError, SessionStoreErrorCode, unavailableError } from './errors';
 import {
   type CommonStoreOptions,
@@ -31,7 +32,7 @@ import {
 
 /** Options of {@link createPostgresSessionStore}. */
 export interface PostgresSessionStoreOptions extends CommonStoreOptions {
-  /** @default 'postgres://postgres@127.0.0.1:5432/test' */
+  /** @default NALAR_POSTGRES_URL's default (postgres://postgres@127.0.0.1:5432/postgres) */
   connectionString?: string;
   /** Schema holding the tables (created by `migrate()`); letters, digits and '_' only. @default 'nalar_state' */
   schema?: string;
@@ -84,7 +85,7 @@ class PostgresSessionStore implements SessionStore {
       namespaces: q('namespaces'),
     };
     this.pool = new Pool({
-      connectionString: options.connectionString ?? 'postgres://postgres@127.0.0.1:5432/test',
+      connectionString: options.connectionString ?? configDefaults.postgresUrl,
       connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
       max: options.maxConnections ?? 10,
     });

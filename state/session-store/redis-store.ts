@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createClient, ErrorReply } from 'redis';
+import { configDefaults } from '../../common/config';
 import { conflictError, SessionStoreError, unavailableError } from './errors';
 import {
   type CommonStoreOptions,
@@ -32,7 +33,7 @@ import {
 
 /** Options of {@link createRedisSessionStore}. */
 export interface RedisSessionStoreOptions extends CommonStoreOptions {
-  /** @default 'redis://127.0.0.1:6379' */
+  /** @default NALAR_REDIS_URL's default (redis://127.0.0.1:6379) */
   url?: string;
   /** Prefix of every key this store writes. @default 'nalar:state:' */
   prefix?: string;
@@ -52,7 +53,7 @@ class RedisSessionStore implements SessionStore {
   private lastError: Error | undefined;
 
   constructor(options: RedisSessionStoreOptions) {
-    this.url = options.url ?? 'redis://127.0.0.1:6379';
+    this.url = options.url ?? configDefaults.redisUrl;
     this.prefix = options.prefix ?? 'nalar:state:';
     this.now = options.now ?? Date.now;
     this.client = createClient({

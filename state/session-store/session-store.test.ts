@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Pool } from 'pg';
 import { createClient } from 'redis';
+import { configDefaults, loadConfig } from '../../common/config';
 import { describeSessionStoreContract, expectStoreError } from './contract';
 import { SessionStoreErrorCode } from './errors';
 import { createFileSessionStore, namespaceFolder } from './file-store';
@@ -18,8 +19,8 @@ import { createPostgresSessionStore } from './postgres-store';
 import { createRedisSessionStore } from './redis-store';
 import { createSessionStore, defaultStateDir } from './factory';
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
-const POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/test';
+// The servers NALAR_REDIS_URL / NALAR_POSTGRES_URL name (their defaults on this machine).
+const { redisUrl: REDIS_URL, postgresUrl: POSTGRES_URL } = loadConfig();
 const runId = randomBytes(4).toString('hex');
 
 /**
@@ -241,4 +242,41 @@ describe('createSessionStore', () => {
     expect([redis.backend, postgres.backend]).toEqual(['redis', 'postgres']);
     await Promise.all([redis.close(), postgres.close()]);
   });
+
+  it.each(['redis', 'postgres'] as const)(
+    'a %s store given no address uses the server of the configuration default',
+    async (backend) => {
+      const ns = `defaults-${runId}`;
+      const prefix = `nalar-test:${runId}:defaults:`;
+      const schema = `nalar_test_${runId}_defaults`;
+      const implicit = createSessionStore({ backend, redis: { prefix }, postgres: { schema } });
+      const explicit = createSessionStore({
+        backend,
+        redis: { url: configDefaults.redisUrl, prefix },
+        postgres: { connectionString: configDefaults.postgresUrl, schema },
+      });
+      try {
+        await implicit.waitUntilReady();
+        await implicit.put(ns, 'k', '"written without an address"');
+        await explicit.waitUntilReady();
+        expect((await explicit.get(ns, 'k'))?.value).toBe('"written without an address"');
+      } finally {
+        await implicit.dropNamespace(ns);
+        await Promise.all([implicit.close(), explicit.close()]);
+        if (backend === 'redis') {
+          // The store-wide byte count outlives dropNamespace.
+          const client = createClient({ url: configDefaults.redisUrl });
+          await client.connect();
+          for await (const keys of client.scanIterator({ MATCH: `${prefix}*` }))
+            if (keys.length) await client.del(keys);
+          await client.close();
+        }
+        if (backend === 'postgres') {
+          const admin = new Pool({ connectionString: configDefaults.postgresUrl });
+          await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+          await admin.end();
+        }
+      }
+    },
+  );
 });

@@ -1,7 +1,9 @@
 import path from 'node:path';
 import { createFixture, type Fixture } from './fixtures';
 import { defaultRepoRoot } from './generate';
-import { discoverDefinitions, type Diagnostic } from './discover';
+import { hasErrorCode, ErrorCode } from '../../common/errors';
+import { defineTool, type Definition } from '../define';
+import { discoverDefinitions, type DefinitionInfo, type Diagnostic, type DiscoveryResult } from './discover';
 
 let fx: Fixture;
 let rel: string;
@@ -147,5 +149,88 @@ export const real = defineTool({ name: 'real', ${oneMethod} });
       `import { defineTool } from 'DEFINE';\nexport const a = defineTool({ name: 'a', ${oneMethod} });\nconst n: number = 'x';\n`,
     );
     expect(problems()).toEqual(["a.ts:3:7: TS2322: Type 'string' is not assignable to type 'number'."]);
+  });
+});
+
+describe('definition settings, checked with the schema defineTool uses', () => {
+  const cases: Record<string, unknown>[] = [
+    {},
+    { directives: { stateful: true } },
+    {
+      taskQueue: 'llm',
+      startToCloseTimeout: '30 seconds',
+      heartbeatTimeout: 5000,
+      retry: { maximumAttempts: 3 },
+      directives: { batchable: true, maxInstances: 4 },
+    },
+    { directives: { minInstances: 0, resources: { cpus: 2, gpus: 1 } } },
+    { directives: { minInstances: 9 } },
+    { directives: { stateful: null, minInstances: null } },
+    { directives: { maxInstances: 2.5 } },
+    { directives: { resources: { tpus: 1 } } },
+    { startToCloseTimeout: 'soon' },
+    { taskQueue: '' },
+  ];
+  let own: Fixture;
+  let found: DiscoveryResult;
+
+  // One compiler run for both tests (each run type-checks the fixture: seconds on a busy machine).
+  beforeAll(() => {
+    own = createFixture();
+    // One definition per line, each setting cast so that only the checks under test can reject it.
+    const lines = cases.map((c, i) => {
+      const settings = Object.entries(c).map(([k, v]) => `${k}: ${JSON.stringify(v)} as never, `);
+      return `export const c${i} = defineTool({ name: 'c${i}', ${settings.join('')}${oneMethod} });`;
+    });
+    own.write('cases.ts', `import { defineTool } from 'DEFINE';\n${lines.join('\n')}\n`);
+    own.write(
+      'bad.ts',
+      `import { defineTool } from 'DEFINE';
+export const bad = defineTool({
+  name: 'bad',
+  startToCloseTimeout: 'soon',
+  directives: { minInstances: -1, stateful: 'yes', resources: { gpus: 1, tpus: 2 } } as never,
+  ${oneMethod},
+});
+`,
+    );
+    found = discoverDefinitions({ repoRoot: defaultRepoRoot, definitionsDir: own.defs });
+  });
+  afterAll(() => own.remove());
+
+  it('accepts and rejects what defineTool does and fills in the same defaults, for the same input', () => {
+    const settingsOf = (d: DefinitionInfo | Definition) => ({
+      taskQueue: d.taskQueue,
+      startToCloseTimeout: d.startToCloseTimeout,
+      heartbeatTimeout: d.heartbeatTimeout,
+      retry: d.retry,
+      directives: d.directives,
+    });
+    const methods = { a: async () => 1 };
+    cases.forEach((c, i) => {
+      const read = found.definitions.find((d) => d.name === `c${i}`);
+      let runtime: ReturnType<typeof settingsOf> | 'rejected';
+      try {
+        runtime = settingsOf(defineTool({ name: `c${i}`, methods, ...c } as never));
+      } catch (err) {
+        if (!hasErrorCode(err, ErrorCode.DEFINITION_INVALID)) throw err;
+        runtime = 'rejected';
+      }
+      // Both accept with the same result, or both reject (the generator saying why, on the definition's line).
+      expect([c, read ? settingsOf(read) : 'rejected']).toEqual([c, runtime]);
+      const onItsLine = found.diagnostics.filter((d) => d.file.endsWith('/cases.ts') && d.line === i + 2);
+      if (!read) expect(onItsLine).not.toEqual([]);
+    });
+    expect(found.definitions.map((d) => d.name)).toEqual(['c0', 'c1', 'c2', 'c3']);
+  });
+
+  it('says which setting is wrong and why, at its place in the file', () => {
+    const bad = found.diagnostics.filter((d) => d.file.endsWith('/bad.ts'));
+    expect(bad.map((d) => `${d.line}:${d.col}: ${d.message}`)).toEqual([
+      "4:24: tool `bad`: startToCloseTimeout must be a duration such as '30 seconds' or a number of milliseconds",
+      '5:15: tool `bad`: directives.stateful must be true or false',
+      '5:15: tool `bad`: directives.minInstances must be an integer >= 0',
+      '5:15: tool `bad`: unknown resource(s) tpus; known: gpus, cpus, memoryGiB',
+    ]);
   });
 });

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
-import { directiveNames } from '../define';
+import { checkDefinitionSettings, definitionNamePattern } from '../define';
 import type { StubSpec } from '../workflow/types';
 import { findWireProblems } from './wire-types';
 
@@ -33,7 +33,7 @@ export interface MethodInfo {
 /** Directives with the defaults of `stubs/define.ts` filled in (the shape stubs carry). */
 export type DirectivesInfo = StubSpec['directives'];
 
-/** A definition as read from source, defaults filled in exactly as `stubs/define.ts` does. */
+/** A definition as read from source, checked and with defaults filled in by `stubs/define.ts`'s own schema. */
 export interface DefinitionInfo {
   kind: 'agent' | 'tool';
   name: string;
@@ -46,7 +46,7 @@ export interface DefinitionInfo {
   /** Where the define call is, for messages. */
   position: Omit<Diagnostic, 'message'>;
   taskQueue?: string;
-  /** @default '2 minutes' */
+  /** @default `defaultStartToCloseTimeout` of stubs/define.ts */
   startToCloseTimeout: string | number;
   heartbeatTimeout?: string | number;
   retry?: { [key: string]: Literal };
@@ -60,9 +60,6 @@ export interface DiscoveryResult {
   definitions: DefinitionInfo[];
   diagnostics: Diagnostic[];
 }
-
-/** Same rule as `stubs/define.ts`; names also become file names and identifiers in generated code. */
-const namePattern = /^[A-Za-z][A-Za-z0-9_-]{0,62}$/;
 
 /** Definition files under `dir` (recursively), sorted; tests and barrels are not definitions. */
 export function listDefinitionFiles(dir: string): string[] {
@@ -191,7 +188,7 @@ export function discoverDefinitions(options: { repoRoot: string; definitionsDir:
     if (!fields.has('name')) return error(call, `${kind}: \`name\` is required`);
     if (!nameExpr) return; // already reported: not a plain property
     if (name === undefined) return;
-    if (typeof name !== 'string' || !namePattern.test(name)) {
+    if (typeof name !== 'string' || !definitionNamePattern.test(name)) {
       return error(
         nameExpr,
         `${kind}: name must be a string that starts with a letter and uses only letters, digits, - and _`,
@@ -202,21 +199,25 @@ export function discoverDefinitions(options: { repoRoot: string; definitionsDir:
     }
     const label = `${kind} \`${name}\``;
 
-    const optionalLiteral = (key: string, check: (v: Literal) => boolean, expected: string): Literal | undefined => {
+    // The same schema as defineAgent/defineTool checks these fields and fills in their defaults.
+    const settingsRead: { [key: string]: Literal } = {};
+    for (const key of ['taskQueue', 'startToCloseTimeout', 'heartbeatTimeout', 'retry', 'directives']) {
       const expr = value(key);
       const v = expr && literal(expr, `${label}: ${key}`);
-      if (expr && v !== undefined && !check(v)) error(expr, `${label}: ${key} must be ${expected}`);
-      return v;
-    };
-    const isDuration = (v: Literal): boolean => (typeof v === 'string' && v !== '') || typeof v === 'number';
-    const isObject = (v: Literal): boolean => typeof v === 'object' && v !== null && !Array.isArray(v);
-    const taskQueue = optionalLiteral('taskQueue', (v) => typeof v === 'string' && v !== '', 'a non-empty string');
-    const startToClose = optionalLiteral('startToCloseTimeout', isDuration, 'a duration string or milliseconds');
-    const heartbeat = optionalLiteral('heartbeatTimeout', isDuration, 'a duration string or milliseconds');
-    const retry = optionalLiteral('retry', isObject, 'an object literal');
-    const directives = readDirectives(value('directives'), label);
+      if (v !== undefined) settingsRead[key] = v;
+    }
+    const unreadable = diagnostics.length > before;
     const methods = readMethods(value('methods'), label, call);
-    if (diagnostics.length > before || !directives || !methods) return;
+    if (unreadable) return;
+    const checked = checkDefinitionSettings(settingsRead);
+    if (!checked.ok) {
+      for (const p of checked.problems) {
+        const option = p.path.split('.')[0] ?? '';
+        error(value(option) ?? call, `${label}: ${p.unknownKeys ? p.message : `${p.path} ${p.message}`}`);
+      }
+    }
+    if (!checked.ok || !methods || diagnostics.length > before) return;
+    const { taskQueue, startToCloseTimeout, heartbeatTimeout, retry, directives } = checked.settings;
 
     definitions.push({
       kind,
@@ -225,47 +226,13 @@ export function discoverDefinitions(options: { repoRoot: string; definitionsDir:
       definitionFile: repoPath(repoRoot, call.getSourceFile().fileName),
       exportName,
       position: where(call),
-      ...(typeof taskQueue === 'string' ? { taskQueue } : {}),
-      startToCloseTimeout: (startToClose as string | number | undefined) ?? '2 minutes',
-      ...(heartbeat !== undefined ? { heartbeatTimeout: heartbeat as string | number } : {}),
-      ...(retry !== undefined ? { retry: retry as { [key: string]: Literal } } : {}),
+      ...(taskQueue !== undefined ? { taskQueue } : {}),
+      startToCloseTimeout,
+      ...(heartbeatTimeout !== undefined ? { heartbeatTimeout } : {}),
+      ...(retry !== undefined ? { retry: settingsRead.retry as { [key: string]: Literal } } : {}),
       directives,
       methods,
     });
-  };
-
-  const readDirectives = (expr: ts.Expression | undefined, label: string): DirectivesInfo | undefined => {
-    if (!expr) return defaultDirectives({});
-    const read = literal(expr, `${label}: directives`);
-    if (read === undefined) return undefined;
-    if (typeof read !== 'object' || read === null || Array.isArray(read)) {
-      error(expr, `${label}: directives must be an object literal`);
-      return undefined;
-    }
-    const known: readonly string[] = directiveNames;
-    const unknown = Object.keys(read).filter((k) => !known.includes(k));
-    if (unknown.length > 0) {
-      error(expr, `${label}: unknown directive(s) ${unknown.join(', ')}; known: ${directiveNames.join(', ')}`);
-    }
-    const d = defaultDirectives(read);
-    const bad = (key: string, expected: string): void => error(expr, `${label}: directives.${key} must be ${expected}`);
-    for (const key of ['stateful', 'batchable', 'preemptable'] as const) {
-      if (typeof d[key] !== 'boolean') bad(key, 'true or false');
-    }
-    if (!Number.isInteger(d.minInstances) || d.minInstances < 0) bad('minInstances', 'an integer >= 0');
-    if (!Number.isInteger(d.maxInstances) || d.maxInstances < 1) bad('maxInstances', 'an integer >= 1');
-    if (d.minInstances > d.maxInstances) bad('minInstances', 'at most maxInstances');
-    const r: unknown = d.resources;
-    const resourceKeys = ['gpus', 'cpus', 'memoryGiB'];
-    if (
-      r !== undefined &&
-      (typeof r !== 'object' ||
-        r === null ||
-        Object.entries(r).some(([k, v]) => !resourceKeys.includes(k) || typeof v !== 'number' || v < 0))
-    ) {
-      bad('resources', 'an object of non-negative gpus, cpus and memoryGiB');
-    }
-    return unknown.length > 0 ? undefined : d;
   };
 
   const readMethods = (expr: ts.Expression | undefined, label: string, call: ts.Node): MethodInfo[] | undefined => {
@@ -285,7 +252,7 @@ export function discoverDefinitions(options: { repoRoot: string; definitionsDir:
         continue;
       }
       const method = `${label}, method \`${name}\``;
-      if (!namePattern.test(name)) {
+      if (!definitionNamePattern.test(name)) {
         error(p.name, `${method}: method names must start with a letter and use only letters, digits, - and _`);
         continue;
       }
@@ -386,19 +353,6 @@ export function discoverDefinitions(options: { repoRoot: string; definitionsDir:
 
   diagnostics.sort(comparePositions);
   return { definitions: [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : 1)), diagnostics };
-}
-
-function defaultDirectives(d: { [key: string]: Literal }): DirectivesInfo {
-  const out = {
-    stateful: d.stateful ?? false,
-    batchable: d.batchable ?? false,
-    preemptable: d.preemptable ?? false,
-    minInstances: d.minInstances ?? 1,
-    maxInstances: d.maxInstances ?? 8,
-    ...(d.resources !== undefined ? { resources: d.resources } : {}),
-  };
-  // Types are validated by the caller; this only fills the defaults of stubs/define.ts.
-  return out as DirectivesInfo;
 }
 
 function comparePositions(a: Omit<Diagnostic, 'message'>, b: Omit<Diagnostic, 'message'>): number {
