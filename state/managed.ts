@@ -14,7 +14,7 @@ import { ErrorCode } from '../common/errors';
 import { workerIdOf } from './placement/worker-identity';
 import { currentFuture } from '../stubs/future-context';
 import { createCachedSessionStore } from './placement/cached-store';
-import { createSessionStore, defaultStateDir, SessionStoreError, type SessionStore } from './session-store';
+import { sessionStoreFromConfig, SessionStoreError, type SessionStore } from './session-store';
 
 let defaultStore: SessionStore | undefined;
 let ready: Promise<void> | undefined;
@@ -40,12 +40,7 @@ export async function closeDefaultSessionStore(): Promise<void> {
 export async function defaultSessionStore(): Promise<SessionStore> {
   if (!defaultStore) {
     const config = loadConfig();
-    const store = createSessionStore({
-      backend: config.stateBackend,
-      dir: defaultStateDir(config.dataDir),
-      redis: { url: config.redisUrl },
-      postgres: { connectionString: config.postgresUrl },
-    });
+    const store = sessionStoreFromConfig(config);
     defaultStore = config.stateCache
       ? createCachedSessionStore(store, { workerId: workerIdOf(config), maxBytes: config.stateCacheBytes })
       : store;

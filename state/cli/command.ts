@@ -7,7 +7,7 @@ import { ErrorCode, errorMessage, isNalarError } from '../../common/errors';
 import { blobDirDescription, blobStoreOf, nalarDataConverter } from '../payloads/data-converter';
 import { expireIdleSessions } from '../lifecycle/session-expiry';
 import { sessionsExpired } from '../metrics';
-import { createSessionStore, defaultStateDir, type SessionStore } from '../session-store';
+import { sessionStoreFromConfig, type SessionStore } from '../session-store';
 import { collectBlobGarbage } from '../lifecycle/blob-gc';
 
 const settingsNote = `Settings come from the environment or NALAR_CONFIG_FILE as for npm start (npm start -- --help):
@@ -207,12 +207,7 @@ async function gc(
 }
 
 async function withStore<T>(config: NalarConfig, fn: (store: SessionStore) => Promise<T>): Promise<T> {
-  const store = createSessionStore({
-    backend: config.stateBackend,
-    dir: defaultStateDir(config.dataDir),
-    redis: { url: config.redisUrl },
-    postgres: { connectionString: config.postgresUrl },
-  });
+  const store = sessionStoreFromConfig(config);
   try {
     await store.waitUntilReady();
     return await fn(store);

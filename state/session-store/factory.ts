@@ -2,7 +2,7 @@
  * Chooses a session-store backend from configuration; every default is applied here, in one place.
  */
 import path from 'node:path';
-import { configDefaults } from '../../common/config';
+import { configDefaults, type NalarConfig } from '../../common/config';
 import { createFileSessionStore, type FileSessionStoreOptions } from './file-store';
 import { type CommonStoreOptions, type SessionStore, type SessionStoreBackend } from './interface';
 import { createPostgresSessionStore, type PostgresSessionStoreOptions } from './postgres-store';
@@ -40,4 +40,16 @@ export function createSessionStore(config: SessionStoreConfig = {}): SessionStor
     case 'postgres':
       return createPostgresSessionStore({ ...config.postgres, ...common });
   }
+}
+
+/** The store NALAR_STATE_BACKEND names, with the configured folder, Redis server and PostgreSQL database. */
+export function sessionStoreFromConfig(
+  config: Pick<NalarConfig, 'stateBackend' | 'dataDir' | 'redisUrl' | 'postgresUrl'>,
+): SessionStore {
+  return createSessionStore({
+    backend: config.stateBackend,
+    dataDir: config.dataDir,
+    redis: { url: config.redisUrl },
+    postgres: { connectionString: config.postgresUrl },
+  });
 }

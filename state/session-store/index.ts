@@ -14,4 +14,4 @@ export { MAX_NAME_BYTES, MAX_OP_ID_CHARS, MAX_VALUE_BYTES } from './validation';
 export { createFileSessionStore, type FileSessionStoreOptions } from './file-store';
 export { createRedisSessionStore, type RedisSessionStoreOptions } from './redis-store';
 export { createPostgresSessionStore, type PostgresSessionStoreOptions } from './postgres-store';
-export { createSessionStore, defaultStateDir, type SessionStoreConfig } from './factory';
+export { createSessionStore, defaultStateDir, sessionStoreFromConfig, type SessionStoreConfig } from './factory';
