@@ -2,9 +2,16 @@
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
-  transform: { '^.+\\.(t|j)sx?$': ['@swc/jest'] },
+  transform: { '^.+\\.(t|m?j)sx?$': ['@swc/jest'] },
   testMatch: ['<rootDir>/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/.tools/', '/.nalar/'],
+  // vega and vega-lite (benchmark plots) ship only as ES modules: compile them (and their d3 helpers) like our code.
+  transformIgnorePatterns: [
+    '/node_modules/(?!(vega|vega-[^/]+|d3-[^/]+|internmap|delaunator|robust-predicates|json-stringify-pretty-compact)/)',
+  ],
+  // vega-canvas's Node build probes for node-canvas with a top-level await, which CommonJS cannot hold; without
+  // node-canvas (never installed here) its browser build behaves the same: no canvas, SVG rendering only.
+  moduleNameMapper: { '^vega-canvas$': '<rootDir>/node_modules/vega-canvas/build/vega-canvas.browser.js' },
   modulePathIgnorePatterns: ['<rootDir>/.tools/', '<rootDir>/.nalar/'],
   setupFiles: ['<rootDir>/test/setup-runtime.ts'],
   globalSetup: '<rootDir>/test/global-setup.ts',

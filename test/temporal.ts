@@ -1,7 +1,6 @@
 /** Helpers for integration tests that use the run's shared Temporal dev server (see global-setup.ts). */
-import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import workflowSide from '../scripts/lint/workflow-side.json';
+import { assertWorkflowSide } from '../scripts/lint/workflow-side';
 import { bundleNalarWorkflows, type NalarWorkflowBundle } from '../data-plane/worker/bundle';
 
 /** Address of the shared dev server; throws when the global setup did not run. */
@@ -23,17 +22,6 @@ export function connectTestEnv(): Promise<TestWorkflowEnvironment> {
 export function bundle(workflowsPath: string): Promise<NalarWorkflowBundle> {
   assertWorkflowSide(workflowsPath);
   return bundleNalarWorkflows(workflowsPath);
-}
-
-/**
- * Fails unless `file` is where ESLint applies the sandbox allow-list (scripts/lint/workflow-side.json): every
- * entry a test bundles is linted as workflow code, and the allow-list keeps everything it imports there too.
- */
-export function assertWorkflowSide(file: string): void {
-  const rel = path.relative(path.resolve(__dirname, '..'), file).split(path.sep).join('/');
-  if (!workflowSide.patterns.some((p) => new RegExp(p).test(rel))) {
-    throw new Error(`${rel} is bundled as workflow code but is not workflow-side: move it under a workflows/ folder`);
-  }
 }
 
 /** A task queue name no other test uses. */

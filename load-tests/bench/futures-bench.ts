@@ -4,20 +4,9 @@
  * runs with stubs and as its vanilla twin, interleaved in one run (order alternating), on one real worker
  * process; the client measures end-to-end latency, /proc measures the worker's CPU.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { Client, Connection } from '@temporalio/client';
-import { loadConfig } from '../../common/config';
-import { createLogger } from '../../common/log';
-import { ensureTool } from '../../common/toolchain';
-import type { ManagedProcess } from '../../data-plane/supervisor/managed-process';
-import { freePort } from '../../data-plane/supervisor/ports';
-import { startQuietly } from '../../data-plane/supervisor/start-quietly';
-import { temporalDevServer } from '../../data-plane/supervisor/temporal-dev-server';
-import { workerProcess } from '../../data-plane/supervisor/worker-process';
 import { textPipelineVanillaWorkflow, textPipelineWorkflow } from '../../workflows';
+import { withBenchDevServer } from './harness/dev-server';
 import { cpuMs } from './process-cpu';
 import { closingLine, resultsDir, runInfo, target, writeFile } from './run-info';
 import { round, summarize } from './stats';
@@ -44,36 +33,12 @@ interface RunRecord {
 
 export async function runFuturesBench(o: FuturesBenchOptions, log: (line: string) => void): Promise<number> {
   const info = runInfo();
-  const config = loadConfig();
-  const bin = await ensureTool('temporal', {
-    toolsDir: config.toolsDir,
-    explicitPath: config.temporalBin,
-    log: createLogger('toolchain', 'warn'),
-  });
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'nalar-bench-'));
-  const address = `127.0.0.1:${await freePort()}`;
   const taskQueue = 'bench-futures';
-  const procs: ManagedProcess[] = [];
-  try {
-    log(`starting the dev server and one worker process`);
-    procs.push(
-      await startQuietly(temporalDevServer({ bin, address, namespace: 'default', dataDir }), {
-        timeoutMs: 90_000,
-        onFailure: log,
-      }),
-    );
-    const worker = workerProcess({
-      index: 1,
-      taskQueue,
-      metricsPort: 0,
-      runsStateJanitor: false,
-      env: { ...process.env, TEMPORAL_ADDRESS: address, NALAR_TASK_QUEUE: taskQueue, NALAR_LOG_LEVEL: 'warn' },
-    });
-    const workerProc = await startQuietly(worker, { timeoutMs: 90_000, onFailure: log });
-    procs.push(workerProc);
-
-    const connection = await Connection.connect({ address });
-    const client = new Client({ connection });
+  return withBenchDevServer({ log }, async (server) => {
+    log(`starting one worker process`);
+    // Its own process, so /proc gives the worker's CPU apart from this client's.
+    const workerProc = await server.startWorkerProcess({ taskQueue });
+    const client = server.client();
     const sentences = Array.from({ length: o.sentences }, (_, i) => `sentence number ${i} of the benchmark`);
     const futuresPerRun = o.sentences + 2;
     const records: RunRecord[] = [];
@@ -100,7 +65,6 @@ export async function runFuturesBench(o: FuturesBenchOptions, log: (line: string
       for (const v of order) records.push(await runOne(v, i));
       if ((i + 1) % 50 === 0) log(`  ${i + 1}/${o.runs}`);
     }
-    await connection.close();
 
     const of = (v: Variant) => records.filter((r) => r.variant === v);
     const latency = {
@@ -164,8 +128,5 @@ Raw per-run records: \`records.jsonl.gz\`.
     log(`report: ${dir}/report.md`);
     console.log(closingLine('futures', info.commit, metrics, targets));
     return 0;
-  } finally {
-    for (const p of procs.reverse()) await p.stop(10_000);
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+  });
 }

@@ -4,7 +4,7 @@
  */
 import { defaultFuturesBenchOptions, runFuturesBench, type FuturesBenchOptions } from './futures-bench';
 import { defaultSimBenchOptions, runSimBench, type SimBenchOptions } from './sim-bench';
-import { parseStateBenchOptions, runStateBench, stateBenchUsage } from './state-bench';
+import { parseStateBenchOptions, runStateBench, stateBenchUsage } from './state';
 
 const usage = `Usage: npm run bench -- <name> [options]
 

@@ -41,8 +41,15 @@ export interface Target {
   met: boolean;
 }
 
+/**
+ * One goal of a benchmark: `value op goal`. A value that is not a finite number (NaN or a missing figure,
+ * an infinity from a division by zero or the max of nothing) is never met, whatever the op: comparisons would
+ * otherwise call `null <= 5` or `-Infinity <= 1024` met.
+ */
 export function target(value: number, op: Target['op'], goal: number): Target {
-  const met = op === '<=' ? value <= goal : op === '>=' ? value >= goal : op === '<' ? value < goal : value > goal;
+  const met =
+    Number.isFinite(value) &&
+    (op === '<=' ? value <= goal : op === '>=' ? value >= goal : op === '<' ? value < goal : value > goal);
   return { value, target: goal, op, met };
 }
 

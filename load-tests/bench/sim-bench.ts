@@ -18,7 +18,7 @@ import { simulatorProcess } from '../../data-plane/supervisor/simulator-process'
 import { cpuMs } from './process-cpu';
 import { closingLine, resultsDir, runInfo, target, writeFile } from './run-info';
 import { round, summarize } from './stats';
-import { lineChart } from './svg-plot';
+import { lineChart } from './plot';
 
 export interface SimBenchOptions {
   /** Concurrency levels of the batching curve. */
@@ -313,7 +313,7 @@ export async function runSimBench(o: SimBenchOptions, log: (line: string) => voi
     await sim.proc.stop(5000);
   }
 
-  const throughput = lineChart(
+  const throughput = await lineChart(
     [{ name: 'req/s (real)', points: curve.map((r) => ({ x: r.concurrency, y: r.throughputRps })) }],
     {
       title: `One replica: throughput vs concurrency (time scale ${o.curveTimeScale})`,
@@ -322,7 +322,7 @@ export async function runSimBench(o: SimBenchOptions, log: (line: string) => voi
       logX: true,
     },
   );
-  const latency = lineChart(
+  const latency = await lineChart(
     [
       { name: 'TPOT (model ms)', points: curve.map((r) => ({ x: r.concurrency, y: r.tpotModelMs })) },
       {

@@ -9,13 +9,20 @@ export interface LatencySummary {
   max: number;
 }
 
-/** Nearest-rank percentile of sorted values (q in [0, 1]). */
+/**
+ * Nearest-rank percentile of ascending `sorted` values: the value of rank ceil(q × n), at least the first.
+ * NaN when there are none; a q outside [0, 1] is a programming error and throws.
+ */
 export function percentile(sorted: readonly number[], q: number): number {
+  if (!(q >= 0 && q <= 1)) throw new RangeError(`percentile: q must be in [0, 1], got ${q}`);
   if (sorted.length === 0) return NaN;
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  // q × n carries floating-point error (0.07 × 100 = 7.000000000000001): without the tolerance, ceil would
+  // move a whole rank up.
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length - 1e-9) - 1));
   return sorted[rank] as number;
 }
 
+/** Count, mean, p50, p95, p99 and max of `values` (any order; not changed). NaN figures when empty. */
 export function summarize(values: readonly number[]): LatencySummary {
   const sorted = [...values].sort((a, b) => a - b);
   const sum = sorted.reduce((a, b) => a + b, 0);
@@ -29,7 +36,7 @@ export function summarize(values: readonly number[]): LatencySummary {
   };
 }
 
-/** Rounds for reports: 3 significant decimals below 10, else 1 decimal. */
+/** Rounds for reports: 3 decimals below 10 (in magnitude), else 1 decimal; NaN and infinities unchanged. */
 export function round(x: number): number {
   if (!Number.isFinite(x)) return x;
   return Math.abs(x) < 10 ? Math.round(x * 1000) / 1000 : Math.round(x * 10) / 10;

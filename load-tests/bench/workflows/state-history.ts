@@ -5,7 +5,7 @@
  */
 import { proxyActivities } from '@temporalio/workflow';
 
-/** Activities of the history benchmark (implemented in `state-bench.ts`). */
+/** Activities of the history benchmark (implemented in `state/history.ts`). */
 export interface StateHistoryActivities {
   /** Returns `conversation` with turn number `turn` (about 1 KB of JSON) appended on a new line. */
   addTurn(input: { conversation: string; turn: number }): Promise<string>;
