@@ -1,4 +1,4 @@
-import { ManualClock } from './clock';
+import { ManualClock } from '../common/clock';
 import { Engine, type EngineRequest, type EngineResult } from './engine';
 import { replicaProfile, type ReplicaProfileInput } from './profile';
 

@@ -10,7 +10,7 @@
  * step counter, and finishing sequences come off a heap ordered by their last step. That keeps the
  * simulator's own CPU small next to the model time it simulates.
  */
-import type { Clock, Timer } from './clock';
+import type { Clock, Timer } from '../common/clock';
 import { KvCache, type Reservation } from './kv-cache';
 import { MinHeap } from './min-heap';
 import type { ReplicaProfile } from './profile';

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { ZodError } from 'zod';
 import { configDefaults } from '../common/config';
 import { ErrorCode, NalarError } from '../common/errors';
-import type { Clock } from './clock';
+import type { Clock } from '../common/clock';
 import { poolProfileSchema, replicaProfile, type PoolProfile, type ReplicaProfileInput } from './profile';
 import { Replica } from './replica';
 

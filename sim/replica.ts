@@ -8,7 +8,7 @@
  */
 import http from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { realClock, type Clock, type Timer } from './clock';
+import { realClock, type Clock, type Timer } from '../common/clock';
 import { Engine, type EngineResult } from './engine';
 import { ReplicaMetrics } from './metrics';
 import type { ReplicaProfile } from './profile';

@@ -1,6 +1,6 @@
 /** Helpers for tests that run real simulator replicas over HTTP on free ports. */
 import OpenAI from 'openai';
-import type { Clock } from './clock';
+import type { Clock } from '../common/clock';
 import { SimPool } from './pool';
 import { poolProfileSchema, type ReplicaProfileInput } from './profile';
 

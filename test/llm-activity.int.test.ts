@@ -3,15 +3,16 @@
  * failures are retried by Temporal (honouring Retry-After), rejected requests fail at once with a type.
  */
 import path from 'node:path';
-import { ActivityFailure, ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
+import type { ApplicationFailure, WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { configDefaults } from '../common/config';
+import { configDefaults, loadConfig } from '../common/config';
+import { ErrorCode } from '../common/errors';
 import { createLlmActivities, type CallLlmInput, type CallLlmResult } from '../activities/llm';
 import type { SimPool } from '../sim/pool';
 import type { ReplicaProfileInput } from '../sim/profile';
 import { startTestPool } from '../sim/test-helpers';
-import { bundle, connectTestEnv, uniqueTaskQueue, type NalarWorkflowBundle } from './temporal';
+import { activityFailureOf, bundle, connectTestEnv, uniqueTaskQueue, type NalarWorkflowBundle } from './temporal';
 
 let env: TestWorkflowEnvironment;
 let workflowBundle: NalarWorkflowBundle;
@@ -48,6 +49,11 @@ interface RunOptions {
 
 /** Runs llmCallWorkflow on a fresh worker whose activities are bound to the given endpoint. */
 async function run(o: RunOptions = {}): Promise<CallLlmResult> {
+  return (await runWorkflow(o)).result;
+}
+
+/** {@link run}, also returning the workflow's handle (to read its history). */
+async function runWorkflow(o: RunOptions): Promise<{ result: CallLlmResult; handle: WorkflowHandle }> {
   let baseUrl = o.baseUrl;
   if (!baseUrl) {
     const pool = await startTestPool({ replicas: [o.replica ?? {}] });
@@ -63,33 +69,23 @@ async function run(o: RunOptions = {}): Promise<CallLlmResult> {
       llmBaseUrl: baseUrl,
       llmApiKey: o.apiKey,
       llmModel: o.model ?? configDefaults.llmModel,
-      llmTimeout: 5000,
+      llmTimeout: loadConfig().llmTimeout,
       agentModels: {},
     }),
   });
-  return worker.runUntil(
-    env.client.workflow.execute('llmCallWorkflow', {
-      taskQueue,
-      workflowId: `${taskQueue}-wf`,
-      args: [o.input ?? question, o.maximumAttempts ?? 3],
-    }) as Promise<CallLlmResult>,
-  );
+  const handle = await env.client.workflow.start('llmCallWorkflow', {
+    taskQueue,
+    workflowId: `${taskQueue}-wf`,
+    args: [o.input ?? question, o.maximumAttempts ?? 3],
+  });
+  const result = await worker.runUntil(handle.result() as Promise<CallLlmResult>);
+  return { result, handle };
 }
 
 /** The ApplicationFailure under WorkflowFailedError → ActivityFailure, with the activity's retry state. */
 async function activityFailure(p: Promise<unknown>): Promise<ApplicationFailure & { retryState?: string }> {
-  const err = await p.then(
-    () => {
-      throw new Error('expected the workflow to fail');
-    },
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(WorkflowFailedError);
-  const activity = (err as WorkflowFailedError).cause;
-  expect(activity).toBeInstanceOf(ActivityFailure);
-  const app = (activity as ActivityFailure).cause;
-  expect(app).toBeInstanceOf(ApplicationFailure);
-  return Object.assign(app as ApplicationFailure, { retryState: (activity as ActivityFailure).retryState });
+  const { activity, cause } = await activityFailureOf(p);
+  return Object.assign(cause, { retryState: activity.retryState });
 }
 
 test('a streamed call returns the reply, token usage and timings', async () => {
@@ -132,12 +128,17 @@ test('a dropped connection is retried', async () => {
 });
 
 test('a 429 is retried after the Retry-After the server sent', async () => {
-  const started = performance.now();
-  const result = await run({ replica: { retryAfterSeconds: 1, faults: { failFirst: { count: 1, kind: '429' } } } });
+  const { result, handle } = await runWorkflow({
+    replica: { retryAfterSeconds: 1, faults: { failFirst: { count: 1, kind: '429' } } },
+  });
   expect(result.attempt).toBe(2);
-  // The retry policy alone would wait 50 ms. A lower bound only: the server's retry timer cannot fire
-  // sooner, and a slow machine can only make the call later.
-  expect(performance.now() - started).toBeGreaterThanOrEqual(1000);
+  // The retry policy alone would wait 50 ms: the failure told Temporal to wait the server's Retry-After,
+  // and the second attempt started with that failure as its last one.
+  const { events } = await handle.fetchHistory();
+  const started = events?.find((e) => e.activityTaskStartedEventAttributes?.attempt === 2);
+  const lastFailure = started?.activityTaskStartedEventAttributes?.lastFailure;
+  expect(lastFailure?.applicationFailureInfo?.type).toBe(ErrorCode.LLM_RATE_LIMITED);
+  expect(Number(lastFailure?.applicationFailureInfo?.nextRetryDelay?.seconds)).toBe(1);
 });
 
 test('a 400 fails at once with its type, without retries', async () => {

@@ -1,6 +1,7 @@
 import { ErrorCode, hasErrorCode } from '../../common/errors';
 import { waitFor } from '../../test/helpers/wait-for';
 import { processAlive } from './process-alive';
+import { ManualClock } from '../../common/clock';
 import { ManagedProcess, type LineSink } from './managed-process';
 
 const alive = processAlive;
@@ -49,17 +50,21 @@ test('a process that ignores SIGINT is killed after the grace time, with everyth
     {
       name: 'stubborn',
       command: 'sh',
-      args: ['-c', 'trap "" INT; sleep 60 & echo child=$!; while :; do sleep 0.1; done'],
+      args: ['-c', 'trap "echo ignored INT" INT; sleep 60 & echo child=$!; while :; do sleep 0.1; done'],
     },
     sink,
   );
   const childPid = Number((await lineMatching(lines, /child=\d+/)).split('=')[1]);
   expect(alive(childPid)).toBe(true);
-  const started = performance.now();
-  const status = await proc.stop(300);
+  // The grace runs on a stepped clock: SIGKILL comes exactly when the grace has passed, not before.
+  const clock = new ManualClock();
+  const stopped = proc.stop(300, clock);
+  await lineMatching(lines, /ignored INT/);
+  clock.advance(299);
+  expect(proc.running).toBe(true);
+  clock.advance(1);
+  const status = await stopped;
   expect(status.signal).toBe('SIGKILL');
-  // SIGKILL comes from a 300 ms timer: never sooner, however slow the machine.
-  expect(performance.now() - started).toBeGreaterThanOrEqual(250);
   expect(proc.running).toBe(false);
   // The grandchild was in the same process group; the kernel reaps it in its own time.
   await waitFor(() => !alive(childPid), { what: `the grandchild ${childPid} to be gone` });

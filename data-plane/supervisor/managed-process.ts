@@ -5,6 +5,7 @@
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { realClock, type Clock, type Timer } from '../../common/clock';
 import { ErrorCode, NalarError } from '../../common/errors';
 
 export interface ProcessSpec {
@@ -105,19 +106,22 @@ export class ManagedProcess {
     });
   }
 
-  /** SIGINT to the process group, then SIGKILL after `graceMs`. Resolves once it has exited. */
-  async stop(graceMs: number): Promise<ExitStatus> {
+  /**
+   * SIGINT to the process group, then SIGKILL after `graceMs` of `clock` (tests step a `ManualClock`).
+   * Resolves once it has exited.
+   */
+  async stop(graceMs: number, clock: Clock = realClock): Promise<ExitStatus> {
     if (!this.running) return this.exited;
     this.signalGroup('SIGINT');
-    let timer: NodeJS.Timeout | undefined;
+    let timer: Timer | undefined;
     const killed = new Promise<void>((resolve) => {
-      timer = setTimeout(() => {
+      timer = clock.setTimer(() => {
         this.signalGroup('SIGKILL');
         resolve();
       }, graceMs);
     });
     await Promise.race([this.exited, killed]);
-    clearTimeout(timer);
+    timer?.cancel();
     const status = await this.exited;
     // The leader is gone; make sure nothing it spawned outlives it.
     this.signalGroup('SIGKILL');

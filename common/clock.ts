@@ -1,4 +1,4 @@
-/** Time source of the simulator; tests inject a {@link ManualClock} and step it instead of sleeping. */
+/** Time source of timers that tests step instead of sleeping: the simulator, the supervisor's stop grace. */
 
 export interface Timer {
   cancel(): void;
