@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { msToNumber } from '@temporalio/common';
+import { msToNumber, type Duration } from '@temporalio/common';
 import { z } from 'zod';
 import { ErrorCode, NalarError } from './errors';
 import { logLevels } from './log';
@@ -24,17 +24,31 @@ const booleanFlag = z.preprocess((v) => {
   return v;
 }, z.boolean());
 
-/** A Temporal `Duration` string such as `'30 seconds'` or a number of milliseconds; parsed to milliseconds. */
-const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
+/**
+ * Milliseconds of a Temporal `Duration` (a string such as `'30 seconds'` or a number of milliseconds), or
+ * undefined when `value` is not a finite, non-negative duration. Settings and definitions check durations
+ * with it.
+ */
+export function durationMs(value: unknown): number | undefined {
+  if (!((typeof value === 'string' && value !== '') || typeof value === 'number')) return undefined;
   try {
-    const ms = msToNumber(v as Parameters<typeof msToNumber>[0]);
-    if (!Number.isFinite(ms) || ms < 0) throw new Error('negative');
-    return ms;
+    const ms = msToNumber(value as Duration);
+    return Number.isFinite(ms) && ms >= 0 ? ms : undefined;
   } catch {
-    ctx.addIssue({ code: 'custom', message: `expected a duration such as '30 seconds' or '500ms', got '${v}'` });
-    return z.NEVER;
+    return undefined;
   }
+}
+
+/** A duration setting, parsed to milliseconds. */
+const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  const ms = durationMs(v);
+  if (ms !== undefined) return ms;
+  ctx.addIssue({ code: 'custom', message: `expected a duration such as '30 seconds' or '500ms', got '${v}'` });
+  return z.NEVER;
 });
+
+/** A worker's name (NALAR_WORKER_ID): it goes into owner records and task queue names. */
+export const workerIdPattern = /^[A-Za-z0-9._-]{1,64}$/;
 
 const hostAndPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, "expected 'host:port', for example '127.0.0.1:7233'");
 
@@ -262,7 +276,7 @@ export const settings = {
     env: 'NALAR_WORKER_ID',
     schema: z
       .string()
-      .regex(/^[A-Za-z0-9._-]{1,64}$/, 'expected 1-64 letters, digits, ".", "_" or "-"')
+      .regex(workerIdPattern, 'expected 1-64 letters, digits, ".", "_" or "-"')
       .optional(),
     default: undefined,
     doc: 'Name of this worker in session owner records and its placement task queue; unset: host-pid (npm start: worker-N)',

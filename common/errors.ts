@@ -175,7 +175,7 @@ for (const [code, info] of Object.entries(errorCodes) as [ErrorCode, ErrorCodeIn
 }
 
 /** True when Temporal should retry a call that failed with `code` (see {@link ErrorCodeInfo.retryable}). */
-export function isRetryable(code: ErrorCode): boolean {
+function isRetryable(code: ErrorCode): boolean {
   // A code this copy of the module does not know (a newer copy made it) gets Temporal's default: retried.
   return (errorCodes[code] as ErrorCodeInfo | undefined)?.retryable ?? true;
 }

@@ -5,8 +5,9 @@
  *
  * A method takes one argument and returns a promise; both cross the wire as JSON.
  */
-import { msToNumber, type Duration, type RetryPolicy } from '@temporalio/common';
+import type { Duration, RetryPolicy } from '@temporalio/common';
 import { z } from 'zod';
+import { durationMs } from '../common/config';
 import { ErrorCode, NalarError } from '../common/errors';
 
 /** Hints to the control plane about how an agent may be served. */
@@ -101,14 +102,10 @@ const directivesSchema = z
   .strictObject(directivesShape, mustBe('an object'))
   .refine((d) => d.minInstances <= d.maxInstances, { ...mustBe('at most maxInstances'), path: ['minInstances'] });
 
-const duration = z.custom<Duration>((v) => {
-  if (!((typeof v === 'string' && v !== '') || (typeof v === 'number' && v >= 0))) return false;
-  try {
-    return Number.isFinite(msToNumber(v as Duration));
-  } catch {
-    return false;
-  }
-}, mustBe("a duration such as '30 seconds' or a number of milliseconds"));
+const duration = z.custom<Duration>(
+  (v) => durationMs(v) !== undefined,
+  mustBe("a duration such as '30 seconds' or a number of milliseconds"),
+);
 
 /**
  * Everything of a definition but its name, methods and model, with the defaults filled in. The generator

@@ -7,14 +7,19 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
-import { ActivityFailure, ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ErrorCode, failureCode } from '../common/errors';
-import { createNalarWorker } from '../data-plane/worker/worker';
 import { ManagedList, ManagedMap } from '../state/managed';
 import { createFileSessionStore, type SessionStore } from '../state/session-store';
 import type { FailureActivities } from './fixtures/workflows/failures';
-import { bundle, connectTestEnv, uniqueTaskQueue, type NalarWorkflowBundle } from './temporal';
+import {
+  activityFailureOf,
+  bundle,
+  connectTestEnv,
+  withNalarWorker,
+  type ActivityFailureChain,
+  type NalarWorkflowBundle,
+} from './temporal';
 
 let env: TestWorkflowEnvironment;
 let workflowBundle: NalarWorkflowBundle;
@@ -58,19 +63,9 @@ const activities = {
 } satisfies FailureActivities;
 
 /** Runs `workflowType` on a Nalar worker and returns what it failed with: the activity failure and its cause. */
-async function failureOf(
-  workflowType: string,
-): Promise<{ err: WorkflowFailedError; activity: ActivityFailure; cause: ApplicationFailure }> {
-  const taskQueue = uniqueTaskQueue('failures');
-  const worker = await createNalarWorker({
-    connection: env.nativeConnection,
-    namespace: 'default',
-    taskQueue,
-    workflowBundle,
-    activities,
-  });
-  const err = await worker
-    .runUntil(
+function failureOf(workflowType: string): Promise<ActivityFailureChain> {
+  return withNalarWorker(env, 'failures', { workflowBundle, activities }, (taskQueue) =>
+    activityFailureOf(
       env.client.workflow.execute(workflowType, {
         taskQueue,
         workflowId: `${taskQueue}-wf`,
@@ -78,17 +73,8 @@ async function failureOf(
         // A failure retried forever would otherwise keep the test waiting until Jest gives up.
         workflowExecutionTimeout: '30 seconds',
       }),
-    )
-    .then(
-      () => new Error('expected the workflow to fail'),
-      (e: unknown) => e,
-    );
-  expect(err).toBeInstanceOf(WorkflowFailedError);
-  const activity = (err as WorkflowFailedError).cause;
-  expect(activity).toBeInstanceOf(ActivityFailure);
-  const cause = (activity as ActivityFailure).cause;
-  expect(cause).toBeInstanceOf(ApplicationFailure);
-  return { err: err as WorkflowFailedError, activity: activity as ActivityFailure, cause: cause as ApplicationFailure };
+    ),
+  );
 }
 
 test('a value that cannot be serialised fails the workflow at once with NALAR_ERR_STATE_INVALID', async () => {

@@ -9,11 +9,11 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { LocalController } from '../control-plane/local-controller/local-controller';
-import { createNalarWorker, nalarSinks } from '../data-plane/worker/worker';
+import { nalarSinks } from '../data-plane/worker/worker';
 import type { FutureEvent, FutureMeta } from '../stubs/workflow/types';
 import { definitions } from '../activities/agents';
 import { probe } from './fixtures/probe-tool';
-import { bundle, connectTestEnv, uniqueTaskQueue, type NalarWorkflowBundle } from './temporal';
+import { bundle, connectTestEnv, withNalarWorker, type NalarWorkflowBundle } from './temporal';
 
 const fixture = path.join(__dirname, 'fixtures', 'text-pipeline-history.json');
 
@@ -31,18 +31,12 @@ afterAll(async () => {
 
 async function runWorkflow<T>(type: string, args: unknown[], workflowId?: string) {
   const controller = new LocalController();
-  const taskQueue = uniqueTaskQueue('futures');
-  const id = workflowId ?? `${taskQueue}-wf`;
-  const worker = await createNalarWorker({
-    connection: env.nativeConnection,
-    namespace: 'default',
-    taskQueue,
-    workflowBundle,
-    localController: controller,
-    definitions: [...definitions, probe],
+  const options = { workflowBundle, localController: controller, definitions: [...definitions, probe] };
+  return withNalarWorker(env, 'futures', options, async (taskQueue) => {
+    const id = workflowId ?? `${taskQueue}-wf`;
+    const result = (await env.client.workflow.execute(type, { taskQueue, workflowId: id, args })) as T;
+    return { result, events: controller.recent(id), workflowId: id };
   });
-  const result = (await worker.runUntil(env.client.workflow.execute(type, { taskQueue, workflowId: id, args }))) as T;
-  return { result, events: controller.recent(id), workflowId: id };
 }
 
 /** The last metadata reported for each future. */

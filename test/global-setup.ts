@@ -4,17 +4,14 @@
  * components as `npm start`. Test files reach them through NALAR_TEST_TEMPORAL_ADDRESS and
  * NALAR_TEST_SIM_BASE_URL.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadConfig } from '../common/config';
 import { createLogger } from '../common/log';
-import { ensureTool } from '../common/toolchain';
 import type { ManagedProcess } from '../data-plane/supervisor/managed-process';
 import { freePort } from '../data-plane/supervisor/ports';
 import { simulatorProcess } from '../data-plane/supervisor/simulator-process';
 import { startQuietly } from '../data-plane/supervisor/start-quietly';
-import { temporalDevServer } from '../data-plane/supervisor/temporal-dev-server';
+import { startScratchDevServer } from '../data-plane/supervisor/scratch-dev-server';
 
 export interface TestServerState {
   procs: ManagedProcess[];
@@ -49,12 +46,15 @@ function reapPreviousRun(): void {
 
 export default async function globalSetup(): Promise<void> {
   reapPreviousRun();
-  const config = loadConfig();
-  const log = createLogger('test-setup', 'info');
-  const bin = await ensureTool('temporal', { toolsDir: config.toolsDir, explicitPath: config.temporalBin, log });
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'nalar-test-'));
-  const address = `127.0.0.1:${await freePort()}`;
-  const temporal = await startQuietly(temporalDevServer({ bin, address, namespace: 'default', dataDir }));
+  const {
+    proc: temporal,
+    address,
+    dataDir,
+    bin,
+  } = await startScratchDevServer({
+    toolchainLog: createLogger('test-setup', 'info'),
+    dataDirPrefix: 'nalar-test-',
+  });
   const simPort = await freePort();
   let sim: ManagedProcess;
   try {

@@ -102,7 +102,9 @@ describe('replay', () => {
   });
 
   test('a changed workflow is caught as non-deterministic', async () => {
-    const changedBundle = await bundle(path.join(__dirname, 'fixtures', 'workflows', 'nondeterministic-hello-agent.ts'));
+    const changedBundle = await bundle(
+      path.join(__dirname, 'fixtures', 'workflows', 'nondeterministic-hello-agent.ts'),
+    );
     const history: unknown = JSON.parse(readFileSync(fixture, 'utf8'));
     await expect(
       Worker.runReplayHistory({ workflowBundle: changedBundle }, history, 'hello-fixture'),

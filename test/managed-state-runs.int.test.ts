@@ -9,13 +9,12 @@ import path from 'node:path';
 import type { WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { definitions } from '../activities/agents';
-import { createNalarWorker } from '../data-plane/worker/worker';
 import { closeDefaultSessionStore, defaultSessionStore, ManagedList } from '../state/managed';
 import type { SessionStoreBackend } from '../state/session-store';
 import { probe } from './fixtures/probe-tool';
 import type { appendEveryRunWorkflow } from './fixtures/workflows/futures';
 import { futuresWorkflowBundle, killMidway } from './helpers/kill-midway';
-import { connectTestEnv, uniqueTaskQueue } from './temporal';
+import { connectTestEnv, withNalarWorker } from './temporal';
 
 // The kill tests start a worker process (tsx, workflow bundling): slow on a loaded machine, so a roomy deadline.
 jest.setTimeout(180_000);
@@ -58,15 +57,8 @@ function turns(): Promise<string[]> {
 
 /** Runs `fn` while an in-process worker of the fixture workflows serves a task queue of its own. */
 async function withWorker<R>(fn: (taskQueue: string) => Promise<R>): Promise<R> {
-  const taskQueue = uniqueTaskQueue('runs');
-  const worker = await createNalarWorker({
-    connection: env.nativeConnection,
-    namespace: 'default',
-    taskQueue,
-    workflowBundle: await futuresWorkflowBundle(),
-    definitions: [...definitions, probe],
-  });
-  return worker.runUntil(fn(taskQueue));
+  const options = { workflowBundle: await futuresWorkflowBundle(), definitions: [...definitions, probe] };
+  return withNalarWorker(env, 'runs', options, fn);
 }
 
 /** True when the handle's latest run is not its first one (the workflow did continue as new). */

@@ -17,7 +17,14 @@ import { ManagedProcess } from '../data-plane/supervisor/managed-process';
 import { waitForReadyMessage } from '../data-plane/supervisor/readiness';
 import { createNalarWorker } from '../data-plane/worker/worker';
 import { waitFor } from './helpers/wait-for';
-import { bundle, connectTestEnv, testTemporalAddress, uniqueTaskQueue, type NalarWorkflowBundle } from './temporal';
+import {
+  bundle,
+  connectTestEnv,
+  testTemporalAddress,
+  uniqueTaskQueue,
+  withNalarWorker,
+  type NalarWorkflowBundle,
+} from './temporal';
 
 // Starts two worker processes (tsx, workflow bundling): slow on a loaded machine, so a roomy deadline.
 jest.setTimeout(180_000);
@@ -169,29 +176,27 @@ test('the move workflow replays from its history', async () => {
 });
 
 test('a user workflow named like a framework workflow fails every task of the worker, naming it', async () => {
-  const clashQueue = uniqueTaskQueue('clash');
-  const worker = await createNalarWorker({
-    connection: env.nativeConnection,
-    namespace: 'default',
-    taskQueue: clashQueue,
-    workflowBundle: await bundle(path.join(__dirname, 'fixtures', 'workflows', 'clashing-barrel.ts')),
-    activities: {},
-    definitions: [],
-  });
-  const handle = await env.client.workflow.start('greetWorkflow', {
-    taskQueue: clashQueue,
-    workflowId: `clash-${clashQueue}`,
-    args: ['Ada'],
-  });
-  const failure = await worker.runUntil(
-    waitFor(
-      async () => {
-        const { events } = await handle.fetchHistory();
-        return events?.find((e) => e.workflowTaskFailedEventAttributes)?.workflowTaskFailedEventAttributes?.failure;
-      },
-      { what: 'a failed workflow task' },
-    ),
+  const workflowBundle = await bundle(path.join(__dirname, 'fixtures', 'workflows', 'clashing-barrel.ts'));
+  const failure = await withNalarWorker(
+    env,
+    'clash',
+    { workflowBundle, activities: {}, definitions: [] },
+    async (taskQueue) => {
+      const handle = await env.client.workflow.start('greetWorkflow', {
+        taskQueue,
+        workflowId: `clash-${taskQueue}`,
+        args: ['Ada'],
+      });
+      const failed = await waitFor(
+        async () => {
+          const { events } = await handle.fetchHistory();
+          return events?.find((e) => e.workflowTaskFailedEventAttributes)?.workflowTaskFailedEventAttributes?.failure;
+        },
+        { what: 'a failed workflow task' },
+      );
+      await handle.terminate('test done');
+      return failed;
+    },
   );
   expect(failure.message).toContain('moveSessionWorkflow are reserved by Nalar');
-  await handle.terminate('test done');
 });

@@ -10,10 +10,10 @@ import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporali
 import type { Logger } from '@temporalio/common';
 
 /** The workflows every worker registers besides the user's. */
-export const frameworkWorkflowsPath = require.resolve('../../state/workflow/framework');
+const frameworkWorkflowsPath = require.resolve('../../state/workflow/framework');
 
 /** The workflow interceptors module of the future runtime (bundled with the workflows). */
-export const workflowInterceptorModules = [require.resolve('../../stubs/workflow/interceptors')];
+const workflowInterceptorModules = [require.resolve('../../stubs/workflow/interceptors')];
 
 /** The node_modules folder that holds @temporalio/workflow (the SDK's generated entry module imports it). */
 const sdkNodeModules = path.resolve(require.resolve('@temporalio/workflow/package.json'), '..', '..', '..');

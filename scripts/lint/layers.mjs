@@ -29,7 +29,7 @@ function repoPath(file) {
 const isTest = (rel) => /\.test\.[cm]?[jt]s$/.test(rel);
 
 /** True for files the worker bundles as workflow code. */
-export function isWorkflowSide(rel) {
+function isWorkflowSide(rel) {
   return !isTest(rel) && workflowSidePatterns.some((re) => re.test(rel));
 }
 
@@ -51,7 +51,7 @@ function resolveRelative(fromFile, spec) {
 }
 
 /** Parses a README's `May import:` line (the paragraph it starts, up to a blank line). */
-export function parseImportRule(readmeText) {
+function parseImportRule(readmeText) {
   const lines = readmeText.split('\n');
   const start = lines.findIndex((l) => /^(\s*-\s*)?May import:/.test(l));
   if (start < 0) return undefined;
@@ -73,7 +73,7 @@ export function parseImportRule(readmeText) {
 
 const ruleCache = new Map();
 /** The import rule of the most specific README (with a `May import:` line) above `rel`, and its folder. */
-export function importRuleFor(rel) {
+function importRuleFor(rel) {
   const dirs = rel.split('/').slice(0, -1);
   for (let n = dirs.length; n >= 1; n--) {
     const dir = dirs.slice(0, n).join('/');

@@ -4,13 +4,13 @@
  * one worker reaches another without a messaging system of its own.
  */
 import { z } from 'zod';
-import { loadConfig } from '../../common/config';
+import { loadConfig, workerIdPattern } from '../../common/config';
 import { placementTaskQueue } from './worker-identity';
 import { parseInput } from '../../common/activity-input';
 import { defaultSessionStore } from '../managed';
 import { CachedSessionStore, type WarmResult } from './cached-store';
 
-const workerIdSchema = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 letters, digits, ".", "_" or "-"');
+const workerIdSchema = z.string().regex(workerIdPattern, 'must be 1-64 letters, digits, ".", "_" or "-"');
 const sessionSchema = z.string().min(1, 'must not be empty').max(512);
 
 const transferInput = z.object({ sessionId: sessionSchema, to: workerIdSchema });

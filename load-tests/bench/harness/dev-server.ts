@@ -5,23 +5,19 @@
  * when it fails.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { DefaultLogger, IllegalStateError, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { loadConfig } from '../../../common/config';
 import { createLogger } from '../../../common/log';
-import { ensureTool } from '../../../common/toolchain';
 import type { ManagedProcess } from '../../../data-plane/supervisor/managed-process';
-import { freePort } from '../../../data-plane/supervisor/ports';
 import { startQuietly } from '../../../data-plane/supervisor/start-quietly';
-import { temporalDevServer } from '../../../data-plane/supervisor/temporal-dev-server';
 import { workerProcess } from '../../../data-plane/supervisor/worker-process';
 import { bundleNalarWorkflows, type NalarWorkflowBundle } from '../../../data-plane/worker/bundle';
 import { createNalarWorker } from '../../../data-plane/worker/worker';
 import { assertWorkflowSide } from '../../../scripts/lint/workflow-side';
+import { startScratchDevServer } from '../../../data-plane/supervisor/scratch-dev-server';
 
 export interface BenchDevServerOptions {
   /** Progress lines, and the last lines of output of a process that fails to start. */
@@ -116,28 +112,22 @@ export async function withBenchDevServer<T>(
 ): Promise<T> {
   const { log } = options;
   const readyTimeoutMs = options.readyTimeoutMs ?? defaultReadyTimeoutMs;
-  const config = loadConfig();
-  const bin = await ensureTool('temporal', {
-    toolsDir: config.toolsDir,
-    explicitPath: config.temporalBin,
-    log: createLogger('toolchain', 'warn'),
-  });
-  const temporalVersion = temporalVersionOf(bin);
   const namespace = 'default';
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'nalar-bench-temporal-'));
-  const procs: ManagedProcess[] = [];
+  log('starting the Temporal dev server');
+  const devServer = await startScratchDevServer({
+    toolchainLog: createLogger('toolchain', 'warn'),
+    dataDirPrefix: 'nalar-bench-temporal-',
+    timeoutMs: readyTimeoutMs,
+    onFailure: log,
+  });
+  const { address, dataDir } = devServer;
+  const temporalVersion = temporalVersionOf(devServer.bin);
+  log(`Temporal dev server (${temporalVersion}) at ${address}`);
+  const procs: ManagedProcess[] = [devServer.proc];
   let connection: Connection | undefined;
   let nativeConnection: Promise<NativeConnection> | undefined;
   const bundles = new Map<string, Promise<NalarWorkflowBundle>>();
   try {
-    const address = `127.0.0.1:${await freePort()}`;
-    log(`starting the Temporal dev server (${temporalVersion}) at ${address}`);
-    procs.push(
-      await startQuietly(temporalDevServer({ bin, address, namespace, dataDir }), {
-        timeoutMs: readyTimeoutMs,
-        onFailure: log,
-      }),
-    );
     const conn = await Connection.connect({ address });
     connection = conn;
 
