@@ -1,6 +1,6 @@
 /**
- * The one-line activity summary of a future (Temporal user metadata, shown in the Web UI timeline and by
- * `temporal workflow show`): `textTools.join #4 ← textTools.shout #1, textTools.shout #2`. Workflow-side and
+ * The one-line activity summary of a future (Temporal user metadata on the ActivityTaskScheduled event,
+ * shown in the Web UI timeline): `textTools.join #4 ← textTools.shout #1, textTools.shout #2`. Workflow-side and
  * pure: it is built from the method names and call numbers the workflow already recorded, never from the
  * call's input values (they may be secret or large), so replay rebuilds the same text.
  */
