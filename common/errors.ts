@@ -40,6 +40,7 @@ export const ErrorCode = {
   LLM_UNAUTHORIZED: 'NALAR_ERR_LLM_UNAUTHORIZED',
   LLM_NOT_FOUND: 'NALAR_ERR_LLM_NOT_FOUND',
   LLM_CANCELLED: 'NALAR_ERR_LLM_CANCELLED',
+  WORKFLOW_NOT_FOUND: 'NALAR_ERR_WORKFLOW_NOT_FOUND',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -165,6 +166,11 @@ export const errorCodes: { readonly [C in ErrorCode]: ErrorCodeInfo } = {
     meaning: 'The model request was cancelled because its activity was.',
     retryable: false,
     formerly: 'NALAR_LLM_CANCELLED',
+  },
+  [ErrorCode.WORKFLOW_NOT_FOUND]: {
+    meaning: 'The namespace has no workflow with this id (or no run with this run id).',
+    retryable: false,
+    httpStatus: 404,
   },
 };
 

@@ -20,6 +20,7 @@ import {
   type Sinks,
 } from '@temporalio/workflow';
 import { durationToMs } from './duration';
+import { futureSummary } from './summary';
 import type { ErrorCode } from '../../common/errors';
 import type { CallOptions, FutureEvent, FutureMeta, FutureState, StubSpec } from './types';
 
@@ -228,6 +229,11 @@ export function call<T>(spec: StubSpec, method: string, input: unknown, options:
     const activityOptions: ActivityOptions = {
       activityId: id,
       taskQueue,
+      // Readable in the Web UI timeline; built from recorded names and call numbers only (never input values).
+      summary: futureSummary(
+        meta,
+        dependencies.map((d) => d.meta),
+      ),
       startToCloseTimeout: options.startToCloseTimeout ?? spec.startToCloseTimeout,
       ...(spec.heartbeatTimeout !== undefined && { heartbeatTimeout: spec.heartbeatTimeout }),
       ...(spec.retry !== undefined && { retry: spec.retry }),
