@@ -40,6 +40,8 @@ export const ErrorCode = {
   LLM_UNAUTHORIZED: 'NALAR_ERR_LLM_UNAUTHORIZED',
   LLM_NOT_FOUND: 'NALAR_ERR_LLM_NOT_FOUND',
   LLM_CANCELLED: 'NALAR_ERR_LLM_CANCELLED',
+  BLOB_MISSING: 'NALAR_ERR_BLOB_MISSING',
+  UNAUTHORIZED: 'NALAR_ERR_UNAUTHORIZED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -165,6 +167,16 @@ export const errorCodes: { readonly [C in ErrorCode]: ErrorCodeInfo } = {
     meaning: 'The model request was cancelled because its activity was.',
     retryable: false,
     formerly: 'NALAR_LLM_CANCELLED',
+  },
+  [ErrorCode.BLOB_MISSING]: {
+    meaning: 'An offloaded payload cannot be restored: its blob is not in the blob store; was it collected?',
+    retryable: false,
+    httpStatus: 404,
+  },
+  [ErrorCode.UNAUTHORIZED]: {
+    meaning: 'An HTTP request was refused: no valid bearer token, or a web page origin the server refuses.',
+    retryable: false,
+    httpStatus: 401,
   },
 };
 
