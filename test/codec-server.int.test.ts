@@ -143,9 +143,10 @@ test('the codec server process decodes a real offloaded result from history back
 });
 
 describe('the Temporal CLI', () => {
-  const cli = (args: string[]) =>
+  const cli = (args: string[], env: NodeJS.ProcessEnv = process.env) =>
     run(process.env.NALAR_TEST_TEMPORAL_BIN as string, [...args, '--address', testTemporalAddress()], {
       maxBuffer: 16 * 1024 * 1024,
+      env,
     });
 
   /** Decode requests this process's codec servers refused for want of the token. */
@@ -173,6 +174,10 @@ describe('the Temporal CLI', () => {
     expect(decoded.stdout).not.toContain('nalar-blob');
     expect(decoded.stdout).toContain(text.repeat(3));
     expect(JSON.parse(decoded.stdout)).toMatchObject({ result: expected });
+    // The README's shortcut: the endpoint from the environment, for every command.
+    const args = ['workflow', 'result', '--workflow-id', workflowId, '--output', 'json'];
+    const fromEnv = await cli(args, { ...process.env, TEMPORAL_CODEC_ENDPOINT: codecUrl });
+    expect(JSON.parse(fromEnv.stdout)).toMatchObject({ result: expected });
   });
 
   test('sends the token with --codec-auth to a codec server that requires one', async () => {

@@ -11,6 +11,14 @@ test('binds gRPC and Web UI to the configured host and keeps state in the data f
   expect(args).not.toContain('--headless');
 });
 
+test('points the Web UI at the codec server when one is given', () => {
+  const args = devServerArgs({ ...options, uiPort: 8233, uiCodecEndpoint: 'http://127.0.0.1:8234' });
+  expect(args.join(' ')).toContain('--ui-codec-endpoint http://127.0.0.1:8234');
+  expect(devServerArgs({ ...options, uiPort: 8233 })).not.toContain('--ui-codec-endpoint');
+  // Headless there is no UI to point anywhere (the flag would be ignored).
+  expect(devServerArgs({ ...options, uiCodecEndpoint: 'http://127.0.0.1:8234' })).not.toContain('--ui-codec-endpoint');
+});
+
 test('runs headless without a UI port and creates a non-default namespace', () => {
   const args = devServerArgs({ ...options, namespace: 'agents' });
   expect(args).toContain('--headless');
