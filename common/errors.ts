@@ -169,7 +169,7 @@ export const errorCodes: { readonly [C in ErrorCode]: ErrorCodeInfo } = {
     formerly: 'NALAR_LLM_CANCELLED',
   },
   [ErrorCode.BLOB_MISSING]: {
-    meaning: 'An offloaded payload cannot be restored: its blob is not in the blob store; was it collected?',
+    meaning: 'An offloaded payload cannot be restored: its blob is not in the blob store (collected, or moved).',
     retryable: false,
     httpStatus: 404,
   },
