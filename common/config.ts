@@ -304,7 +304,8 @@ export const settings = {
   }),
   codecToken: setting({
     env: 'NALAR_CODEC_TOKEN',
-    schema: z.string().min(16, 'expected at least 16 characters').optional(),
+    // Its length is checked where it is used (codec-config.ts): a schema error here would print the secret.
+    schema: z.string().min(1).optional(),
     default: undefined,
     doc: 'Bearer token the codec server requires when set (`temporal --codec-auth "Bearer <token>"`); a secret: environment only',
   }),

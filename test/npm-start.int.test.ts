@@ -210,7 +210,9 @@ test('a process that dies is reported, not restarted, and the whole stack stops 
   const env = await stackEnv();
   stack = startStack(env);
   await waitForOutput(stack, /Press Ctrl-C to stop/);
-  const [temporalPid, codecPid, simPid, workerPid] = [...stack.output().matchAll(/\(pid (\d+)\)/g)].map((m) => Number(m[1]));
+  const [temporalPid, codecPid, simPid, workerPid] = [...stack.output().matchAll(/\(pid (\d+)\)/g)].map((m) =>
+    Number(m[1]),
+  );
   process.kill(workerPid as number, 'SIGKILL');
   await expect(stack.exit).resolves.toBe(1);
   expect(stack.output()).toContain('worker-1 exited unexpectedly (signal SIGKILL); stopping the stack');

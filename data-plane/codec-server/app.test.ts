@@ -232,6 +232,10 @@ describe('listening options', () => {
       }),
     );
     expect(codecListenOptions({ ...settings, codecHost: '0.0.0.0', codecToken: token }).token).toBe(token);
+    // A short token is refused without printing it.
+    const short = 'short-secret';
+    expect(() => codecListenOptions({ ...settings, codecToken: short })).toThrow(/NALAR_CODEC_TOKEN is too short/);
+    expect(() => codecListenOptions({ ...settings, codecToken: short })).not.toThrow(new RegExp(short));
     expect(codecEndpointUrl('0.0.0.0', 8234)).toBe('http://127.0.0.1:8234');
   });
 });

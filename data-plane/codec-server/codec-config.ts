@@ -21,6 +21,9 @@ export interface CodecListenOptions {
   allowedOrigins: string[];
 }
 
+/** Shortest NALAR_CODEC_TOKEN accepted: a guessable token protects nothing. */
+export const minTokenLength = 16;
+
 /** True for addresses only this machine can reach. */
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
@@ -50,7 +53,14 @@ export function codecListenOptions(settings: CodecSettings): CodecListenOptions 
     throw new NalarError(
       ErrorCode.CONFIG_INVALID,
       `NALAR_CODEC_HOST=${settings.codecHost} exposes decoded payloads beyond this machine: set NALAR_CODEC_TOKEN ` +
-        '(at least 16 characters; clients send it as "Authorization: Bearer <token>") or bind to 127.0.0.1',
+        `(at least ${minTokenLength} characters; clients send it as "Authorization: Bearer <token>") or bind to 127.0.0.1`,
+    );
+  }
+  if (settings.codecToken !== undefined && settings.codecToken.length < minTokenLength) {
+    throw new NalarError(
+      ErrorCode.CONFIG_INVALID,
+      `NALAR_CODEC_TOKEN is too short (${settings.codecToken.length} characters): use at least ${minTokenLength}, ` +
+        'for example `openssl rand -hex 24`',
     );
   }
   return {
