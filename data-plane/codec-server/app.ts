@@ -182,10 +182,10 @@ export function buildCodecApp(options: CodecAppOptions): FastifyInstance {
       );
     }
     const input = parsed.data.payloads;
-    let output: Payload[];
     try {
       const payloads = input.map(toPayload);
-      output = route === 'decode' ? await options.codec.decode(payloads) : await options.codec.encode(payloads);
+      const output: Payload[] =
+        route === 'decode' ? await options.codec.decode(payloads) : await options.codec.encode(payloads);
       if (output.length !== payloads.length) throw new Error(`codec returned ${output.length} of ${payloads.length}`);
       // A payload the codec left alone is the same object: answer with exactly what was sent.
       const untouched = output.map((p, i) => p === payloads[i]);
@@ -213,11 +213,8 @@ export function buildCodecApp(options: CodecAppOptions): FastifyInstance {
         return fail(err.code, err.message);
       }
       log.error(`${route} failed: ${err instanceof Error ? err.message : String(err)}`);
-      return fail(
-        ErrorCode.STATE_UNAVAILABLE,
-        `${route} failed: ${err instanceof Error ? err.message : String(err)}`,
-        500,
-      );
+      // The blob store could not be read (permissions, I/O): 503, the request may succeed later.
+      return fail(ErrorCode.STATE_UNAVAILABLE, `${route} failed: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
 
