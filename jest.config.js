@@ -5,9 +5,10 @@ module.exports = {
   transform: { '^.+\\.(t|m?j)sx?$': ['@swc/jest'] },
   testMatch: ['<rootDir>/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/.tools/', '/.nalar/'],
-  // vega and vega-lite (benchmark plots) ship only as ES modules: compile them (and their d3 helpers) like our code.
+  // vega and vega-lite (benchmark plots) ship only as ES modules: compile them (and their d3 helpers) like our code;
+  // so does `cookie`, which fastify's `app.inject` (light-my-request) loads.
   transformIgnorePatterns: [
-    '/node_modules/(?!(vega|vega-[^/]+|d3-[^/]+|internmap|delaunator|robust-predicates|json-stringify-pretty-compact)/)',
+    '/node_modules/(?!(vega|vega-[^/]+|d3-[^/]+|internmap|delaunator|robust-predicates|json-stringify-pretty-compact|cookie)/)',
   ],
   // vega-canvas's Node build probes for node-canvas with a top-level await, which CommonJS cannot hold; without
   // node-canvas (never installed here) its browser build behaves the same: no canvas, SVG rendering only.

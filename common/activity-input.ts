@@ -39,4 +39,3 @@ export function invalidInput(activity: string, field: string, message: string): 
 export function expected(what: string): (issue: { input?: unknown }) => string {
   return (issue) => (issue.input === undefined ? 'is required' : `must be ${what}`);
 }
-

@@ -274,10 +274,7 @@ export const settings = {
   }),
   workerId: setting({
     env: 'NALAR_WORKER_ID',
-    schema: z
-      .string()
-      .regex(workerIdPattern, 'expected 1-64 letters, digits, ".", "_" or "-"')
-      .optional(),
+    schema: z.string().regex(workerIdPattern, 'expected 1-64 letters, digits, ".", "_" or "-"').optional(),
     default: undefined,
     doc: 'Name of this worker in session owner records and its placement task queue; unset: host-pid (npm start: worker-N)',
   }),
@@ -292,6 +289,37 @@ export const settings = {
     schema: z.string().min(1),
     default: '127.0.0.1',
     doc: 'Address the worker /metrics endpoint binds to (read-only; 0.0.0.0 inside a container)',
+  }),
+  codecPort: setting({
+    env: 'NALAR_CODEC_PORT',
+    schema: z.coerce.number().int().min(0).max(65535),
+    default: 8234,
+    doc: '`npm start` serves the codec server (decodes offloaded payloads for the Web UI and `temporal --codec-endpoint`) here; 0 turns it off',
+  }),
+  codecHost: setting({
+    env: 'NALAR_CODEC_HOST',
+    schema: z.string().min(1),
+    default: '127.0.0.1',
+    doc: 'Address the codec server binds to; any address beyond loopback requires NALAR_CODEC_TOKEN',
+  }),
+  codecToken: setting({
+    env: 'NALAR_CODEC_TOKEN',
+    // Its length is checked where it is used (codec-config.ts): a schema error here would print the secret.
+    schema: z.string().min(1).optional(),
+    default: undefined,
+    doc: 'Bearer token the codec server requires when set (`temporal --codec-auth "Bearer <token>"`); a secret: environment only',
+  }),
+  codecCorsOrigins: setting({
+    env: 'NALAR_CODEC_CORS_ORIGINS',
+    schema: z
+      .string()
+      .regex(
+        /^https?:\/\/[^\s,/]+(,https?:\/\/[^\s,/]+)*$/,
+        'expected comma-separated origins such as http://127.0.0.1:8233',
+      )
+      .optional(),
+    default: undefined,
+    doc: 'Web UI origins the codec server answers (CORS), comma-separated; unset: the embedded Web UI, http://127.0.0.1 and http://localhost at NALAR_DEV_SERVER_UI_PORT',
   }),
   sessionTtl: setting({
     env: 'NALAR_SESSION_TTL',

@@ -41,6 +41,8 @@ export const ErrorCode = {
   LLM_NOT_FOUND: 'NALAR_ERR_LLM_NOT_FOUND',
   LLM_CANCELLED: 'NALAR_ERR_LLM_CANCELLED',
   WORKFLOW_NOT_FOUND: 'NALAR_ERR_WORKFLOW_NOT_FOUND',
+  BLOB_MISSING: 'NALAR_ERR_BLOB_MISSING',
+  UNAUTHORIZED: 'NALAR_ERR_UNAUTHORIZED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -171,6 +173,16 @@ export const errorCodes: { readonly [C in ErrorCode]: ErrorCodeInfo } = {
     meaning: 'The namespace has no workflow with this id (or no run with this run id).',
     retryable: false,
     httpStatus: 404,
+  },
+  [ErrorCode.BLOB_MISSING]: {
+    meaning: 'An offloaded payload cannot be restored: its blob is not in the blob store (collected, or moved).',
+    retryable: false,
+    httpStatus: 404,
+  },
+  [ErrorCode.UNAUTHORIZED]: {
+    meaning: 'An HTTP request was refused: no valid bearer token, or a web page origin the server refuses.',
+    retryable: false,
+    httpStatus: 401,
   },
 };
 

@@ -15,7 +15,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { definitions } from '../activities/agents';
 import { loadConfig } from '../common/config';
 import { nalarDataConverter } from '../state/payloads/data-converter';
-import { connectNalarClient } from '../stubs/inspect/client';
+import { connectNalarClient } from '../client';
 import { runFuturesCommand } from '../stubs/inspect/command';
 import { readFutures } from '../stubs/inspect/read-futures';
 import { futuresReport, type FutureRecord, type FuturesReport } from '../stubs/inspect/report';
@@ -112,11 +112,11 @@ describe('a fan-out/fan-in run (textPipelineWorkflow)', () => {
       return wfId;
     });
     events = (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
-    const { client: nalarClient, close } = await connectNalarClient(loadConfig({ env: commandEnv() }));
+    const nalarClient = await connectNalarClient({ config: loadConfig({ env: commandEnv() }) });
     try {
       report = await readFutures(nalarClient, { workflowId });
     } finally {
-      await close();
+      await nalarClient.connection.close();
     }
   });
 

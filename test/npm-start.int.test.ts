@@ -9,7 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { connectNalarClient } from '../client';
+import { loadConfig } from '../common/config';
 import { freePort } from '../data-plane/supervisor/ports';
 import { helloAgentWorkflow } from '../workflows';
 import { waitFor } from './helpers/wait-for';
@@ -44,6 +45,7 @@ async function stackEnv(): Promise<NodeJS.ProcessEnv> {
     // Generous: every process exits on SIGINT; a SIGKILL after the grace would be a failure, not a speed-up.
     NALAR_SHUTDOWN_GRACE: '60 seconds',
     NALAR_METRICS_PORT: String(await freePort()),
+    NALAR_CODEC_PORT: String(await freePort()),
   };
 }
 
@@ -125,11 +127,19 @@ test('npm start brings the stack up, serves a workflow, and Ctrl-C leaves nothin
   expect(out).toContain(`Model simulator   http://127.0.0.1:${env.NALAR_SIM_PORT}/v1`);
   expect(out).toMatch(/\[temporal\s*\] /); // child output is prefixed
   const pids = [...out.matchAll(/\(pid (\d+)\)/g)].map((m) => Number(m[1]));
-  expect(pids).toHaveLength(3); // temporal, sim, worker-1
+  expect(pids).toHaveLength(4); // temporal, codec, sim, worker-1
   expect(pids.every(alive)).toBe(true);
 
   const ui = await fetch(`http://127.0.0.1:${uiPort}/`);
   expect(ui.status).toBe(200);
+  // The codec server is up, and the Web UI was started pointing at it (its settings API says so).
+  const codecUrl = `http://127.0.0.1:${env.NALAR_CODEC_PORT}`;
+  expect(out).toContain(`Codec server      ${codecUrl}`);
+  expect(await (await fetch(`${codecUrl}/healthz`)).json()).toEqual({ status: 'ok' });
+  const uiSettings = (await (await fetch(`http://127.0.0.1:${uiPort}/api/v1/settings`)).json()) as {
+    Codec?: { Endpoint?: string };
+  };
+  expect(uiSettings.Codec?.Endpoint).toBe(codecUrl);
   const models = await fetch(`http://127.0.0.1:${env.NALAR_SIM_PORT}/v1/models`);
   expect(await models.json()).toMatchObject({ data: [{ id: 'sim-llama-3-8b' }] });
   // The worker serves Prometheus metrics, state sizes included.
@@ -139,9 +149,9 @@ test('npm start brings the stack up, serves a workflow, and Ctrl-C leaves nothin
   expect(metrics).toMatch(/^nalar_state_sessions \d+$/m);
   expect(metrics).toMatch(/^nalar_blobs \d+$/m);
 
-  const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
+  // As a user's program reaches the stack: the client factory, with the stack's settings.
+  const client = await connectNalarClient({ config: loadConfig({ env }) });
   try {
-    const client = new Client({ connection });
     const result = await client.workflow.execute(helloAgentWorkflow, {
       taskQueue: env.NALAR_TASK_QUEUE as string,
       workflowId: `npm-start-${Date.now()}`,
@@ -149,7 +159,7 @@ test('npm start brings the stack up, serves a workflow, and Ctrl-C leaves nothin
     });
     expect(result.answer).toContain('are you up?');
   } finally {
-    await connection.close();
+    await client.connection.close();
   }
 
   ctrlC(stack);
@@ -157,7 +167,7 @@ test('npm start brings the stack up, serves a workflow, and Ctrl-C leaves nothin
   // supervisor's own verdict is read from its last line.
   expect([0, 'SIGINT']).toContain(await stack.exit);
   expect(stack.output()).toMatch(
-    /stopped worker-1 \(exit code 0\)[\s\S]*stopped sim \(exit code 0\)[\s\S]*stopped temporal \(exit code 0\)[\s\S]*\[nalar\] stopped \(exit code 0\)/,
+    /stopped worker-1 \(exit code 0\)[\s\S]*stopped sim \(exit code 0\)[\s\S]*stopped codec \(exit code 0\)[\s\S]*stopped temporal \(exit code 0\)[\s\S]*\[nalar\] stopped \(exit code 0\)/,
   );
   expect(stack.output().match(/SIGINT received/g)).toHaveLength(1);
   expect(pids.filter(alive)).toEqual([]);
@@ -165,6 +175,7 @@ test('npm start brings the stack up, serves a workflow, and Ctrl-C leaves nothin
   expect(await portFree(uiPort)).toBe(true);
   expect(await portFree(Number(env.NALAR_SIM_PORT))).toBe(true);
   expect(await portFree(Number(env.NALAR_METRICS_PORT))).toBe(true);
+  expect(await portFree(Number(env.NALAR_CODEC_PORT))).toBe(true);
 });
 
 test('SIGTERM to npm alone (as a service manager sends it) still stops the whole stack', async () => {
@@ -199,12 +210,15 @@ test('a process that dies is reported, not restarted, and the whole stack stops 
   const env = await stackEnv();
   stack = startStack(env);
   await waitForOutput(stack, /Press Ctrl-C to stop/);
-  const [temporalPid, simPid, workerPid] = [...stack.output().matchAll(/\(pid (\d+)\)/g)].map((m) => Number(m[1]));
+  const [temporalPid, codecPid, simPid, workerPid] = [...stack.output().matchAll(/\(pid (\d+)\)/g)].map((m) =>
+    Number(m[1]),
+  );
   process.kill(workerPid as number, 'SIGKILL');
   await expect(stack.exit).resolves.toBe(1);
   expect(stack.output()).toContain('worker-1 exited unexpectedly (signal SIGKILL); stopping the stack');
   expect(alive(temporalPid as number)).toBe(false);
   expect(alive(simPid as number)).toBe(false);
+  expect(alive(codecPid as number)).toBe(false);
 });
 
 test('npm start -- --help documents the stack and every setting', async () => {
@@ -212,6 +226,8 @@ test('npm start -- --help documents the stack and every setting', async () => {
   await expect(stack.exit).resolves.toBe(0);
   expect(stack.output()).toContain('Usage: npm start');
   expect(stack.output()).toContain('NALAR_DEV_SERVER_UI_PORT');
+  expect(stack.output()).toContain('--codec-endpoint');
+  expect(stack.output()).toMatch(/^ +NALAR_CODEC_PORT .* \(default: 8234\)$/m);
   // An object default is shown as the JSON a user would write, not as `[object Object]`.
   expect(stack.output()).toMatch(/^ +NALAR_AGENT_MODELS .* \(default: \{\}\)$/m);
   expect(stack.output()).not.toContain('[object Object]');

@@ -1,7 +1,12 @@
-/** The embedded stack of `npm start`, in dependency order: Temporal dev server, model simulator, workers. */
+/**
+ * The embedded stack of `npm start`, in dependency order: Temporal dev server, codec server, model simulator,
+ * workers. The dev server's Web UI is pointed at the codec server, so it shows offloaded payloads as values.
+ */
 import path from 'node:path';
 import type { NalarConfig } from '../../common/config';
 import { poolProfileFromSettings } from '../../sim/pool';
+import { codecEndpointUrl, codecListenOptions } from '../codec-server/codec-config';
+import { codecServerProcess } from './codec-server-process';
 import type { StackComponent } from './component';
 import { simulatorProcess } from './simulator-process';
 import { temporalDevServer } from './temporal-dev-server';
@@ -17,6 +22,9 @@ export interface EmbeddedStackOptions {
 
 export function embeddedStack({ config, temporalBin, env = process.env }: EmbeddedStackOptions): StackComponent[] {
   const components: StackComponent[] = [];
+  // Checked now: a codec exposed without a token fails before anything starts.
+  const codec = config.codecPort === 0 ? undefined : codecListenOptions(config);
+  const codecUrl = codec && codecEndpointUrl(codec.host, codec.port);
   if (config.devServer) {
     if (!temporalBin) throw new Error('embeddedStack: temporalBin is required when devServer is on');
     components.push(
@@ -26,7 +34,13 @@ export function embeddedStack({ config, temporalBin, env = process.env }: Embedd
         namespace: config.temporalNamespace,
         uiPort: config.devServerUiPort,
         dataDir: config.dataDir,
+        ...(codecUrl !== undefined && { uiCodecEndpoint: codecUrl }),
       }),
+    );
+  }
+  if (codec && codecUrl !== undefined) {
+    components.push(
+      codecServerProcess({ host: codec.host, port: codec.port, url: codecUrl, tokenRequired: !!codec.token, env }),
     );
   }
   if (config.sim) {

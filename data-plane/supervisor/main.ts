@@ -14,7 +14,10 @@ const usage = `Usage: npm start [-- --help]
 
 Starts Nalar's embedded stack and keeps it running until Ctrl-C (or SIGTERM):
   1. the Temporal dev server (SQLite in NALAR_DATA_DIR, Web UI, priority and fairness on)
-  2. NALAR_WORKERS worker process(es) polling NALAR_TASK_QUEUE
+  2. the codec server on NALAR_CODEC_PORT: the Web UI shows offloaded payloads through it, and so does
+     the CLI with --codec-endpoint (temporal workflow result --codec-endpoint http://127.0.0.1:<port> ...)
+  3. the model simulator (NALAR_SIM_REPLICAS replicas from NALAR_SIM_PORT)
+  4. NALAR_WORKERS worker process(es) polling NALAR_TASK_QUEUE
 Every process's output is shown with its name as prefix. If any process exits on its own, the whole
 stack is stopped and the exit code is 1; nothing is restarted silently.
 

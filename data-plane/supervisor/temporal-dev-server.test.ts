@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { devServerArgs, devServerDynamicConfig } from './temporal-dev-server';
 
@@ -9,6 +9,14 @@ test('binds gRPC and Web UI to the configured host and keeps state in the data f
   expect(args.slice(0, 6)).toEqual(['server', 'start-dev', '--ip', '127.0.0.1', '--port', '7233']);
   expect(args.join(' ')).toContain('--db-filename /data/temporal.db --ui-ip 127.0.0.1 --ui-port 8233');
   expect(args).not.toContain('--headless');
+});
+
+test('points the Web UI at the codec server when one is given', () => {
+  const args = devServerArgs({ ...options, uiPort: 8233, uiCodecEndpoint: 'http://127.0.0.1:8234' });
+  expect(args.join(' ')).toContain('--ui-codec-endpoint http://127.0.0.1:8234');
+  expect(devServerArgs({ ...options, uiPort: 8233 })).not.toContain('--ui-codec-endpoint');
+  // Headless there is no UI to point anywhere (the flag would be ignored).
+  expect(devServerArgs({ ...options, uiCodecEndpoint: 'http://127.0.0.1:8234' })).not.toContain('--ui-codec-endpoint');
 });
 
 test('runs headless without a UI port and creates a non-default namespace', () => {
@@ -28,4 +36,14 @@ test('always turns on priority and fairness', () => {
 test('docker-compose.yml starts the dev server with the same dynamic config', () => {
   const compose = readFileSync(path.resolve(__dirname, '..', '..', 'docker-compose.yml'), 'utf8');
   for (const kv of devServerDynamicConfig) expect(compose).toContain(`--dynamic-config-value=${kv}`);
+});
+
+test('docker-compose.yml runs the codec server and points the Web UI at it, as npm start does', () => {
+  const root = path.resolve(__dirname, '..', '..');
+  const compose = readFileSync(path.join(root, 'docker-compose.yml'), 'utf8');
+  expect(compose).toContain('--ui-codec-endpoint=http://127.0.0.1:8234');
+  expect(compose).toMatch(/^ {2}codec:\n(?: {4}.*\n|\n)*? {4}command: .*data-plane\/codec-server\/main\.ts/m);
+  expect(existsSync(path.join(root, 'data-plane', 'codec-server', 'main.ts'))).toBe(true);
+  // It binds loopback (host network) rather than 0.0.0.0 without a token, which the codec server refuses.
+  expect(compose).toContain('NALAR_CODEC_HOST: 127.0.0.1');
 });

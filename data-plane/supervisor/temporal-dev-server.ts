@@ -20,6 +20,8 @@ export interface TemporalDevServerOptions {
   uiPort?: number;
   /** Folder for the SQLite file `temporal.db`. */
   dataDir: string;
+  /** Codec server the Web UI decodes payloads with (`--ui-codec-endpoint`); unset: none. */
+  uiCodecEndpoint?: string;
 }
 
 /**
@@ -42,7 +44,10 @@ export function devServerArgs(o: TemporalDevServerOptions): string[] {
   const args = ['server', 'start-dev', '--ip', host, '--port', String(port)];
   args.push('--db-filename', path.join(o.dataDir, 'temporal.db'));
   if (o.uiPort === undefined) args.push('--headless');
-  else args.push('--ui-ip', host, '--ui-port', String(o.uiPort));
+  else {
+    args.push('--ui-ip', host, '--ui-port', String(o.uiPort));
+    if (o.uiCodecEndpoint !== undefined) args.push('--ui-codec-endpoint', o.uiCodecEndpoint);
+  }
   if (o.namespace !== 'default') args.push('--namespace', o.namespace);
   for (const kv of devServerDynamicConfig) args.push('--dynamic-config-value', kv);
   args.push('--log-level', 'warn');

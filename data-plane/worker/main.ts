@@ -5,11 +5,12 @@
  * when NALAR_STATE_GC_INTERVAL is not 0, the state janitor. Stops gracefully on SIGINT/SIGTERM or when its
  * supervisor goes away.
  */
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { blobStoreOf, nalarDataConverter } from '../../state/payloads/data-converter';
 import { closeDefaultSessionStore, defaultSessionStore } from '../../state/managed';
 import { registerStateGauges } from '../../state/metrics';
+import { connectNalarClient } from '../../client';
 import { loadConfig } from '../../common/config';
 import { createLogger } from '../../common/log';
 import { placementTaskQueue, workerIdOf } from '../../state/placement/worker-identity';
@@ -38,7 +39,7 @@ async function main(): Promise<void> {
   const dataConverter = nalarDataConverter(config);
   let metrics: MetricsServer | undefined;
   let janitor: StateJanitor | undefined;
-  let clientConnection: Connection | undefined;
+  let client: Client | undefined;
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   try {
     // Fail at start, not at the first activity, when the state backend is unreachable.
@@ -54,8 +55,7 @@ async function main(): Promise<void> {
       await createPlacementWorker({ ...common, workerId, shutdownGraceTime }),
     ];
     if (config.stateGcInterval > 0) {
-      clientConnection = await Connection.connect({ address: config.temporalAddress });
-      const client = new Client({ connection: clientConnection, namespace: config.temporalNamespace, dataConverter });
+      client = await connectNalarClient({ config });
       janitor = startStateJanitorFromConfig(config, client, store);
     }
     const stopAll = (): void => {
@@ -87,7 +87,7 @@ async function main(): Promise<void> {
     await janitor?.stop();
     await metrics?.close();
     await closeDefaultSessionStore();
-    await clientConnection?.close();
+    await client?.connection.close();
     await connection.close();
     // An open IPC channel keeps the event loop alive; close it so the process exits by itself.
     if (process.connected) process.disconnect();

@@ -11,6 +11,7 @@
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { configDefaults } from '../../common/config';
+import { ErrorCode, NalarError } from '../../common/errors';
 import type { BlobStore } from './blob-store';
 import { blobBytesOffloaded, blobsOffloaded } from '../metrics';
 
@@ -70,9 +71,19 @@ export class ClaimCheckCodec implements PayloadCodec {
         if (!encoding || decoder.decode(encoding) !== CLAIM_CHECK_ENCODING) return p;
         const hashBytes = p.metadata?.['nalar-blob'];
         const hash = hashBytes ? Buffer.from(hashBytes).toString('hex') : '';
+        if (!/^[0-9a-f]{64}$/.test(hash)) {
+          throw new NalarError(
+            ErrorCode.INVALID_INPUT,
+            `claim check: a ${CLAIM_CHECK_ENCODING} payload needs a 32-byte 'nalar-blob' hash in its metadata`,
+          );
+        }
         const bytes = await this.store.get(hash);
         if (!bytes) {
-          throw new Error(`claim check: blob ${hash} is missing from the blob store; the payload cannot be restored`);
+          throw new NalarError(
+            ErrorCode.BLOB_MISSING,
+            `claim check: blob ${hash} is missing from the blob store; the payload cannot be restored`,
+            { details: { hash } },
+          );
         }
         return temporal.api.common.v1.Payload.decode(bytes) as Payload;
       }),

@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../common/config';
 import { ErrorCode, errorMessage, isNalarError } from '../../common/errors';
-import { connectNalarClient, type ConnectClient } from './client';
+import { connectNalarClient } from '../../client';
 import { formatFuturesTable } from './format';
 import { readFutures } from './read-futures';
 
@@ -38,8 +38,6 @@ export interface FuturesCommandIo {
   env?: NodeJS.ProcessEnv;
   /** Relative NALAR_DATA_DIR resolves against this. @default process.cwd() */
   cwd?: string;
-  /** @default connectNalarClient */
-  connect?: ConnectClient;
 }
 
 /** Runs `nalar futures` with `argv` (after `futures`) and returns the exit code; never throws for user errors. */
@@ -83,7 +81,7 @@ export async function runFuturesCommand(argv: string[], io: FuturesCommandIo): P
         ...(values.namespace !== undefined && { temporalNamespace: values.namespace }),
       },
     });
-    const { client, close } = await (io.connect ?? connectNalarClient)(config);
+    const client = await connectNalarClient({ config });
     try {
       const report = await readFutures(client, {
         workflowId: positionals[0] as string,
@@ -92,7 +90,7 @@ export async function runFuturesCommand(argv: string[], io: FuturesCommandIo): P
       if (values.json) io.out(JSON.stringify(report, null, 2));
       else for (const line of formatFuturesTable(report)) io.out(line);
     } finally {
-      await close();
+      await client.connection.close();
     }
     return 0;
   } catch (err) {

@@ -1,0 +1,55 @@
+/**
+ * Entry point of the codec server process (`npm run codec-server`, or started by `npm start`): decodes
+ * offloaded payloads for the Temporal Web UI and CLI until SIGINT/SIGTERM or until its supervisor goes away.
+ */
+import { describeSettings, loadConfig } from '../../common/config';
+import { isNalarError } from '../../common/errors';
+import { createLogger } from '../../common/log';
+import { blobDirOf, blobStoreOf } from '../../state/payloads/data-converter';
+import { ClaimCheckCodec } from '../../state/payloads/claim-check-codec';
+import { codecListenOptions } from './codec-config';
+import type { CodecReadyMessage } from './protocol';
+import { startCodecServer } from './server';
+
+const usage = `Usage: npm run codec-server [-- --help]
+
+Serves Temporal's codec-server protocol (POST /decode, /encode; GET /healthz, /metrics) on
+NALAR_CODEC_HOST:NALAR_CODEC_PORT, so the Temporal Web UI (--ui-codec-endpoint) and CLI
+(--codec-endpoint) show offloaded payloads (binary/nalar-blob handles) as their values. It reads the blob
+store in NALAR_DATA_DIR/blobs. Bound beyond loopback it requires NALAR_CODEC_TOKEN, which clients send as
+"Authorization: Bearer <token>" (temporal --codec-auth "Bearer <token>"). Stop with Ctrl-C.
+
+Settings:
+${describeSettings()}`;
+
+async function main(): Promise<void> {
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    console.log(usage);
+    return;
+  }
+  const config = loadConfig();
+  const log = createLogger(process.env.NALAR_PROCESS_NAME ?? 'codec', config.logLevel);
+  const listen = codecListenOptions(config);
+  // The workers' codec over their blob store; also with offload off, as history may still hold handles.
+  const codec = new ClaimCheckCodec({ store: blobStoreOf(config), thresholdBytes: config.payloadOffloadBytes });
+  const server = await startCodecServer({ ...listen, codec, log });
+  log.info(`serving ${server.url}`, {
+    blobs: blobDirOf(config.dataDir),
+    origins: listen.allowedOrigins.join(','),
+    auth: listen.token === undefined ? 'none' : 'bearer token',
+  });
+  const ready: CodecReadyMessage = { type: 'ready', url: server.url };
+  process.send?.(ready);
+  await new Promise<void>((resolve) => {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
+    process.once('disconnect', () => resolve());
+  });
+  log.info('stopping');
+  await server.close();
+  if (process.connected) process.disconnect();
+}
+
+main().catch((err: unknown) => {
+  console.error(isNalarError(err) ? `${err.code}: ${err.message}` : err);
+  process.exit(1);
+});
