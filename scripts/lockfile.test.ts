@@ -81,7 +81,11 @@ function satisfies(version: string, range: string): boolean | undefined {
     }
   };
   const results = range.split('||').map((set) => {
-    const comparators = set.trim().replace(/(>=|<=|>|<|=|\^|~)\s+/g, '$1').split(/\s+/).filter(Boolean);
+    const comparators = set
+      .trim()
+      .replace(/(>=|<=|>|<|=|\^|~)\s+/g, '$1')
+      .split(/\s+/)
+      .filter(Boolean);
     const values = comparators.map(comparator);
     return values.includes(undefined) ? undefined : values.every(Boolean);
   });
