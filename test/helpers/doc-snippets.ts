@@ -33,7 +33,8 @@ export interface DocSnippet {
 }
 
 const fence = /^```(ts|typescript)((?:[ \t]+[\w-]+)*)[ \t]*$/;
-const preludeComment = /<!--\s*snippet-prelude:([\s\S]*?)-->\s*$/;
+// The last comment before the fence: its text may not contain `-->`, so it cannot reach back to an earlier one.
+const preludeComment = /<!--\s*snippet-prelude:((?:(?!-->)[\s\S])*)-->\s*$/;
 const knownAttributes = new Set(['run', 'body']);
 
 /** Every TypeScript snippet of `markdown` (the text of `doc`); throws on an unknown attribute or unclosed fence. */
