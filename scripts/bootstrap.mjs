@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Entry of `npm start`, `npm test` and `npm run toolchain`. Plain Node with no dependencies, because on a
+// Entry of `npm start`, `npm run dev`, `npm test` and `npm run toolchain`. Plain Node with no dependencies, because on a
 // fresh clone nothing is installed yet: it checks Node, installs npm dependencies when they are missing
 // or stale, then runs the TypeScript entry point for the command with tsx.
 import { spawn, spawnSync } from 'node:child_process';
@@ -10,10 +10,17 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const entries = {
   start: 'data-plane/supervisor/main.ts',
+  dev: 'data-plane/supervisor/main.ts --watch',
   test: 'scripts/run-tests.ts',
   toolchain: 'scripts/toolchain.ts',
   bench: 'load-tests/bench/main.ts',
 };
+
+/** The entry's module path (made absolute) and its fixed arguments. */
+function entryArgs(entry) {
+  const [file, ...args] = entry.split(' ');
+  return [path.join(root, file), ...args];
+}
 
 function fail(message) {
   console.error(`nalar: ${message}`);
@@ -53,14 +60,10 @@ if (stale) {
   }
 }
 
-const child = spawn(
-  process.execPath,
-  ['--import', 'tsx', path.join(root, entries[command]), ...process.argv.slice(3)],
-  {
-    cwd: root,
-    stdio: 'inherit',
-  },
-);
+const child = spawn(process.execPath, ['--import', 'tsx', ...entryArgs(entries[command]), ...process.argv.slice(3)], {
+  cwd: root,
+  stdio: 'inherit',
+});
 // A terminal's Ctrl-C reaches the whole foreground group, the child included: let the child handle it and
 // report its own exit code. A signal sent to this process alone is passed on.
 for (const signal of ['SIGINT', 'SIGTERM']) {

@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { connectNalarClient } from '../client';
 import { loadConfig } from '../common/config';
+import { embeddedStack } from '../data-plane/supervisor/embedded-stack';
 import { freePort } from '../data-plane/supervisor/ports';
 import { helloAgentWorkflow } from '../workflows';
 import { waitFor } from './helpers/wait-for';
@@ -33,7 +34,7 @@ interface StartedStack {
 async function stackEnv(): Promise<NodeJS.ProcessEnv> {
   const bin = process.env.NALAR_TEST_TEMPORAL_BIN;
   if (!bin) throw new Error('NALAR_TEST_TEMPORAL_BIN is not set: run through npm test');
-  return {
+  const env: NodeJS.ProcessEnv = {
     ...process.env,
     TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`,
     NALAR_DEV_SERVER_UI_PORT: String(await freePort()),
@@ -47,6 +48,10 @@ async function stackEnv(): Promise<NodeJS.ProcessEnv> {
     NALAR_METRICS_PORT: String(await freePort()),
     NALAR_CODEC_PORT: String(await freePort()),
   };
+  // Output goes to a pipe, as with `npm start > log`: no colours unless asked for (Jest may pass FORCE_COLOR on).
+  delete env.FORCE_COLOR;
+  delete env.NO_COLOR;
+  return env;
 }
 
 function startStack(env: NodeJS.ProcessEnv, args: string[] = []): StartedStack {
@@ -170,6 +175,10 @@ test('npm start brings the stack up, serves a workflow, and Ctrl-C leaves nothin
     /stopped worker-1 \(exit code 0\)[\s\S]*stopped sim \(exit code 0\)[\s\S]*stopped codec \(exit code 0\)[\s\S]*stopped temporal \(exit code 0\)[\s\S]*\[nalar\] stopped \(exit code 0\)/,
   );
   expect(stack.output().match(/SIGINT received/g)).toHaveLength(1);
+  // Stopping is quiet: none of the dev server's "connection refused" shutdown warnings.
+  expect(stack.output().match(/connection refused|Failed to poll for task|level=WARN/g)).toBeNull();
+  // Not a terminal: no ANSI escape codes from the supervisor, the worker, its SDK logger or the other processes.
+  expect(stack.output()).not.toContain('\x1b[');
   expect(pids.filter(alive)).toEqual([]);
   expect(await portFree(grpcPort)).toBe(true);
   expect(await portFree(uiPort)).toBe(true);
@@ -222,9 +231,15 @@ test('a process that dies is reported, not restarted, and the whole stack stops 
 });
 
 test('npm start -- --help documents the stack and every setting', async () => {
-  stack = startStack(await stackEnv(), ['--help']);
+  const env = { ...(await stackEnv()), NALAR_WORKERS: '2' };
+  stack = startStack(env, ['--help']);
   await expect(stack.exit).resolves.toBe(0);
   expect(stack.output()).toContain('Usage: npm start');
+  // Every process the stack would start with these settings, in start order, the simulator included.
+  const listed = [...stack.output().matchAll(/^ +\d+\. (\S+) /gm)].map((m) => m[1]);
+  const components = embeddedStack({ config: loadConfig({ env }), temporalBin: 'temporal' });
+  expect(listed).toEqual(components.map((c) => c.name));
+  expect(listed).toEqual(['temporal', 'codec', 'sim', 'worker-1', 'worker-2']);
   expect(stack.output()).toContain('NALAR_DEV_SERVER_UI_PORT');
   expect(stack.output()).toContain('--codec-endpoint');
   expect(stack.output()).toMatch(/^ +NALAR_CODEC_PORT .* \(default: 8234\)$/m);

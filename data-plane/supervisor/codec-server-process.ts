@@ -20,6 +20,7 @@ export function codecServerProcess(o: CodecServerProcessOptions): StackComponent
   const auth = o.tokenRequired ? ' (bearer token: NALAR_CODEC_TOKEN)' : '';
   return {
     name: 'codec',
+    description: `codec server at ${o.url}${auth}: the Web UI shows offloaded payloads through it, and so does the CLI with --codec-endpoint`,
     ports: [{ host: o.host, port: o.port, what: 'codec server', setting: 'NALAR_CODEC_PORT' }],
     endpoints: [`Codec server      ${o.url}${auth}: temporal workflow result --codec-endpoint ${o.url} ...`],
     launch(sink: LineSink) {

@@ -18,6 +18,11 @@ export interface ProcessSpec {
   cwd?: string;
   /** Run `command` as a Node module with an IPC channel (see {@link ManagedProcess.onMessage}). */
   nodeModule?: boolean;
+  /**
+   * Output lines dropped once a stop was requested: noise the process is known to print while it shuts down
+   * (the dev server's internal workers losing their connections). @default none: every line is shown
+   */
+  quietWhileStopping?: (line: string) => boolean;
 }
 
 export interface ExitStatus {
@@ -36,6 +41,7 @@ export class ManagedProcess {
   /** Settles once the OS has started the process or refused to. */
   private readonly spawned: Promise<void>;
   private exitStatus: ExitStatus | undefined;
+  private stopRequested = false;
 
   private constructor(spec: ProcessSpec, sink: LineSink) {
     this.name = spec.name;
@@ -60,7 +66,11 @@ export class ManagedProcess {
     });
     for (const stream of ['stdout', 'stderr'] as const) {
       const input = this.child[stream];
-      if (input) createInterface({ input }).on('line', (line) => sink(spec.name, stream, line));
+      if (!input) continue;
+      createInterface({ input }).on('line', (line) => {
+        if (this.stopRequested && spec.quietWhileStopping?.(line)) return;
+        sink(spec.name, stream, line);
+      });
     }
     this.exited = new Promise((resolve) => {
       this.child.once('exit', (code, signal) => {
@@ -112,6 +122,7 @@ export class ManagedProcess {
    */
   async stop(graceMs: number, clock: Clock = realClock): Promise<ExitStatus> {
     if (!this.running) return this.exited;
+    this.stopRequested = true;
     this.signalGroup('SIGINT');
     let timer: Timer | undefined;
     const killed = new Promise<void>((resolve) => {

@@ -17,6 +17,9 @@ export function simulatorProcess(o: SimulatorProcessOptions): StackComponent {
   const ports = Array.from({ length: o.replicas }, (_, i) => o.basePort + i);
   return {
     name: 'sim',
+    description: `OpenAI-compatible model simulator, ${o.replicas} replica${o.replicas === 1 ? '' : 's'} at ${ports
+      .map((p) => `http://${o.host}:${p}/v1`)
+      .join(', ')}`,
     ports: ports.map((port, i) => ({
       host: o.host,
       port,

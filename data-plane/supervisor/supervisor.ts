@@ -14,6 +14,11 @@ export interface SupervisorOptions {
   sink: LineSink;
   readinessTimeoutMs: number;
   shutdownGraceMs: number;
+  /**
+   * Components whose exit, or failure to start, does not stop the stack (dev mode: the workers, started
+   * again by {@link Supervisor.restart} on the next change). @default none: any exit stops the stack
+   */
+  survivable?: (component: StackComponent) => boolean;
 }
 
 export interface RunningComponent {
@@ -23,6 +28,8 @@ export interface RunningComponent {
 
 export class Supervisor {
   private readonly running: RunningComponent[] = [];
+  /** Processes stopped by {@link restart}: their exit is expected. */
+  private readonly replaced = new WeakSet<ManagedProcess>();
   private stopping: Promise<void> | undefined;
   private exitCode = 0;
   private resolveFinished!: (code: number) => void;
@@ -46,26 +53,61 @@ export class Supervisor {
 
   /** Checks all ports, then starts each component and waits until it is ready. */
   async start(): Promise<void> {
-    const { log } = this.options;
     await assertPortsFree(this.components.flatMap((c) => c.ports));
     for (const component of this.components) {
       if (this.stopping) return;
-      log.info(`starting ${component.name}`);
-      const proc = await component.launch(this.options.sink);
-      if (this.stopping) {
-        // A stop arrived while this one was spawning: the stop loop has already passed it.
-        await proc.stop(this.options.shutdownGraceMs);
+      try {
+        await this.launch(component);
+      } catch (err) {
+        if (this.stopping || !this.options.survivable?.(component)) throw err;
+        this.options.log.error(`${component.name} did not start: ${errorMessage(err)}`);
+      }
+    }
+  }
+
+  /**
+   * Stops the running components `which` selects (in reverse order, SIGINT then the grace), then starts
+   * them again in order and waits until each is ready. Rejects when one does not start; the rest of the
+   * stack keeps running.
+   */
+  async restart(which: (component: StackComponent) => boolean): Promise<void> {
+    const { log } = this.options;
+    for (const entry of [...this.running].reverse()) {
+      if (!which(entry.component)) continue;
+      this.replaced.add(entry.process);
+      this.running.splice(this.running.indexOf(entry), 1);
+      if (!entry.process.running) continue;
+      log.info(`stopping ${entry.component.name}`, { pid: entry.process.pid });
+      const status = await entry.process.stop(this.options.shutdownGraceMs);
+      log.info(`stopped ${entry.component.name} (${describeExit(status)})`);
+    }
+    for (const component of this.components.filter(which)) {
+      if (this.stopping) return;
+      await this.launch(component);
+    }
+  }
+
+  private async launch(component: StackComponent): Promise<void> {
+    const { log } = this.options;
+    log.info(`starting ${component.name}`);
+    const proc = await component.launch(this.options.sink);
+    if (this.stopping) {
+      // A stop arrived while this one was spawning: the stop loop has already passed it.
+      await proc.stop(this.options.shutdownGraceMs);
+      return;
+    }
+    this.running.push({ component, process: proc });
+    void proc.exited.then((status) => {
+      if (this.stopping || this.replaced.has(proc)) return;
+      if (this.options.survivable?.(component)) {
+        log.error(`${component.name} exited (${describeExit(status)}); it starts again on the next change`);
         return;
       }
-      this.running.push({ component, process: proc });
-      void proc.exited.then((status) => {
-        if (this.stopping) return;
-        log.error(`${component.name} exited unexpectedly (${describeExit(status)}); stopping the stack`);
-        void this.stop(1);
-      });
-      await component.waitReady(proc, this.options.readinessTimeoutMs);
-      log.info(`${component.name} is ready`, { pid: proc.pid });
-    }
+      log.error(`${component.name} exited unexpectedly (${describeExit(status)}); stopping the stack`);
+      void this.stop(1);
+    });
+    await component.waitReady(proc, this.options.readinessTimeoutMs);
+    log.info(`${component.name} is ready`, { pid: proc.pid });
   }
 
   /** Stops every started component in reverse order; idempotent. */
@@ -84,4 +126,8 @@ export class Supervisor {
     })();
     return this.stopping;
   }
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

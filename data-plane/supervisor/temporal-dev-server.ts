@@ -54,6 +54,21 @@ export function devServerArgs(o: TemporalDevServerOptions): string[] {
   return args;
 }
 
+/**
+ * While it stops, the dev server's own system workers and internal clients lose their connections to the
+ * services it has just closed and log about a dozen warnings ("Failed to poll for task", "connection
+ * refused"). Nothing is wrong then; errors are still shown.
+ */
+export function isShutdownNoise(line: string): boolean {
+  return /\blevel=WARN\b/.test(line);
+}
+
+/** `dir` relative to the working directory when it lies inside it (shorter in `--help`). */
+function shortPath(dir: string): string {
+  const rel = path.relative(process.cwd(), dir);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : dir;
+}
+
 /** The dev server as a {@link StackComponent}. */
 export function temporalDevServer(o: TemporalDevServerOptions): StackComponent {
   const { host, port } = parseHostPort(o.address);
@@ -65,11 +80,17 @@ export function temporalDevServer(o: TemporalDevServerOptions): StackComponent {
   }
   return {
     name: 'temporal',
+    description: `Temporal dev server at ${o.address} (SQLite in ${shortPath(o.dataDir)}${
+      o.uiPort === undefined ? ', headless' : `, Web UI port ${o.uiPort}`
+    }, priority and fairness on)`,
     ports,
     endpoints,
     launch(sink: LineSink) {
       mkdirSync(o.dataDir, { recursive: true });
-      return ManagedProcess.start({ name: 'temporal', command: o.bin, args: devServerArgs(o) }, sink);
+      return ManagedProcess.start(
+        { name: 'temporal', command: o.bin, args: devServerArgs(o), quietWhileStopping: isShutdownNoise },
+        sink,
+      );
     },
     async waitReady(proc, timeoutMs) {
       const abort = proc.exitedAsError();

@@ -31,6 +31,10 @@ export function workerProcess(o: WorkerProcessOptions): StackComponent {
   const metrics = o.metricsPort === 0 ? '' : `, metrics http://127.0.0.1:${o.metricsPort}/metrics`;
   return {
     name,
+    runsUserCode: true,
+    description: `Nalar worker running every workflow and activity on task queue ${o.taskQueue}${
+      o.runsStateJanitor ? ', and the state janitor' : ''
+    }`,
     ports:
       o.metricsPort === 0
         ? []

@@ -6,7 +6,8 @@
  * supervisor goes away.
  */
 import type { Client } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { colorEnabled } from '../../common/color';
 import { blobStoreOf, nalarDataConverter } from '../../state/payloads/data-converter';
 import { closeDefaultSessionStore, defaultSessionStore } from '../../state/managed';
 import { registerStateGauges } from '../../state/metrics';
@@ -18,6 +19,7 @@ import { createPlacementWorker } from './placement-worker';
 import { startStateJanitorFromConfig, type StateJanitor } from '../../state/lifecycle/janitor';
 import { startMetricsServer, type MetricsServer } from './metrics-server';
 import type { WorkerMessage } from './protocol';
+import { sdkLogger } from './sdk-logger';
 import { createNalarWorker } from './worker';
 
 const usage = `Usage: npm run worker [-- --help]
@@ -35,6 +37,8 @@ async function main(): Promise<void> {
   }
   const config = loadConfig();
   const log = createLogger(process.env.NALAR_WORKER_NAME ?? 'worker', config.logLevel);
+  // Before the first connection creates the default runtime: ANSI colours only for a terminal (or FORCE_COLOR).
+  Runtime.install({ logger: sdkLogger(config.logLevel, colorEnabled(process.stderr)) });
   const workerId = workerIdOf(config);
   const dataConverter = nalarDataConverter(config);
   let metrics: MetricsServer | undefined;
