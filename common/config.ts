@@ -274,10 +274,7 @@ export const settings = {
   }),
   workerId: setting({
     env: 'NALAR_WORKER_ID',
-    schema: z
-      .string()
-      .regex(workerIdPattern, 'expected 1-64 letters, digits, ".", "_" or "-"')
-      .optional(),
+    schema: z.string().regex(workerIdPattern, 'expected 1-64 letters, digits, ".", "_" or "-"').optional(),
     default: undefined,
     doc: 'Name of this worker in session owner records and its placement task queue; unset: host-pid (npm start: worker-N)',
   }),
@@ -310,6 +307,12 @@ export const settings = {
     schema: duration,
     default: '1 hour',
     doc: 'Blobs written or reused more recently than this are never collected (covers payloads in flight)',
+  }),
+  stubsCheck: setting({
+    env: 'NALAR_STUBS_CHECK',
+    schema: booleanFlag,
+    default: true,
+    doc: 'A worker refuses to start when the generated stubs are stale (as `nalar stubs --check`); false for deployments without definitions',
   }),
   logLevel: setting({
     env: 'NALAR_LOG_LEVEL',

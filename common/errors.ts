@@ -40,6 +40,7 @@ export const ErrorCode = {
   LLM_UNAUTHORIZED: 'NALAR_ERR_LLM_UNAUTHORIZED',
   LLM_NOT_FOUND: 'NALAR_ERR_LLM_NOT_FOUND',
   LLM_CANCELLED: 'NALAR_ERR_LLM_CANCELLED',
+  STUB_METHOD_UNKNOWN: 'NALAR_ERR_STUB_METHOD_UNKNOWN',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -165,6 +166,10 @@ export const errorCodes: { readonly [C in ErrorCode]: ErrorCodeInfo } = {
     meaning: 'The model request was cancelled because its activity was.',
     retryable: false,
     formerly: 'NALAR_LLM_CANCELLED',
+  },
+  [ErrorCode.STUB_METHOD_UNKNOWN]: {
+    meaning: 'A workflow called a method its agent/tool stub does not have (stale stubs: run `npm run stubs`).',
+    retryable: false,
   },
 };
 

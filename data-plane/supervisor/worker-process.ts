@@ -1,5 +1,9 @@
-/** A Nalar worker process as a {@link StackComponent}: forked with IPC, ready when it says so. */
-import { workerMessage } from '../worker/protocol';
+/**
+ * A Nalar worker process as a {@link StackComponent}: forked with IPC, ready when it says so; a worker that
+ * refuses to start (stale stubs) fails the start with its error code and message.
+ */
+import { NalarError } from '../../common/errors';
+import { workerReadyMessage, workerRefusedMessage } from '../worker/protocol';
 import type { StackComponent } from './component';
 import { ManagedProcess, type LineSink } from './managed-process';
 import { waitForReadyMessage } from './readiness';
@@ -16,6 +20,8 @@ export interface WorkerProcessOptions {
   runsStateJanitor: boolean;
   /** Environment of the worker (carries the validated config onwards). */
   env: NodeJS.ProcessEnv;
+  /** The worker's entry module and its arguments (tests run a stand-in). @default data-plane/worker/main.ts */
+  command?: { module: string; args?: readonly string[] };
 }
 
 export function workerProcess(o: WorkerProcessOptions): StackComponent {
@@ -44,10 +50,24 @@ export function workerProcess(o: WorkerProcessOptions): StackComponent {
           ],
     endpoints: [`${name.padEnd(17)} task queue ${o.taskQueue}${metrics}`],
     launch(sink: LineSink) {
-      return ManagedProcess.start({ name, command: workerMain, nodeModule: true, env }, sink);
+      const command = o.command ?? { module: workerMain };
+      return ManagedProcess.start(
+        { name, command: command.module, ...(command.args && { args: command.args }), nodeModule: true, env },
+        sink,
+      );
     },
     waitReady(proc, timeoutMs) {
-      return waitForReadyMessage(proc, (m) => workerMessage.safeParse(m).success, timeoutMs);
+      const refused = new Promise<never>((_, reject) =>
+        proc.onMessage((m) => {
+          const parsed = workerRefusedMessage.safeParse(m);
+          if (parsed.success)
+            reject(new NalarError(parsed.data.code, `${name} refused to start: ${parsed.data.message}`));
+        }),
+      );
+      return Promise.race([
+        waitForReadyMessage(proc, (m) => workerReadyMessage.safeParse(m).success, timeoutMs),
+        refused,
+      ]);
     },
   };
 }
