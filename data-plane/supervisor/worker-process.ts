@@ -56,18 +56,20 @@ export function workerProcess(o: WorkerProcessOptions): StackComponent {
         sink,
       );
     },
-    waitReady(proc, timeoutMs) {
-      const refused = new Promise<never>((_, reject) =>
-        proc.onMessage((m) => {
-          const parsed = workerRefusedMessage.safeParse(m);
-          if (parsed.success)
-            reject(new NalarError(parsed.data.code, `${name} refused to start: ${parsed.data.message}`));
-        }),
-      );
-      return Promise.race([
-        waitForReadyMessage(proc, (m) => workerReadyMessage.safeParse(m).success, timeoutMs),
-        refused,
-      ]);
+    async waitReady(proc, timeoutMs) {
+      let refusal: NalarError | undefined;
+      proc.onMessage((m) => {
+        const parsed = workerRefusedMessage.safeParse(m);
+        if (parsed.success)
+          refusal = new NalarError(parsed.data.code, `${name} refused to start: ${parsed.data.message}`);
+      });
+      try {
+        await waitForReadyMessage(proc, (m) => workerReadyMessage.safeParse(m).success, timeoutMs);
+      } catch (err) {
+        // A refusing worker exits at once; its refusal may still be in the IPC channel when the exit is seen.
+        if (!proc.running) await proc.ipcClosed();
+        throw refusal ?? err;
+      }
     },
   };
 }

@@ -119,7 +119,8 @@ export async function checkStubsAtStart(
   } catch (err) {
     if (isNalarError(err)) {
       const refused: WorkerRefusedMessage = { type: 'refused', code: err.code, message: err.message };
-      process.send?.(refused);
+      // Delivered before the process exits (process.exit drops messages still being sent).
+      await new Promise<void>((resolve) => (process.send ? process.send(refused, () => resolve()) : resolve()));
     }
     throw err;
   }
