@@ -17,8 +17,11 @@ export interface HelloAgentResult {
 }
 
 /** Asks the answering agent one question; fails with `NALAR_ERR_INVALID_INPUT` on a missing or blank question. */
-export const helloAgentWorkflow = withInput(helloAgentInput, async (input): Promise<HelloAgentResult> => {
-  const sessionId = input.sessionId ?? workflowInfo().workflowId;
-  const answer = await answerQuestion({ question: input.question, sessionId });
-  return { sessionId, answer };
-});
+export const helloAgentWorkflow = withInput(
+  helloAgentInput,
+  async function helloAgentWorkflow(input): Promise<HelloAgentResult> {
+    const sessionId = input.sessionId ?? workflowInfo().workflowId;
+    const answer = await answerQuestion({ question: input.question, sessionId });
+    return { sessionId, answer };
+  },
+);

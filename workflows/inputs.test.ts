@@ -9,6 +9,8 @@ test('workflowInputs lists exactly the workflows of the barrel, each validating 
   const registered = Object.entries(workflows).filter(([, value]) => typeof value === 'function');
   expect(registered.map(([name]) => name).sort()).toEqual(Object.keys(workflowInputs).sort());
   for (const [name, workflow] of registered) {
+    // A client that starts a workflow by function sends its name as the workflow type.
+    expect(workflow.name).toBe(name);
     expect((workflow as { inputSchema?: unknown }).inputSchema).toBe(
       workflowInputs[name as keyof typeof workflowInputs],
     );

@@ -18,20 +18,23 @@ export interface TextPipelineResult {
   futureIds: string[];
 }
 
-export const textPipelineWorkflow = withInput(textPipelineInput, async (input): Promise<TextPipelineResult> => {
-  useSession(input);
-  const shouted = input.sentences.map((text) => textTools.shout({ text }));
-  const joined = textTools.join({ parts: shouted, separator: ' ' });
-  const words = textTools.countWords({ text: joined });
-  return { text: await joined, words: await words, futureIds: [...shouted, joined, words].map((f) => f.id) };
-});
+export const textPipelineWorkflow = withInput(
+  textPipelineInput,
+  async function textPipelineWorkflow(input): Promise<TextPipelineResult> {
+    useSession(input);
+    const shouted = input.sentences.map((text) => textTools.shout({ text }));
+    const joined = textTools.join({ parts: shouted, separator: ' ' });
+    const words = textTools.countWords({ text: joined });
+    return { text: await joined, words: await words, futureIds: [...shouted, joined, words].map((f) => f.id) };
+  },
+);
 
 const vanilla = proxyActivities<TextToolsActivities>({ startToCloseTimeout: '10 seconds' });
 
 /** The same pipeline on the vanilla Temporal path: plain activities, no futures, no metadata. */
 export const textPipelineVanillaWorkflow = withInput(
   textPipelineInput,
-  async (input): Promise<Omit<TextPipelineResult, 'futureIds'>> => {
+  async function textPipelineVanillaWorkflow(input): Promise<Omit<TextPipelineResult, 'futureIds'>> {
     const shouted = await Promise.all(input.sentences.map((text) => vanilla['textTools.shout']({ text })));
     const text = await vanilla['textTools.join']({ parts: shouted, separator: ' ' });
     const words = await vanilla['textTools.countWords']({ text });

@@ -16,11 +16,14 @@ export interface WriteArticleResult {
   words: number;
 }
 
-export const writeArticleWorkflow = withInput(writeArticleInput, async (input): Promise<WriteArticleResult> => {
-  useSession(input);
-  const drafts = input.topics.map((topic) => writer.draft({ topic }));
-  const article = textTools.join({ parts: drafts, separator: '\n\n---\n\n' });
-  const summary = writer.tighten({ draft: article });
-  const words = textTools.countWords({ text: article });
-  return { article: await article, summary: await summary, words: await words };
-});
+export const writeArticleWorkflow = withInput(
+  writeArticleInput,
+  async function writeArticleWorkflow(input): Promise<WriteArticleResult> {
+    useSession(input);
+    const drafts = input.topics.map((topic) => writer.draft({ topic }));
+    const article = textTools.join({ parts: drafts, separator: '\n\n---\n\n' });
+    const summary = writer.tighten({ draft: article });
+    const words = textTools.countWords({ text: article });
+    return { article: await article, summary: await summary, words: await words };
+  },
+);

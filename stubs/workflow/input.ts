@@ -37,10 +37,12 @@ export function parseWorkflowInput<S extends z.ZodType>(workflowType: string, sc
 
 /**
  * Wraps a workflow so that it validates its (single) argument with `schema` first; `fn` receives the parsed
- * value. Export the result under the workflow's name, as any workflow function:
+ * value. Pass a named function and export the result under the same name: Temporal registers the export's
+ * name, and a client that starts the workflow by function (`client.workflow.start(helloAgentWorkflow, …)`)
+ * sends the function's name, which the wrapper copies from `fn`.
  *
  * ```ts
- * export const helloAgentWorkflow = withInput(helloAgentInput, async (input) => { ... });
+ * export const helloAgentWorkflow = withInput(helloAgentInput, async function helloAgentWorkflow(input) { ... });
  * ```
  *
  * Schemas should only check (no transforms or defaults that change values), so that what a workflow sees is
@@ -52,5 +54,6 @@ export function withInput<S extends z.ZodType, R>(
 ): ValidatedWorkflow<S, R> {
   const workflow = async (input: z.input<S>): Promise<R> =>
     fn(parseWorkflowInput(workflowInfo().workflowType, schema, input));
+  Object.defineProperty(workflow, 'name', { value: fn.name });
   return Object.assign(workflow, { inputSchema: schema });
 }
