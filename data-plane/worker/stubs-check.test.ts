@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ErrorCode, hasErrorCode, NalarError } from '../../common/errors';
+import { ErrorCode, hasErrorCode, type NalarError } from '../../common/errors';
 import { createLogger } from '../../common/log';
 import { createFixture, type Fixture } from '../../stubs/generator/fixtures';
 import { generateStubs } from '../../stubs/generator/generate';
