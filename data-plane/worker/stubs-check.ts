@@ -69,6 +69,22 @@ function readCache(file: string): Cache | undefined {
   }
 }
 
+function writeCache(file: string, entry: Cache): void {
+  // Written whole and renamed, so a concurrent worker never reads half a file.
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(tmp, JSON.stringify(entry));
+    fs.renameSync(tmp, file);
+  } catch {
+    // A read-only checkout: the next start checks in full again, nothing worse.
+    fs.rmSync(tmp, { force: true });
+  }
+}
+
+/** Where a worker remembers its last passing check: next to the files checked, in the repo's git-ignored `.nalar/`. */
+export const defaultStubsCheckCache = path.join(defaultRepoRoot, '.nalar', 'stubs-check.json');
+
 /**
  * Checks that the generated stubs match the definitions, exactly as `nalar stubs --check` does.
  *
@@ -89,23 +105,19 @@ export async function checkStubs(options: StubsCheckOptions = {}): Promise<Stubs
   const { inputs } = await generateStubs({ definitionsDir, outDir, check: true });
   if (options.cacheFile !== undefined) {
     const entry: Cache = { version: 1, fingerprint: fingerprint(inputs, definitionsDir, outDir), inputs };
-    fs.mkdirSync(path.dirname(options.cacheFile), { recursive: true });
-    // Written whole and renamed, so a concurrent worker never reads half a file.
-    const tmp = `${options.cacheFile}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(entry));
-    fs.renameSync(tmp, options.cacheFile);
+    writeCache(options.cacheFile, entry);
   }
   return { cached: false, ms: performance.now() - started };
 }
 
 /**
  * The first step of a worker process: unless `config.stubsCheck` is false (NALAR_STUBS_CHECK), checks the
- * stubs ({@link checkStubs}, remembered in `<dataDir>/stubs-check.json`) and logs how long it took. On a
+ * stubs ({@link checkStubs}, remembered in {@link defaultStubsCheckCache}) and logs how long it took. On a
  * failure it tells its supervisor (an IPC `refused` message with the code and message) and rethrows, so the
  * process exits 1 before it polls anything.
  */
 export async function checkStubsAtStart(
-  config: Pick<NalarConfig, 'stubsCheck' | 'dataDir'>,
+  config: Pick<NalarConfig, 'stubsCheck'>,
   log: Logger,
   options: StubsCheckOptions = {},
 ): Promise<void> {
@@ -114,7 +126,7 @@ export async function checkStubsAtStart(
     return;
   }
   try {
-    const result = await checkStubs({ cacheFile: path.join(config.dataDir, 'stubs-check.json'), ...options });
+    const result = await checkStubs({ cacheFile: defaultStubsCheckCache, ...options });
     log.info('stubs are up to date', { checkMs: Math.round(result.ms), cached: result.cached });
   } catch (err) {
     if (isNalarError(err)) {
