@@ -5,16 +5,7 @@
  */
 import { type z } from 'zod';
 import { ErrorCode, nalarFailure } from './errors';
-
-/** `documents[2].id` from zod's `['documents', 2, 'id']`; `input` for a problem with the whole object. */
-function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const key of path) {
-    if (typeof key === 'number') out += `[${key}]`;
-    else out += out ? `.${String(key)}` : String(key);
-  }
-  return out || 'input';
-}
+import { formatIssuePath } from './workflow/input-issues';
 
 /**
  * Parses `input` with `schema`, or throws a non-retryable `ApplicationFailure` of type `NALAR_ERR_INVALID_INPUT`
@@ -23,7 +14,7 @@ function formatPath(path: readonly PropertyKey[]): string {
 export function parseInput<S extends z.ZodType>(activity: string, schema: S, input: unknown): z.output<S> {
   const parsed = schema.safeParse(input);
   if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`);
+  const problems = parsed.error.issues.map((issue) => `${formatIssuePath(issue.path)}: ${issue.message}`);
   throw nalarFailure(ErrorCode.INVALID_INPUT, `${activity}: invalid input: ${problems.join('; ')}`);
 }
 

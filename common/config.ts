@@ -339,6 +339,12 @@ export const settings = {
     default: '1 hour',
     doc: 'Blobs written or reused more recently than this are never collected (covers payloads in flight)',
   }),
+  stubsCheck: setting({
+    env: 'NALAR_STUBS_CHECK',
+    schema: booleanFlag,
+    default: true,
+    doc: 'A worker refuses to start when the generated stubs are stale (as `nalar stubs --check`); false for deployments without definitions',
+  }),
   logLevel: setting({
     env: 'NALAR_LOG_LEVEL',
     schema: z.enum(logLevels),

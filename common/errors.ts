@@ -43,6 +43,7 @@ export const ErrorCode = {
   WORKFLOW_NOT_FOUND: 'NALAR_ERR_WORKFLOW_NOT_FOUND',
   BLOB_MISSING: 'NALAR_ERR_BLOB_MISSING',
   UNAUTHORIZED: 'NALAR_ERR_UNAUTHORIZED',
+  STUB_METHOD_UNKNOWN: 'NALAR_ERR_STUB_METHOD_UNKNOWN',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -183,6 +184,10 @@ export const errorCodes: { readonly [C in ErrorCode]: ErrorCodeInfo } = {
     meaning: 'An HTTP request was refused: no valid bearer token, or a web page origin the server refuses.',
     retryable: false,
     httpStatus: 401,
+  },
+  [ErrorCode.STUB_METHOD_UNKNOWN]: {
+    meaning: 'A workflow called a method its agent/tool stub does not have (stale stubs: run `npm run stubs`).',
+    retryable: false,
   },
 };
 

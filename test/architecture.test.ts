@@ -48,7 +48,7 @@ const rejectedInWorkflows: [string, string, string][] = [
     "import { msToNumber } from '@temporalio/common/lib/time';",
     "'@temporalio/common/lib/time' is not allowed",
   ],
-  ['stubs/workflow/future.ts', "import { z } from 'zod';", "'zod' is not allowed in workflow code"],
+  ['stubs/workflow/future.ts', "import { z } from 'zod-mini';", "'zod-mini' is not allowed in workflow code"],
   ['test/fixtures/workflows/futures.ts', "import { ManagedList } from '../../../state/managed';", 'worker-side'],
   [
     'load-tests/bench/workflows/state-history.ts',
@@ -72,6 +72,8 @@ const allowedInWorkflows: Snippet[] = [
   "import { writer } from '../stubs/generated';",
   "import { shouldContinueAsNew } from '../state/workflow';",
   "import { textPipelineWorkflow } from './text-pipeline';",
+  "import { z } from 'zod';",
+  "import { describeIssues } from '../common/workflow/input-issues';",
 ].map((line) => ({ file: 'workflows/hello-agent.ts', code: `${line}\nexport {};\n` }));
 
 /** `[file, code, expected message]`: worker-side imports a folder's README does not allow. */

@@ -6,11 +6,10 @@
 import { proxyActivities } from '@temporalio/workflow';
 import { textTools, type TextToolsActivities } from '../stubs/generated';
 import { useSession } from '../stubs/workflow';
+import { withInput } from '../stubs/workflow/input';
+import { textPipelineInput } from './inputs';
 
-export interface TextPipelineInput {
-  sentences: string[];
-  sessionId?: string;
-}
+export type { TextPipelineInput } from './inputs';
 
 export interface TextPipelineResult {
   text: string;
@@ -19,22 +18,26 @@ export interface TextPipelineResult {
   futureIds: string[];
 }
 
-export async function textPipelineWorkflow(input: TextPipelineInput): Promise<TextPipelineResult> {
-  useSession(input);
-  const shouted = input.sentences.map((text) => textTools.shout({ text }));
-  const joined = textTools.join({ parts: shouted, separator: ' ' });
-  const words = textTools.countWords({ text: joined });
-  return { text: await joined, words: await words, futureIds: [...shouted, joined, words].map((f) => f.id) };
-}
+export const textPipelineWorkflow = withInput(
+  textPipelineInput,
+  async function textPipelineWorkflow(input): Promise<TextPipelineResult> {
+    useSession(input);
+    const shouted = input.sentences.map((text) => textTools.shout({ text }));
+    const joined = textTools.join({ parts: shouted, separator: ' ' });
+    const words = textTools.countWords({ text: joined });
+    return { text: await joined, words: await words, futureIds: [...shouted, joined, words].map((f) => f.id) };
+  },
+);
 
 const vanilla = proxyActivities<TextToolsActivities>({ startToCloseTimeout: '10 seconds' });
 
 /** The same pipeline on the vanilla Temporal path: plain activities, no futures, no metadata. */
-export async function textPipelineVanillaWorkflow(
-  input: TextPipelineInput,
-): Promise<Omit<TextPipelineResult, 'futureIds'>> {
-  const shouted = await Promise.all(input.sentences.map((text) => vanilla['textTools.shout']({ text })));
-  const text = await vanilla['textTools.join']({ parts: shouted, separator: ' ' });
-  const words = await vanilla['textTools.countWords']({ text });
-  return { text, words };
-}
+export const textPipelineVanillaWorkflow = withInput(
+  textPipelineInput,
+  async function textPipelineVanillaWorkflow(input): Promise<Omit<TextPipelineResult, 'futureIds'>> {
+    const shouted = await Promise.all(input.sentences.map((text) => vanilla['textTools.shout']({ text })));
+    const text = await vanilla['textTools.join']({ parts: shouted, separator: ' ' });
+    const words = await vanilla['textTools.countWords']({ text });
+    return { text, words };
+  },
+);

@@ -5,12 +5,10 @@
  */
 import { textTools, writer } from '../stubs/generated';
 import { useSession } from '../stubs/workflow';
+import { withInput } from '../stubs/workflow/input';
+import { writeArticleInput } from './inputs';
 
-export interface WriteArticleInput {
-  topics: string[];
-  /** Conversation this belongs to. @default the workflow id */
-  sessionId?: string;
-}
+export type { WriteArticleInput } from './inputs';
 
 export interface WriteArticleResult {
   article: string;
@@ -18,11 +16,14 @@ export interface WriteArticleResult {
   words: number;
 }
 
-export async function writeArticleWorkflow(input: WriteArticleInput): Promise<WriteArticleResult> {
-  useSession(input);
-  const drafts = input.topics.map((topic) => writer.draft({ topic }));
-  const article = textTools.join({ parts: drafts, separator: '\n\n---\n\n' });
-  const summary = writer.tighten({ draft: article });
-  const words = textTools.countWords({ text: article });
-  return { article: await article, summary: await summary, words: await words };
-}
+export const writeArticleWorkflow = withInput(
+  writeArticleInput,
+  async function writeArticleWorkflow(input): Promise<WriteArticleResult> {
+    useSession(input);
+    const drafts = input.topics.map((topic) => writer.draft({ topic }));
+    const article = textTools.join({ parts: drafts, separator: '\n\n---\n\n' });
+    const summary = writer.tighten({ draft: article });
+    const words = textTools.countWords({ text: article });
+    return { article: await article, summary: await summary, words: await words };
+  },
+);

@@ -117,7 +117,8 @@ async function run(supervisor: Supervisor, dev: DevMode | undefined): Promise<nu
     await supervisor.start();
   } catch (err) {
     // A Ctrl-C during start-up makes the starting process exit; that is a requested stop, not a failure.
-    if (supervisor.stopRequested) return supervisor.finished;
+    // A process that exited by itself (a worker refusing stale stubs) is one: its error says why.
+    if (supervisor.stopRequested && (await supervisor.finished) === 0) return 0;
     await supervisor.stop(1);
     throw err;
   }

@@ -101,6 +101,12 @@ export class ManagedProcess {
     this.child.on('message', listener);
   }
 
+  /** Resolves once the IPC channel is closed, so every message the process sent has been delivered. */
+  ipcClosed(): Promise<void> {
+    if (!this.child.connected) return Promise.resolve();
+    return new Promise((resolve) => this.child.once('disconnect', () => resolve()));
+  }
+
   /** Sends an IPC message; false when the channel is closed. */
   send(message: unknown): boolean {
     return this.child.connected ? this.child.send(message as object) : false;

@@ -1,5 +1,9 @@
-/** A Nalar worker process as a {@link StackComponent}: forked with IPC, ready when it says so. */
-import { workerMessage } from '../worker/protocol';
+/**
+ * A Nalar worker process as a {@link StackComponent}: forked with IPC, ready when it says so; a worker that
+ * refuses to start (stale stubs) fails the start with its error code and message.
+ */
+import { NalarError } from '../../common/errors';
+import { workerReadyMessage, workerRefusedMessage } from '../worker/protocol';
 import type { StackComponent } from './component';
 import { ManagedProcess, type LineSink } from './managed-process';
 import { waitForReadyMessage } from './readiness';
@@ -16,6 +20,8 @@ export interface WorkerProcessOptions {
   runsStateJanitor: boolean;
   /** Environment of the worker (carries the validated config onwards). */
   env: NodeJS.ProcessEnv;
+  /** The worker's entry module and its arguments (tests run a stand-in). @default data-plane/worker/main.ts */
+  command?: { module: string; args?: readonly string[] };
 }
 
 export function workerProcess(o: WorkerProcessOptions): StackComponent {
@@ -48,10 +54,26 @@ export function workerProcess(o: WorkerProcessOptions): StackComponent {
           ],
     endpoints: [`${name.padEnd(17)} task queue ${o.taskQueue}${metrics}`],
     launch(sink: LineSink) {
-      return ManagedProcess.start({ name, command: workerMain, nodeModule: true, env }, sink);
+      const command = o.command ?? { module: workerMain };
+      return ManagedProcess.start(
+        { name, command: command.module, ...(command.args && { args: command.args }), nodeModule: true, env },
+        sink,
+      );
     },
-    waitReady(proc, timeoutMs) {
-      return waitForReadyMessage(proc, (m) => workerMessage.safeParse(m).success, timeoutMs);
+    async waitReady(proc, timeoutMs) {
+      let refusal: NalarError | undefined;
+      proc.onMessage((m) => {
+        const parsed = workerRefusedMessage.safeParse(m);
+        if (parsed.success)
+          refusal = new NalarError(parsed.data.code, `${name} refused to start: ${parsed.data.message}`);
+      });
+      try {
+        await waitForReadyMessage(proc, (m) => workerReadyMessage.safeParse(m).success, timeoutMs);
+      } catch (err) {
+        // A refusing worker exits at once; its refusal may still be in the IPC channel when the exit is seen.
+        if (!proc.running) await proc.ipcClosed();
+        throw refusal ?? err;
+      }
     },
   };
 }

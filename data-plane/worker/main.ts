@@ -7,20 +7,21 @@
  */
 import type { Client } from '@temporalio/client';
 import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
-import { colorEnabled } from '../../common/color';
 import { blobStoreOf, nalarDataConverter } from '../../state/payloads/data-converter';
 import { closeDefaultSessionStore, defaultSessionStore } from '../../state/managed';
 import { registerStateGauges } from '../../state/metrics';
 import { connectNalarClient } from '../../client';
 import { loadConfig } from '../../common/config';
+import { isNalarError } from '../../common/errors';
 import { createLogger } from '../../common/log';
 import { placementTaskQueue, workerIdOf } from '../../state/placement/worker-identity';
 import { createPlacementWorker } from './placement-worker';
 import { startStateJanitorFromConfig, type StateJanitor } from '../../state/lifecycle/janitor';
 import { startMetricsServer, type MetricsServer } from './metrics-server';
 import type { WorkerMessage } from './protocol';
-import { sdkLogger } from './sdk-logger';
 import { createNalarWorker } from './worker';
+import { sdkLogger } from './sdk-logger';
+import { checkStubsAtStart } from './stubs-check';
 
 const usage = `Usage: npm run worker [-- --help]
 
@@ -28,7 +29,9 @@ Runs one Nalar worker process: it polls the task queue NALAR_TASK_QUEUE on the T
 TEMPORAL_ADDRESS and runs every registered workflow and activity, plus its own placement queue
 (<NALAR_TASK_QUEUE>.placement.<NALAR_WORKER_ID>) for session moves. Prometheus metrics are served on
 http://127.0.0.1:<NALAR_METRICS_PORT>/metrics unless that is 0. With NALAR_STATE_GC_INTERVAL above 0 it
-also expires idle sessions and collects unreferenced blobs (run that in one worker only). Stop it with Ctrl-C.`;
+also expires idle sessions and collects unreferenced blobs (run that in one worker only). Stop it with Ctrl-C.
+It refuses to start (exit 1, NALAR_ERR_STUBS_STALE) when the generated stubs are stale: run \`npm run stubs\`
+(NALAR_STUBS_CHECK=false turns the check off, for deployments that ship no definitions).`;
 
 async function main(): Promise<void> {
   if (process.argv.includes('--help') || process.argv.includes('-h')) {
@@ -37,8 +40,12 @@ async function main(): Promise<void> {
   }
   const config = loadConfig();
   const log = createLogger(process.env.NALAR_WORKER_NAME ?? 'worker', config.logLevel);
-  // Before the first connection creates the default runtime: ANSI colours only for a terminal (or FORCE_COLOR).
-  Runtime.install({ logger: sdkLogger(config.logLevel, colorEnabled(process.stderr)) });
+  // The SDK's own logs (and the native core's) through this process's logger, each repeat about a run said once.
+  Runtime.install({
+    logger: sdkLogger(log),
+    telemetryOptions: { logging: { filter: { core: 'WARN', other: 'WARN' }, forward: {} } },
+  });
+  await checkStubsAtStart(config, log);
   const workerId = workerIdOf(config);
   const dataConverter = nalarDataConverter(config);
   let metrics: MetricsServer | undefined;
@@ -55,7 +62,7 @@ async function main(): Promise<void> {
     const shutdownGraceTime = Math.floor(config.shutdownGrace * 0.8);
     const common = { connection, namespace: config.temporalNamespace, taskQueue: config.taskQueue, dataConverter };
     const workers: Worker[] = [
-      await createNalarWorker({ ...common, shutdownGraceTime }),
+      await createNalarWorker({ ...common, shutdownGraceTime, log }),
       await createPlacementWorker({ ...common, workerId, shutdownGraceTime }),
     ];
     if (config.stateGcInterval > 0) {
@@ -99,6 +106,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : err);
+  console.error(isNalarError(err) ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : err);
   process.exit(1);
 });

@@ -4,7 +4,8 @@
  * `<name>.<method>`), plus the framework's own workflows and activities (session moves), with the future
  * runtime wired in: the workflow interceptor that puts future metadata into activity headers, the `nalar`
  * sink into the local controller, and the activity interceptor that exposes the metadata to agent code;
- * and every activity's `NalarError`s become typed failures (failure-interceptor.ts).
+ * and every activity's `NalarError`s become typed failures (failure-interceptor.ts). A workflow whose code
+ * fails its workflow task is logged once per run at error level (task-failure-log.ts).
  */
 import { type InjectedSinks, type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import * as activities from '../../activities';
@@ -16,6 +17,8 @@ import type { NalarSinks } from '../../stubs/workflow/future';
 import { LocalController } from '../../control-plane/local-controller/local-controller';
 import { futureActivityInterceptors } from '../../stubs/future-context';
 import { failureActivityInterceptors } from './failure-interceptor';
+import { createLogger, type Logger } from '../../common/log';
+import { taskFailureSinks } from './task-failure-log';
 
 import { bundleNalarWorkflows, type NalarWorkflowBundle } from './bundle';
 
@@ -42,6 +45,8 @@ export interface NalarWorkerOptions {
   activities?: Record<string, (...args: never[]) => Promise<unknown>>;
   /** Payload conversion, e.g. `nalarDataConverter(config)` (large payloads out of history). @default Temporal's */
   dataConverter?: WorkerOptions['dataConverter'];
+  /** Where the worker reports workflows whose code fails their workflow task. @default a `worker` logger on stderr */
+  log?: Logger;
 }
 
 /** Sinks that deliver workflow-side future events to `controller` (not called during replay). */
@@ -93,7 +98,7 @@ export async function createNalarWorker(options: NalarWorkerOptions): Promise<Wo
     ...(options.shutdownGraceTime !== undefined && { shutdownGraceTime: options.shutdownGraceTime }),
     activities: registeredActivities(options.activities ?? activities, options.definitions ?? definitions),
     interceptors: { activity: [failureActivityInterceptors, futureActivityInterceptors(controller)] },
-    sinks: nalarSinks(controller),
+    sinks: { ...nalarSinks(controller), ...taskFailureSinks(options.log ?? createLogger('worker')) },
     ...(options.dataConverter !== undefined && { dataConverter: options.dataConverter }),
     workflowBundle,
   });

@@ -1,7 +1,8 @@
 // ESLint plugin `nalar`: the architecture rules, checked on every import.
 //
 // - `nalar/workflow-sandbox`: workflow-side files (scripts/lint/workflow-side.json) run in Temporal's
-//   deterministic sandbox. They import values only from an allow-list: `@temporalio/workflow`, other
+//   deterministic sandbox. They import values only from an allow-list: the packages of workflow-side.json
+//   (`@temporalio/workflow`, `zod`), other
 //   workflow-side files (the stubs runtime, generated stubs, the state layer's workflow side, workflows);
 //   `import type` of anything (`@temporalio/common` included) is fine, because types are erased.
 // - `nalar/layers`: a worker-side file imports only what the README of its folder allows. Each top-level
@@ -18,6 +19,8 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const workflowSide = JSON.parse(fs.readFileSync(path.join(root, 'scripts', 'lint', 'workflow-side.json'), 'utf8'));
 const workflowSidePatterns = workflowSide.patterns.map((p) => new RegExp(p));
+/** Packages whose values workflow-side files may import (a package's subpaths too). */
+const workflowPackages = workflowSide.packages;
 
 /** Repo-relative path with '/' separators, or undefined outside the repo. */
 function repoPath(file) {
@@ -129,7 +132,7 @@ const workflowSandbox = {
     schema: [],
     messages: {
       package:
-        "'{{spec}}' is not allowed in workflow code (Temporal's deterministic sandbox): values come only from @temporalio/workflow and workflow-side files; use `import type` for types.",
+        "'{{spec}}' is not allowed in workflow code (Temporal's deterministic sandbox): values come only from {{allowed}} and workflow-side files; use `import type` for types.",
       workerSide:
         "'{{spec}}' is worker-side code ({{target}}); workflow code may only `import type` from it (activities through proxyActivities or stubs).",
     },
@@ -147,8 +150,8 @@ const workflowSandbox = {
         }
         return;
       }
-      if (spec === '@temporalio/workflow' || spec.startsWith('@temporalio/workflow/')) return;
-      context.report({ node, messageId: 'package', data: { spec } });
+      if (workflowPackages.some((p) => spec === p || spec.startsWith(`${p}/`))) return;
+      context.report({ node, messageId: 'package', data: { spec, allowed: workflowPackages.join(', ') } });
     });
   },
 };

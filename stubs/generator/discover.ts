@@ -59,6 +59,8 @@ export interface DefinitionInfo {
 export interface DiscoveryResult {
   definitions: DefinitionInfo[];
   diagnostics: Diagnostic[];
+  /** Absolute paths of the repo's source files the definitions were read from (their imports included, no packages). */
+  sourceFiles: string[];
 }
 
 /** Definition files under `dir` (recursively), sorted; tests and barrels are not definitions. */
@@ -352,7 +354,12 @@ export function discoverDefinitions(options: { repoRoot: string; definitionsDir:
   }
 
   diagnostics.sort(comparePositions);
-  return { definitions: [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : 1)), diagnostics };
+  const sourceFiles = program
+    .getSourceFiles()
+    .filter((sf) => !program.isSourceFileFromExternalLibrary(sf) && !program.isSourceFileDefaultLibrary(sf))
+    .map((sf) => path.resolve(sf.fileName))
+    .sort();
+  return { definitions: [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : 1)), diagnostics, sourceFiles };
 }
 
 function comparePositions(a: Omit<Diagnostic, 'message'>, b: Omit<Diagnostic, 'message'>): number {

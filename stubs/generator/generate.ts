@@ -4,9 +4,9 @@ import path from 'node:path';
 import { ErrorCode, NalarError } from '../../common/errors';
 import { discoverDefinitions, repoPath, type DefinitionInfo } from './discover';
 import { emitFiles } from './emit';
+import { defaultDefinitionsDir, defaultOutDir, defaultRepoRoot } from './paths';
 
-/** The repository this generator belongs to; relative paths in {@link GenerateOptions} resolve against it. */
-export const defaultRepoRoot = path.resolve(__dirname, '..', '..');
+export { defaultRepoRoot };
 
 /** Options of {@link generateStubs}. */
 export interface GenerateOptions {
@@ -28,6 +28,12 @@ export interface GenerateResult {
   definitions: DefinitionInfo[];
   /** One entry per generated or deleted file (repo-relative posix paths), sorted by path. */
   files: { file: string; status: FileStatus }[];
+  /**
+   * Absolute paths of every file the output depends on besides the definitions folder and the output folder:
+   * the source files the definitions import, the repo's tsconfig, Prettier options and lockfile, and the
+   * generator's own code. Unchanged inputs (and folders) give unchanged output: what a cached check relies on.
+   */
+  inputs: string[];
 }
 
 /** Files the generator never deletes from the output folder. */
@@ -43,13 +49,13 @@ const keptFiles = new Set(['README.md']);
  */
 export async function generateStubs(options: GenerateOptions = {}): Promise<GenerateResult> {
   const repoRoot = path.resolve(options.repoRoot ?? defaultRepoRoot);
-  const definitionsDir = path.resolve(repoRoot, options.definitionsDir ?? 'activities/agents');
-  const outDir = path.resolve(repoRoot, options.outDir ?? 'stubs/generated');
+  const definitionsDir = path.resolve(repoRoot, options.definitionsDir ?? defaultDefinitionsDir);
+  const outDir = path.resolve(repoRoot, options.outDir ?? defaultOutDir);
   if (!fs.statSync(definitionsDir, { throwIfNoEntry: false })?.isDirectory()) {
     throw new NalarError(ErrorCode.USAGE, `definitions folder not found: ${definitionsDir}`);
   }
 
-  const { definitions, diagnostics } = discoverDefinitions({ repoRoot, definitionsDir });
+  const { definitions, diagnostics, sourceFiles } = discoverDefinitions({ repoRoot, definitionsDir });
   if (diagnostics.length > 0) {
     const lines = diagnostics.map((d) => `${d.file}:${d.line}:${d.col}: ${d.message}`);
     const count = diagnostics.length === 1 ? '1 problem' : `${diagnostics.length} problems`;
@@ -89,5 +95,11 @@ export async function generateStubs(options: GenerateOptions = {}): Promise<Gene
         differing.map((f) => `  ${f.status}: ${f.file}`).join('\n'),
     );
   }
-  return { definitions, files };
+  const generatorFiles = fs
+    .readdirSync(__dirname)
+    .filter((name) => name.endsWith('.ts') && !name.endsWith('.test.ts'))
+    .map((name) => path.join(__dirname, name));
+  const repoFiles = ['tsconfig.json', '.prettierrc.json', 'package-lock.json'].map((f) => path.join(repoRoot, f));
+  const inputs = [...new Set([...sourceFiles, ...repoFiles, ...generatorFiles])].sort();
+  return { definitions, files, inputs };
 }

@@ -1,4 +1,5 @@
 /** Public workflow-side API of the programming model: futures, sessions, stub types. */
 export { currentSession, isNalarFuture, setSession, useSession, type NalarFuture, type NalarSinks } from './future';
 export { agentStub, type Stub, type StubInput } from './stub';
+export { parseWorkflowInput, withInput, type ValidatedWorkflow } from './input';
 export type { CallOptions, FutureEvent, FutureMeta, FutureOr, FutureState, StubSpec } from './types';
