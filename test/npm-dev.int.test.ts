@@ -83,6 +83,7 @@ test('npm run dev restarts the worker on a change, survives a syntax error and r
     NALAR_TASK_QUEUE: taskQueue,
     NALAR_DATA_DIR: path.join(copy, '.nalar', 'data'),
     NALAR_METRICS_PORT: '0',
+    NALAR_CODEC_PORT: '0',
     NALAR_STATE_GC_INTERVAL: '0',
     NALAR_SHUTDOWN_GRACE: '60 seconds',
   };
@@ -96,7 +97,8 @@ test('npm run dev restarts the worker on a change, survives a syntax error and r
   dev.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   dev.stderr?.on('data', (d: Buffer) => (output += d.toString()));
   await waitForOutput('Press Ctrl-C to stop', 0);
-  expect(output).toContain('watching workflows, activities, stubs');
+  // stdout and stderr are separate pipes: the log line may arrive after the banner.
+  await waitForOutput('watching workflows, activities, stubs', 0);
   const ask = async (question: string): Promise<string> => {
     const result = await env.client.workflow.execute<typeof helloAgentWorkflow>('helloAgentWorkflow', {
       taskQueue,

@@ -126,8 +126,9 @@ async function run(supervisor: Supervisor, dev: DevMode | undefined): Promise<nu
   const lines = supervisor.processes.flatMap(({ component, process }) =>
     component.endpoints.map((e, i) => `  ${e}${i === 0 ? ` (pid ${process.pid})` : ''}`),
   );
-  console.log(`\nNalar is up:\n${lines.join('\n')}\nPress Ctrl-C to stop.\n`);
+  // Watching before the banner: once it says "Press Ctrl-C", a change is already noticed.
   dev?.start();
+  console.log(`\nNalar is up:\n${lines.join('\n')}\nPress Ctrl-C to stop.\n`);
   const code = await supervisor.finished;
   dev?.close();
   return code;
