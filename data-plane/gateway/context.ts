@@ -9,9 +9,8 @@ import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 
 export { ErrorCode, NalarError } from '../../common/errors';
-
 /** The memo key that carries a run's tenant; the stub runtime reads it as the fairness key (stubs/workflow/future.ts). */
-export const TENANT_MEMO_KEY = 'nalarTenant';
+export { TENANT_MEMO_KEY } from '../../stubs/workflow/types';
 
 /** What a gateway plugin needs to start and find a tenant's runs. */
 export interface GatewayRouteDeps {
