@@ -127,7 +127,9 @@ function classify(err: unknown): { code: string; status: number; message: string
     return { code, status: fastifyStatus, message: errorMessage(err) };
   }
   if (isTemporalError(err)) {
-    return { code: ErrorCode.TEMPORAL_DOWN, status: 503, message: `Temporal did not answer: ${errorMessage(err)}` };
+    const cause = (err as { cause?: unknown }).cause;
+    const why = cause === undefined ? errorMessage(err) : `${errorMessage(err)}: ${errorMessage(cause)}`;
+    return { code: ErrorCode.TEMPORAL_DOWN, status: 503, message: `Temporal did not answer: ${why}` };
   }
   return { code: ErrorCode.INTERNAL, status: 500, message: 'the gateway failed unexpectedly; its log has the details' };
 }
@@ -177,6 +179,9 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
     routerOptions: { maxParamLength: 500 },
   });
 
+  // JSON only: a text body (Fastify parses text/plain by default) is a 415, not a string input.
+  app.removeContentTypeParser('text/plain');
+
   const withDeadline = <T>(fn: () => Promise<T>): Promise<T> => client.withDeadline(Date.now() + temporalTimeoutMs, fn);
 
   function watch(tenant: string, started: StartedRun) {
@@ -224,8 +229,10 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
 
   app.setErrorHandler((err, request, reply) => {
     const { code, status, message, details } = classify(err);
-    if (status >= 500)
-      log.error(`${request.method} ${request.routeOptions.url ?? 'unmatched'} failed: ${errorMessage(err)}`);
+    const route = request.routeOptions.url ?? 'unmatched';
+    if (code === ErrorCode.INTERNAL) log.error(`${request.method} ${route} failed: ${errorMessage(err)}`);
+    else if (code === ErrorCode.TEMPORAL_DOWN && route !== '/readyz')
+      log.warn(`${request.method} ${route}: ${message}`);
     if (code === ErrorCode.RATE_LIMITED) {
       reply.header('retry-after', String((details as { retryAfterSeconds?: number }).retryAfterSeconds ?? 1));
     }
