@@ -177,6 +177,10 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
     logger: false,
     // Ids in paths are ours to validate; a long URL is refused by Node's own header limit.
     routerOptions: { maxParamLength: 500 },
+    // Errors Fastify raises before routing (a URL it cannot decode) in the one error shape too.
+    frameworkErrors: (err, _request, reply) => {
+      void sendError(reply, ErrorCode.INVALID_INPUT, 400, err.message);
+    },
   });
 
   // JSON only: a text body (Fastify parses text/plain by default) is a 415, not a string input.
