@@ -168,7 +168,10 @@ test('plugins get routes under /v1 behind auth, with the tenant and the error he
 
 test('the OpenAPI document lists every route, and its schemas are valid JSON Schema that accept and refuse as the gateway does', async () => {
   const routes: string[] = [];
-  const plugin: GatewayPlugin = () => undefined;
+  const plugin: GatewayPlugin = (v1) => {
+    v1.get('/runs/:id/events', async () => '');
+    v1.post('/sessions/:id/messages', async () => ({}));
+  };
   const app = gateway({
     tokens: { [tokenA]: 'acme' },
     plugins: [plugin],

@@ -268,7 +268,27 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
     return register.metrics();
   });
 
-  const extraPaths: Record<string, unknown> = {};
+  // Routes the document does not describe itself (plugins') still get an entry, so it lists every route.
+  const extraPaths: Record<string, Record<string, unknown>> = {};
+  app.addHook('onRoute', (route) => {
+    if (!route.url.startsWith('/v1/') || /^\/v1\/(workflows|runs|codec)\/:(name|id|op)(\/cancel)?$/.test(route.url))
+      return;
+    const openApiPath = route.url.replace(/:(\w+)/g, '{$1}');
+    for (const method of [route.method].flat()) {
+      if (method === 'HEAD') continue;
+      const params = [...route.url.matchAll(/:(\w+)/g)].map((m) => ({
+        name: m[1],
+        in: 'path',
+        required: true,
+        schema: { type: 'string' },
+      }));
+      (extraPaths[openApiPath] ??= {})[method.toLowerCase()] = {
+        summary: `${method} ${route.url} (added by a gateway plugin)`,
+        ...(params.length && { parameters: params }),
+        responses: { default: { description: 'See the plugin' } },
+      };
+    }
+  });
   app.get('/openapi.json', async () =>
     openApiDocument({ workflows, codec: options.codec !== undefined, auth: tokens.required, extraPaths }),
   );
@@ -330,7 +350,10 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
             startRun(deps, tenant, name, parsed.data, id === undefined ? {} : { id }),
           );
           if (!started.existing) gatewayRunsStarted.inc({ workflow: name });
-          if (mode === 'stream' && options.streamRun) return options.streamRun(request, reply, started);
+          if (mode === 'stream' && options.streamRun) {
+            void watch(tenant, started); // counts against the tenant's runs in flight until it closes
+            return options.streamRun(request, reply, started);
+          }
           const running: RunView = {
             id: started.publicId,
             runId: started.runId,

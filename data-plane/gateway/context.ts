@@ -34,8 +34,11 @@ export interface GatewayRouteDeps {
 }
 
 /**
- * A set of routes added to the gateway inside its authenticated `/v1` scope: every request has passed auth,
- * rate and body limits before a plugin sees it, and `request.tenant` is set.
+ * A set of routes added to the gateway inside its authenticated `/v1` scope: paths are relative to `/v1`
+ * (`app.get('/runs/:id/events', …)` serves `GET /v1/runs/:id/events`); every request has passed auth, the
+ * tenant's rate limit and the body limit before a plugin sees it, and `request.tenant` is set. A thrown
+ * {@link NalarError} is answered in the gateway's error shape with its code's HTTP status. The OpenAPI
+ * document lists plugin routes with a generic entry.
  */
 export type GatewayPlugin = (app: FastifyInstance, deps: GatewayRouteDeps) => void | Promise<void>;
 
