@@ -168,7 +168,9 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
     startHeaders: (tenant) => ({ [TENANT_MEMO_KEY]: tenant }),
   };
   // Stops the long polls of run watchers when the app closes.
-  const closing = new AbortController();
+  // (One controller per watcher: the SDK adds a listener per call to the signal it is given.)
+  const watchers = new Set<AbortController>();
+  let closing = false;
   /** Outcome of each run started through this gateway, until it closes: wait mode and the run limit share it. */
   const watched = new Map<string, Promise<Pick<RunView, 'status' | 'result' | 'error'>>>();
 
@@ -193,18 +195,21 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
     if (known) return known;
     limits.runStarted(tenant, started.workflowId);
     gatewayRunsInFlight.inc();
+    const abort = new AbortController();
+    watchers.add(abort);
     const outcome = client
-      .withAbortSignal(closing.signal, () => client.workflow.getHandle(started.workflowId).result())
+      .withAbortSignal(abort.signal, () => client.workflow.getHandle(started.workflowId).result())
       .then(
         (result: unknown) => ({ status: 'completed' as RunStatus, result }),
         (err: unknown) => {
           if (err instanceof WorkflowFailedError) return { status: closedStatusOf(err), error: runErrorOf(err) };
           // Temporal unreachable or the gateway closing: stop counting the run rather than hold its slot forever.
-          if (!closing.signal.aborted) log.warn(`stopped watching run ${started.publicId}: ${errorMessage(err)}`);
+          if (!closing) log.warn(`stopped watching run ${started.publicId}: ${errorMessage(err)}`);
           return undefined;
         },
       )
       .finally(() => {
+        watchers.delete(abort);
         watched.delete(started.workflowId);
         limits.runClosed(tenant, started.workflowId);
         gatewayRunsInFlight.dec();
@@ -418,7 +423,10 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
     { prefix: '/v1' },
   );
 
-  app.addHook('onClose', async () => closing.abort());
+  app.addHook('onClose', async () => {
+    closing = true;
+    for (const abort of watchers) abort.abort();
+  });
 
   /** The workflow id of the tenant's run `id`; a malformed id cannot be anyone's run (404). */
   function ownWorkflowId(tenant: string, id: string): string {

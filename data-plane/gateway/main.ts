@@ -5,7 +5,7 @@
 import { Connection } from '@temporalio/client';
 import { connectNalarClient } from '../../client';
 import { describeSettings, loadConfig } from '../../common/config';
-import { isNalarError } from '../../common/errors';
+import { ErrorCode, isNalarError, NalarError } from '../../common/errors';
 import { createLogger } from '../../common/log';
 import { ClaimCheckCodec } from '../../state/payloads/claim-check-codec';
 import { blobStoreOf } from '../../state/payloads/data-converter';
@@ -34,7 +34,7 @@ async function main(): Promise<void> {
     return;
   }
   const extra = process.argv.slice(2);
-  if (extra.length) throw new Error(`unknown argument(s) ${extra.join(' ')}\n\n${usage}`);
+  if (extra.length) throw new NalarError(ErrorCode.USAGE, `unknown argument(s) ${extra.join(' ')}; see --help`);
   const config = loadConfig();
   const log = createLogger(process.env.NALAR_PROCESS_NAME ?? 'gateway', config.logLevel);
   const listen = gatewayListenOptions(config);
