@@ -47,7 +47,7 @@ export type StreamRun = (request: FastifyRequest, reply: FastifyReply, started: 
 export interface GatewayAppOptions {
   /** A Temporal client with the Nalar data converter (`connectNalarClient`). */
   client: Client;
-  /** Task queue runs are started on. @default NALAR_TASK_QUEUE's default */
+  /** Task queue runs are started on. @default NALAR_TASK_QUEUE's default (nalar) */
   taskQueue?: string;
   /** Workflow types the gateway starts, with their input schemas. @default `workflowInputs` (workflows/inputs.ts) */
   workflows?: Readonly<Record<string, z.ZodType>>;
@@ -59,9 +59,9 @@ export interface GatewayAppOptions {
   burst?: number;
   /** Runs in flight per tenant through this gateway. @default NALAR_GATEWAY_MAX_RUNS's default (100) */
   maxRunsInFlight?: number;
-  /** How long wait mode waits without `?timeout=`. @default NALAR_GATEWAY_WAIT_TIMEOUT's default (30 s) */
+  /** How long wait mode waits without `?timeout=`. @default NALAR_GATEWAY_WAIT_TIMEOUT's default (30 seconds) */
   waitTimeoutMs?: number;
-  /** Largest request body. @default NALAR_GATEWAY_BODY_LIMIT's default (1 MiB) */
+  /** Largest request body. @default NALAR_GATEWAY_BODY_LIMIT's default (1048576) */
   bodyLimitBytes?: number;
   /** Deadline of each Temporal call the gateway makes (never of waiting for a result). @default 10 s */
   temporalTimeoutMs?: number;
