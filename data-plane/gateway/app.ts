@@ -11,7 +11,13 @@
  * Every refusal is `{ "error": { "code": "NALAR_ERR_…", "message": "…", "details"?: … } }` with the code's HTTP
  * status; nothing a client sends is a 5xx (a Temporal outage is a 503 with a code).
  */
-import { WorkflowFailedError, type Client } from '@temporalio/client';
+import {
+  isGrpcDeadlineError,
+  isGrpcServiceError,
+  ServiceError,
+  WorkflowFailedError,
+  type Client,
+} from '@temporalio/client';
 import { CancelledFailure, TerminatedFailure, TimeoutFailure, type PayloadCodec } from '@temporalio/common';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { register } from 'prom-client';
@@ -94,13 +100,10 @@ function closedStatusOf(err: unknown): RunStatus {
   return 'failed';
 }
 
-/** True for errors of the Temporal connection (unreachable, deadline, gRPC failures) rather than our code. */
+/** True for failures of a call to Temporal (unreachable, deadline, a gRPC error) anywhere along the cause chain. */
 function isTemporalError(err: unknown): boolean {
   for (let e = err, depth = 0; typeof e === 'object' && e !== null && depth < 8; depth++) {
-    const name = (e as { name?: unknown }).name;
-    if (name === 'ServiceError' || name === 'GrpcError' || typeof (e as { code?: unknown }).code === 'number')
-      return true;
-    if (/deadline|UNAVAILABLE|connect/i.test(errorMessage(e)) && name !== 'NalarError') return true;
+    if (e instanceof ServiceError || isGrpcServiceError(e) || isGrpcDeadlineError(e)) return true;
     e = (e as { cause?: unknown }).cause;
   }
   return false;
