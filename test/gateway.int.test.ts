@@ -184,6 +184,26 @@ test("a tenant never sees another tenant's runs: the same id is two runs, and th
   expect((await call('GET', `/v1/runs/${id}`, undefined)).status).toBe(401);
 });
 
+test("GET /v1/runs lists the caller's own runs only, filtered by status", async () => {
+  const mine = await start('textPipelineWorkflow', { sentences: ['listed'] });
+  const theirs = await start('textPipelineWorkflow', { sentences: ['hidden'] }, '', globex);
+  type Listed = { runs: { id: string; runId: string; status: string }[] };
+  const listed = await waitFor(
+    async () => {
+      const res = await call('GET', '/v1/runs?status=completed&limit=100', acme);
+      const runs = (res.body as unknown as Listed).runs;
+      return runs.some((r) => r.id === mine.body.id) && runs;
+    },
+    { what: 'the completed run to appear in the listing', intervalMs: 200 },
+  );
+  expect(listed.every((r) => r.status === 'completed')).toBe(true);
+  // Isolation by run (Temporal run ids are unique across tenants).
+  const globexRuns = ((await call('GET', '/v1/runs?limit=100', globex)).body as unknown as Listed).runs;
+  expect(globexRuns.map((r) => r.runId)).not.toContain(mine.body.runId);
+  expect(listed.map((r) => r.runId)).not.toContain(theirs.body.runId);
+  expect((await call('GET', '/v1/runs?status=sleeping', acme)).status).toBe(400);
+});
+
 test('cancel: 202, the run ends cancelled, and a second cancel is a 409', async () => {
   const res = await start('gatewayHoldWorkflow', { label: 'doomed' }, '?mode=async');
   const id = res.body.id as string;

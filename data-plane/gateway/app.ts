@@ -4,7 +4,8 @@
  * - `POST /v1/workflows/<name>` starts a registered workflow type with a validated input; `?mode=wait`
  *   (default) answers the closed run, or 202 with the running run after the timeout; `async` answers 202 at
  *   once; `stream` hands the started run to the streaming plugin (501 without one).
- * - `GET /v1/runs/<id>`, `POST /v1/runs/<id>/cancel` (and `DELETE /v1/runs/<id>`).
+ * - `GET /v1/runs/<id>`, `POST /v1/runs/<id>/cancel` (and `DELETE /v1/runs/<id>`), `GET /v1/runs?status=&limit=`
+ *   (the tenant's recent runs).
  * - `/v1/codec/decode|encode`: the codec-server protocol under the gateway's auth.
  * - `/healthz`, `/readyz` (Temporal reachable), `/metrics`, `/openapi.json`: no auth, they reveal no run.
  *
@@ -39,7 +40,16 @@ import {
   gatewayRunsStarted,
 } from './metrics';
 import { openApiDocument } from './openapi';
-import { asNotFound, describeRun, linksOf, runErrorOf, type RunStatus, type RunView } from './runs';
+import {
+  asNotFound,
+  describeRun,
+  linksOf,
+  listRuns,
+  listRunsQuery,
+  runErrorOf,
+  type RunStatus,
+  type RunView,
+} from './runs';
 import { startRun, type StartedRun } from './start-run';
 import { publicIdOf, publicRunId, TenantTokens, workflowIdOf } from './tenants';
 
@@ -382,6 +392,15 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
           return reply.status(200).send({ ...running, ...closed });
         },
       );
+
+      v1.get('/runs', async (request) => {
+        const query = listRunsQuery.safeParse(request.query);
+        if (!query.success) {
+          const { lines, issues } = describeIssues(query.error.issues);
+          throw new NalarError(ErrorCode.INVALID_INPUT, `invalid query: ${lines.join('; ')}`, { details: { issues } });
+        }
+        return { runs: await withDeadline(() => listRuns(client, request.tenant, query.data)) };
+      });
 
       v1.get<{ Params: { id: string } }>('/runs/:id', async (request) => {
         const workflowId = ownWorkflowId(request.tenant, request.params.id);

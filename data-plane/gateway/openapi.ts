@@ -4,7 +4,7 @@
  * accepts. One operation per workflow type, each with its own input schema.
  */
 import { z } from 'zod';
-import { runView } from './runs';
+import { listRunsQuery, runView } from './runs';
 
 /** The one error body of every refusal. */
 export const errorBody = z.object({
@@ -59,6 +59,29 @@ export function openApiDocument(options: OpenApiOptions): Record<string, unknown
     },
     '/openapi.json': {
       get: { summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1' } } },
+    },
+    '/v1/runs': {
+      get: {
+        summary: "The caller's most recent runs, newest first (from Temporal visibility: lags by a moment)",
+        parameters: [
+          { name: 'status', in: 'query', schema: jsonSchema(listRunsQuery.shape.status, 'input') },
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 50 } },
+        ],
+        responses: {
+          '200': {
+            description: 'Runs (without result or error)',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: { runs: { type: 'array', items: { $ref: '#/components/schemas/Run' } } },
+                },
+              },
+            },
+          },
+          ...errors(400, 401, 429, 503),
+        },
+      },
     },
     '/v1/runs/{id}': {
       get: {

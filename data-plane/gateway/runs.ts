@@ -119,3 +119,54 @@ export function asNotFound(err: unknown, publicId: string): unknown {
     (err instanceof ServiceError && isGrpcServiceError(err.cause) && err.cause.code === 5);
   return notFound ? new NalarError(ErrorCode.WORKFLOW_NOT_FOUND, `no run ${publicId}`) : err;
 }
+
+/** Temporal's `ExecutionStatus` search-attribute value of each listable {@link RunStatus}. */
+const executionStatusOf: Partial<Record<RunStatus, string>> = {
+  running: 'Running',
+  completed: 'Completed',
+  failed: 'Failed',
+  cancelled: 'Canceled',
+  terminated: 'Terminated',
+  timed_out: 'TimedOut',
+  continued_as_new: 'ContinuedAsNew',
+};
+
+/** Query of `GET /v1/runs`. */
+export const listRunsQuery = z.object({
+  status: runStatus.exclude(['unknown']).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+});
+
+/** One entry of `GET /v1/runs`: a run without its result or error (read those with `GET /v1/runs/<id>`). */
+export type RunSummary = Omit<RunView, 'result' | 'error'>;
+
+/**
+ * The tenant's most recent runs (newest first, at most `limit`), optionally only those in `status`. From
+ * Temporal's visibility store, which lags behind a start or close by a moment. `tenant` is a validated tenant
+ * name (no quotes), so it is safe inside the query.
+ */
+export async function listRuns(
+  client: Client,
+  tenant: string,
+  query: z.output<typeof listRunsQuery>,
+): Promise<RunSummary[]> {
+  const prefix = `${tenant}:`;
+  const clauses = [`WorkflowId STARTS_WITH "${prefix}"`];
+  if (query.status) clauses.push(`ExecutionStatus = "${executionStatusOf[query.status]}"`);
+  const runs: RunSummary[] = [];
+  for await (const info of client.workflow.list({ query: clauses.join(' AND '), pageSize: query.limit })) {
+    if (!info.workflowId.startsWith(prefix)) continue; // belt and braces: never another tenant's
+    const id = info.workflowId.slice(prefix.length);
+    runs.push({
+      id,
+      runId: info.runId,
+      workflow: info.type,
+      status: runStatusOf(info.status.name),
+      startedAt: info.startTime.toISOString(),
+      ...(info.closeTime && { closedAt: info.closeTime.toISOString() }),
+      links: linksOf(id),
+    });
+    if (runs.length >= query.limit) break;
+  }
+  return runs;
+}
