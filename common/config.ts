@@ -321,6 +321,55 @@ export const settings = {
     default: undefined,
     doc: 'Web UI origins the codec server answers (CORS), comma-separated; unset: the embedded Web UI, http://127.0.0.1 and http://localhost at NALAR_DEV_SERVER_UI_PORT',
   }),
+  gatewayPort: setting({
+    env: 'NALAR_GATEWAY_PORT',
+    schema: z.coerce.number().int().min(0).max(65535),
+    default: 8235,
+    doc: '`npm start` serves the HTTP gateway (`POST /v1/workflows/<name>`, `GET /v1/runs/<id>`, …) here; 0 turns it off',
+  }),
+  gatewayHost: setting({
+    env: 'NALAR_GATEWAY_HOST',
+    schema: z.string().min(1),
+    default: '127.0.0.1',
+    doc: 'Address the gateway binds to; any address beyond loopback requires NALAR_GATEWAY_TOKENS',
+  }),
+  gatewayTokens: setting({
+    env: 'NALAR_GATEWAY_TOKENS',
+    // Parsed where it is used (gateway-config.ts): a schema error here would print the secrets.
+    schema: z.string().min(1).optional(),
+    default: undefined,
+    doc: 'Bearer tokens of the gateway and their tenants, JSON `{"<token>": "<tenant>"}`; unset: one tenant `local`, loopback only; secrets: environment only',
+  }),
+  gatewayRate: setting({
+    env: 'NALAR_GATEWAY_RATE',
+    schema: z.coerce.number().positive(),
+    default: 50,
+    doc: 'Requests per second one tenant may make to the gateway (token bucket; over it: 429 with Retry-After)',
+  }),
+  gatewayBurst: setting({
+    env: 'NALAR_GATEWAY_BURST',
+    schema: z.coerce.number().int().min(1),
+    default: 100,
+    doc: 'Requests one tenant may make at once above NALAR_GATEWAY_RATE (the token bucket size)',
+  }),
+  gatewayMaxRuns: setting({
+    env: 'NALAR_GATEWAY_MAX_RUNS',
+    schema: z.coerce.number().int().min(1),
+    default: 100,
+    doc: 'Runs one tenant may have in flight through the gateway; a start beyond it answers 429',
+  }),
+  gatewayWaitTimeout: setting({
+    env: 'NALAR_GATEWAY_WAIT_TIMEOUT',
+    schema: duration,
+    default: '30 seconds',
+    doc: 'How long `POST /v1/workflows/<name>` waits for the result by default before answering 202 with the run (`?timeout=` up to 5 minutes)',
+  }),
+  gatewayBodyLimit: setting({
+    env: 'NALAR_GATEWAY_BODY_LIMIT',
+    schema: z.coerce.number().int().min(1024),
+    default: 1048576,
+    doc: 'Largest request body the gateway accepts, in bytes (larger: 413)',
+  }),
   sessionTtl: setting({
     env: 'NALAR_SESSION_TTL',
     schema: duration,

@@ -44,6 +44,14 @@ export const ErrorCode = {
   BLOB_MISSING: 'NALAR_ERR_BLOB_MISSING',
   UNAUTHORIZED: 'NALAR_ERR_UNAUTHORIZED',
   STUB_METHOD_UNKNOWN: 'NALAR_ERR_STUB_METHOD_UNKNOWN',
+  NOT_FOUND: 'NALAR_ERR_NOT_FOUND',
+  RATE_LIMITED: 'NALAR_ERR_RATE_LIMITED',
+  PAYLOAD_TOO_LARGE: 'NALAR_ERR_PAYLOAD_TOO_LARGE',
+  MEDIA_TYPE: 'NALAR_ERR_MEDIA_TYPE',
+  RUN_CLOSED: 'NALAR_ERR_RUN_CLOSED',
+  NOT_IMPLEMENTED: 'NALAR_ERR_NOT_IMPLEMENTED',
+  TEMPORAL_DOWN: 'NALAR_ERR_TEMPORAL_DOWN',
+  INTERNAL: 'NALAR_ERR_INTERNAL',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -188,6 +196,46 @@ export const errorCodes: { readonly [C in ErrorCode]: ErrorCodeInfo } = {
   [ErrorCode.STUB_METHOD_UNKNOWN]: {
     meaning: 'A workflow called a method its agent/tool stub does not have (stale stubs: run `npm run stubs`).',
     retryable: false,
+  },
+  [ErrorCode.NOT_FOUND]: {
+    meaning: 'An HTTP request named no route, workflow type or run that the caller may see.',
+    retryable: false,
+    httpStatus: 404,
+  },
+  [ErrorCode.RATE_LIMITED]: {
+    meaning: 'A tenant is over its gateway rate or runs-in-flight limit; retry after Retry-After.',
+    retryable: true,
+    httpStatus: 429,
+  },
+  [ErrorCode.PAYLOAD_TOO_LARGE]: {
+    meaning: 'An HTTP request body is larger than the server accepts.',
+    retryable: false,
+    httpStatus: 413,
+  },
+  [ErrorCode.MEDIA_TYPE]: {
+    meaning: 'An HTTP request body has a content type the server does not accept (send JSON).',
+    retryable: false,
+    httpStatus: 415,
+  },
+  [ErrorCode.RUN_CLOSED]: {
+    meaning: 'The run has already closed (completed, failed, cancelled, …), so it cannot be cancelled.',
+    retryable: false,
+    httpStatus: 409,
+  },
+  [ErrorCode.NOT_IMPLEMENTED]: {
+    meaning: 'The request asks for a feature this server was started without (e.g. a streaming mode).',
+    retryable: false,
+    httpStatus: 501,
+  },
+  [ErrorCode.TEMPORAL_DOWN]: {
+    meaning: 'The Temporal frontend cannot be reached or did not answer in time.',
+    retryable: true,
+    httpStatus: 503,
+  },
+  [ErrorCode.INTERNAL]: {
+    meaning: 'A server failed in a way it did not expect (a bug); its log has the details.',
+    retryable: false,
+    httpStatus: 500,
   },
 };
 

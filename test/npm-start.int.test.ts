@@ -47,6 +47,7 @@ async function stackEnv(): Promise<NodeJS.ProcessEnv> {
     NALAR_SHUTDOWN_GRACE: '60 seconds',
     NALAR_METRICS_PORT: String(await freePort()),
     NALAR_CODEC_PORT: String(await freePort()),
+    NALAR_GATEWAY_PORT: String(await freePort()),
   };
   // Output goes to a pipe, as with `npm start > log`: no colours unless asked for (Jest may pass FORCE_COLOR on).
   delete env.FORCE_COLOR;
@@ -132,7 +133,7 @@ test('npm start brings the stack up, serves a workflow, and Ctrl-C leaves nothin
   expect(out).toContain(`Model simulator   http://127.0.0.1:${env.NALAR_SIM_PORT}/v1`);
   expect(out).toMatch(/\[temporal\s*\] /); // child output is prefixed
   const pids = [...out.matchAll(/\(pid (\d+)\)/g)].map((m) => Number(m[1]));
-  expect(pids).toHaveLength(4); // temporal, codec, sim, worker-1
+  expect(pids).toHaveLength(5); // temporal, codec, sim, worker-1, gateway
   expect(pids.every(alive)).toBe(true);
 
   const ui = await fetch(`http://127.0.0.1:${uiPort}/`);
@@ -166,13 +167,26 @@ test('npm start brings the stack up, serves a workflow, and Ctrl-C leaves nothin
   } finally {
     await client.connection.close();
   }
+  // And over HTTP, through the gateway the stack started (no tokens: loopback, tenant local).
+  const gatewayUrl = `http://127.0.0.1:${env.NALAR_GATEWAY_PORT}`;
+  expect(out).toContain(`HTTP gateway      ${gatewayUrl}`);
+  const started = await fetch(`${gatewayUrl}/v1/workflows/helloAgentWorkflow?timeout=120s`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ question: 'over http?' }),
+  });
+  expect(started.status).toBe(200);
+  expect(await started.json()).toMatchObject({
+    status: 'completed',
+    result: { answer: expect.stringContaining('over http?') },
+  });
 
   ctrlC(stack);
   // npm re-raises the SIGINT it got on itself once its script is done (a shell shows 130), so the
   // supervisor's own verdict is read from its last line.
   expect([0, 'SIGINT']).toContain(await stack.exit);
   expect(stack.output()).toMatch(
-    /stopped worker-1 \(exit code 0\)[\s\S]*stopped sim \(exit code 0\)[\s\S]*stopped codec \(exit code 0\)[\s\S]*stopped temporal \(exit code 0\)[\s\S]*\[nalar\] stopped \(exit code 0\)/,
+    /stopped gateway \(exit code 0\)[\s\S]*stopped worker-1 \(exit code 0\)[\s\S]*stopped sim \(exit code 0\)[\s\S]*stopped codec \(exit code 0\)[\s\S]*stopped temporal \(exit code 0\)[\s\S]*\[nalar\] stopped \(exit code 0\)/,
   );
   expect(stack.output().match(/SIGINT received/g)).toHaveLength(1);
   // Stopping is quiet: none of the dev server's "connection refused" shutdown warnings.
@@ -185,6 +199,7 @@ test('npm start brings the stack up, serves a workflow, and Ctrl-C leaves nothin
   expect(await portFree(Number(env.NALAR_SIM_PORT))).toBe(true);
   expect(await portFree(Number(env.NALAR_METRICS_PORT))).toBe(true);
   expect(await portFree(Number(env.NALAR_CODEC_PORT))).toBe(true);
+  expect(await portFree(Number(env.NALAR_GATEWAY_PORT))).toBe(true);
 });
 
 test('SIGTERM to npm alone (as a service manager sends it) still stops the whole stack', async () => {
@@ -219,8 +234,8 @@ test('a process that dies is reported, not restarted, and the whole stack stops 
   const env = await stackEnv();
   stack = startStack(env);
   await waitForOutput(stack, /Press Ctrl-C to stop/);
-  const [temporalPid, codecPid, simPid, workerPid] = [...stack.output().matchAll(/\(pid (\d+)\)/g)].map((m) =>
-    Number(m[1]),
+  const [temporalPid, codecPid, simPid, workerPid, gatewayPid] = [...stack.output().matchAll(/\(pid (\d+)\)/g)].map(
+    (m) => Number(m[1]),
   );
   process.kill(workerPid as number, 'SIGKILL');
   await expect(stack.exit).resolves.toBe(1);
@@ -228,6 +243,7 @@ test('a process that dies is reported, not restarted, and the whole stack stops 
   expect(alive(temporalPid as number)).toBe(false);
   expect(alive(simPid as number)).toBe(false);
   expect(alive(codecPid as number)).toBe(false);
+  expect(alive(gatewayPid as number)).toBe(false);
 });
 
 test('npm start -- --help documents the stack and every setting', async () => {
@@ -239,7 +255,8 @@ test('npm start -- --help documents the stack and every setting', async () => {
   const listed = [...stack.output().matchAll(/^ +\d+\. (\S+) /gm)].map((m) => m[1]);
   const components = embeddedStack({ config: loadConfig({ env }), temporalBin: 'temporal' });
   expect(listed).toEqual(components.map((c) => c.name));
-  expect(listed).toEqual(['temporal', 'codec', 'sim', 'worker-1', 'worker-2']);
+  expect(listed).toEqual(['temporal', 'codec', 'sim', 'worker-1', 'worker-2', 'gateway']);
+  expect(stack.output()).toMatch(/^ +NALAR_GATEWAY_PORT .* \(default: 8235\)$/m);
   expect(stack.output()).toContain('NALAR_DEV_SERVER_UI_PORT');
   expect(stack.output()).toContain('--codec-endpoint');
   expect(stack.output()).toMatch(/^ +NALAR_CODEC_PORT .* \(default: 8234\)$/m);

@@ -18,7 +18,14 @@ import type { Payload, PayloadCodec } from '@temporalio/common';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { register } from 'prom-client';
 import { z } from 'zod';
-import { ErrorCode, errorCodes, isNalarError, type ErrorCode as ErrorCodeType } from '../../common/errors';
+import {
+  ErrorCode,
+  errorCodes,
+  errorMessage,
+  isNalarError,
+  NalarError,
+  type ErrorCode as ErrorCodeType,
+} from '../../common/errors';
 import { createLogger, type Logger } from '../../common/log';
 import { codecBytes, codecPayloads, codecRequests } from './metrics';
 
@@ -102,6 +109,60 @@ function sendError(reply: FastifyReply, code: ErrorCodeType, message: string, st
   return reply.status(status ?? errorCodes[code].httpStatus ?? 500).send(body);
 }
 
+/** What {@link applyCodec} produced. */
+export interface CodecOutcome {
+  /** The answer's payloads: a payload the codec left alone is exactly what was sent. */
+  payloads: PayloadJson[];
+  /** Payloads received. */
+  received: number;
+  /** Payloads the codec changed, and the bytes of what it produced for them. */
+  changed: number;
+  bytes: number;
+}
+
+/**
+ * One codec-protocol operation on a request body (`{"payloads": [...]}` in protobuf JSON), shared by the codec
+ * server and the gateway's `/v1/codec/*` routes. Throws `NALAR_ERR_INVALID_INPUT` for a malformed body, the
+ * codec's own `NalarError` (e.g. `NALAR_ERR_BLOB_MISSING`), and `NALAR_ERR_STATE_UNAVAILABLE` when the blob
+ * store cannot be read.
+ */
+export async function applyCodec(
+  codec: PayloadCodec,
+  route: 'decode' | 'encode',
+  body: unknown,
+): Promise<CodecOutcome> {
+  const parsed = payloadsBody.safeParse(body);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`);
+    throw new NalarError(
+      ErrorCode.INVALID_INPUT,
+      `expected {"payloads": [{"metadata": {...}, "data": "<base64>"}]}: ${problems.slice(0, 5).join('; ')}`,
+    );
+  }
+  const input = parsed.data.payloads;
+  let output: Payload[];
+  const payloads = input.map(toPayload);
+  try {
+    output = route === 'decode' ? await codec.decode(payloads) : await codec.encode(payloads);
+    if (output.length !== payloads.length) throw new Error(`codec returned ${output.length} of ${payloads.length}`);
+  } catch (err) {
+    if (isNalarError(err)) throw err;
+    // The blob store could not be read (permissions, I/O): 503, the request may succeed later.
+    throw new NalarError(ErrorCode.STATE_UNAVAILABLE, `${route} failed: ${errorMessage(err)}`, { cause: err });
+  }
+  let changed = 0;
+  let bytes = 0;
+  const answer = output.map((p, i) => {
+    // A payload the codec left alone is the same object: answer with exactly what was sent.
+    if (p === payloads[i]) return input[i] as PayloadJson;
+    const { json, bytes: n } = toJson(p);
+    changed++;
+    bytes += n;
+    return json;
+  });
+  return { payloads: answer, received: input.length, changed, bytes };
+}
+
 /** The codec server as a Fastify app (not listening: tests use `app.inject`, `startCodecServer` listens). */
 export function buildCodecApp(options: CodecAppOptions): FastifyInstance {
   const log = options.log ?? createLogger('codec');
@@ -173,48 +234,23 @@ export function buildCodecApp(options: CodecAppOptions): FastifyInstance {
         );
       }
     }
-    const parsed = payloadsBody.safeParse(request.body);
-    if (!parsed.success) {
-      const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`);
-      return fail(
-        ErrorCode.INVALID_INPUT,
-        `expected {"payloads": [{"metadata": {...}, "data": "<base64>"}]}: ${problems.slice(0, 5).join('; ')}`,
-      );
-    }
-    const input = parsed.data.payloads;
     try {
-      const payloads = input.map(toPayload);
-      const output: Payload[] =
-        route === 'decode' ? await options.codec.decode(payloads) : await options.codec.encode(payloads);
-      if (output.length !== payloads.length) throw new Error(`codec returned ${output.length} of ${payloads.length}`);
-      // A payload the codec left alone is the same object: answer with exactly what was sent.
-      const untouched = output.map((p, i) => p === payloads[i]);
-      let changed = 0;
-      let bytes = 0;
-      const answer = output.map((p, i) => {
-        if (untouched[i]) return input[i];
-        const { json, bytes: n } = toJson(p);
-        changed++;
-        bytes += n;
-        return json;
-      });
+      const { payloads, changed, bytes, received } = await applyCodec(options.codec, route, request.body);
       codecRequests.inc({ route, outcome: 'ok' });
       codecPayloads.inc({ route }, changed);
       codecBytes.inc({ route }, bytes);
       log.debug(`${route}`, {
         namespace: request.headers['x-namespace'] as string | undefined,
-        payloads: input.length,
+        payloads: received,
         changed,
       });
-      return reply.header('content-type', 'application/json').send({ payloads: answer });
+      return reply.header('content-type', 'application/json').send({ payloads });
     } catch (err) {
       if (isNalarError(err)) {
-        log.warn(`${route} failed: ${err.code}: ${err.message}`);
+        if (err.code !== ErrorCode.INVALID_INPUT) log.warn(`${route} failed: ${err.code}: ${err.message}`);
         return fail(err.code, err.message);
       }
-      log.error(`${route} failed: ${err instanceof Error ? err.message : String(err)}`);
-      // The blob store could not be read (permissions, I/O): 503, the request may succeed later.
-      return fail(ErrorCode.STATE_UNAVAILABLE, `${route} failed: ${err instanceof Error ? err.message : String(err)}`);
+      throw err;
     }
   }
 

@@ -6,7 +6,7 @@ const stack = (env: NodeJS.ProcessEnv) =>
 
 test('npm start runs the codec server right after the dev server and names its port setting', () => {
   const components = stack({});
-  expect(components.map((c) => c.name)).toEqual(['temporal', 'codec', 'sim', 'worker-1']);
+  expect(components.map((c) => c.name)).toEqual(['temporal', 'codec', 'sim', 'worker-1', 'gateway']);
   const codec = components[1]!;
   expect(codec.ports).toEqual([{ host: '127.0.0.1', port: 8234, what: 'codec server', setting: 'NALAR_CODEC_PORT' }]);
   expect(codec.endpoints.join('\n')).toContain('http://127.0.0.1:8234');
@@ -14,7 +14,7 @@ test('npm start runs the codec server right after the dev server and names its p
 });
 
 test('NALAR_CODEC_PORT=0 leaves the codec server out', () => {
-  expect(stack({ NALAR_CODEC_PORT: '0' }).map((c) => c.name)).toEqual(['temporal', 'sim', 'worker-1']);
+  expect(stack({ NALAR_CODEC_PORT: '0' }).map((c) => c.name)).toEqual(['temporal', 'sim', 'worker-1', 'gateway']);
 });
 
 test('a codec server bound beyond loopback without a token stops the stack before anything starts', () => {
@@ -23,4 +23,30 @@ test('a codec server bound beyond loopback without a token stops the stack befor
   const endpoints = withToken.find((c) => c.name === 'codec')?.endpoints.join('\n') ?? '';
   expect(endpoints).toContain('bearer token');
   expect(endpoints).not.toContain('x'.repeat(32)); // the secret is never printed
+});
+
+test('npm start runs the gateway last, on loopback without tokens, and names its port setting', () => {
+  const gateway = stack({}).at(-1)!;
+  expect(gateway.name).toBe('gateway');
+  expect(gateway.ports).toEqual([{ host: '127.0.0.1', port: 8235, what: 'gateway', setting: 'NALAR_GATEWAY_PORT' }]);
+  expect(gateway.description).toContain('loopback only');
+  expect(stack({ NALAR_GATEWAY_PORT: '0' }).map((c) => c.name)).not.toContain('gateway');
+});
+
+test('a gateway bound beyond loopback without tokens stops the stack before anything starts; tokens are never printed', () => {
+  expect(() => stack({ NALAR_GATEWAY_HOST: '0.0.0.0' })).toThrow(/NALAR_GATEWAY_TOKENS/);
+  const token = 't'.repeat(32);
+  expect(() => stack({ NALAR_GATEWAY_TOKENS: '{"short": "a"}' })).toThrow(/token #1 is shorter/);
+  expect(() => stack({ NALAR_GATEWAY_TOKENS: `{"${token}": "no spaces allowed"}` })).toThrow(/tenant of token #1/);
+  let message = '';
+  try {
+    stack({ NALAR_GATEWAY_TOKENS: `{"${token}": ` });
+  } catch (err) {
+    message = (err as Error).message;
+  }
+  expect(message).toContain('not JSON');
+  expect(message).not.toContain(token);
+  const gateway = stack({ NALAR_GATEWAY_HOST: '0.0.0.0', NALAR_GATEWAY_TOKENS: `{"${token}": "acme"}` }).at(-1)!;
+  expect(gateway.description).toContain('bearer tokens');
+  expect(JSON.stringify(gateway)).not.toContain(token);
 });

@@ -1,12 +1,14 @@
 /**
  * The embedded stack of `npm start`, in dependency order: Temporal dev server, codec server, model simulator,
- * workers. The dev server's Web UI is pointed at the codec server, so it shows offloaded payloads as values.
+ * workers, HTTP gateway. The dev server's Web UI is pointed at the codec server, so it shows offloaded payloads as values.
  */
 import path from 'node:path';
 import type { NalarConfig } from '../../common/config';
 import { poolProfileFromSettings } from '../../sim/pool';
 import { codecEndpointUrl, codecListenOptions } from '../codec-server/codec-config';
+import { gatewayListenOptions, gatewayUrl } from '../gateway/server';
 import { codecServerProcess } from './codec-server-process';
+import { gatewayProcess } from './gateway-process';
 import type { StackComponent } from './component';
 import { simulatorProcess } from './simulator-process';
 import { temporalDevServer } from './temporal-dev-server';
@@ -25,6 +27,8 @@ export function embeddedStack({ config, temporalBin, env = process.env }: Embedd
   // Checked now: a codec exposed without a token fails before anything starts.
   const codec = config.codecPort === 0 ? undefined : codecListenOptions(config);
   const codecUrl = codec && codecEndpointUrl(codec.host, codec.port);
+  // Likewise a gateway exposed without tokens, or with malformed ones.
+  const gateway = config.gatewayPort === 0 ? undefined : gatewayListenOptions(config);
   if (config.devServer) {
     if (!temporalBin) throw new Error('embeddedStack: temporalBin is required when devServer is on');
     components.push(
@@ -68,6 +72,18 @@ export function embeddedStack({ config, temporalBin, env = process.env }: Embedd
         metricsPort: config.metricsPort === 0 ? 0 : config.metricsPort + index - 1,
         // One janitor per stack: two would only repeat each other's work.
         runsStateJanitor: index === 1,
+        env,
+      }),
+    );
+  }
+  if (gateway) {
+    // Last: it answers as soon as it listens, and a start then finds workers polling.
+    components.push(
+      gatewayProcess({
+        host: gateway.host,
+        port: gateway.port,
+        url: gatewayUrl(gateway.host, gateway.port),
+        tokensConfigured: Object.keys(gateway.tokens).length > 0,
         env,
       }),
     );

@@ -3,6 +3,7 @@
  * shared BENCHMARKS.md). Exits non-zero only when the benchmark could not run; a missed target is a result.
  */
 import { defaultFuturesBenchOptions, runFuturesBench, type FuturesBenchOptions } from './futures-bench';
+import { defaultGatewayBenchOptions, runGatewayBench, type GatewayBenchOptions } from './gateway-bench';
 import { defaultSimBenchOptions, runSimBench, type SimBenchOptions } from './sim-bench';
 import { parseStateBenchOptions, runStateBench, stateBenchUsage } from './state';
 
@@ -19,6 +20,10 @@ Benchmarks:
          options: --runs N  --warmup N  --sentences N
          (defaults: ${defaultFuturesBenchOptions.runs} runs and ${defaultFuturesBenchOptions.warmup} warm-up runs per variant, ${defaultFuturesBenchOptions.sentences} sentences)
 
+  gateway  one-step workflow started and awaited over the HTTP gateway vs the Temporal client, interleaved, low load
+         options: --runs N  --warmup N
+         (defaults: ${defaultGatewayBenchOptions.runs} runs and ${defaultGatewayBenchOptions.warmup} warm-up runs per variant)
+
 ${stateBenchUsage}
 
 Results go to load-tests/results/<name>/ (report.md, plots, result.json, records.jsonl.gz).`;
@@ -32,6 +37,19 @@ function parseFuturesOptions(args: string[]): FuturesBenchOptions {
     if (flag === '--runs' && n > 0) o.runs = n;
     else if (flag === '--warmup') o.warmup = n;
     else if (flag === '--sentences' && n > 0) o.sentences = n;
+    else throw new Error(`unknown or invalid option ${flag} ${args[i + 1]}`);
+  }
+  return o;
+}
+
+function parseGatewayOptions(args: string[]): GatewayBenchOptions {
+  const o = { ...defaultGatewayBenchOptions };
+  for (let i = 0; i < args.length; i += 2) {
+    const flag = args[i] as string;
+    const n = Number(args[i + 1]);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`${flag} needs a whole number, got ${args[i + 1]}`);
+    if (flag === '--runs' && n > 0) o.runs = n;
+    else if (flag === '--warmup') o.warmup = n;
     else throw new Error(`unknown or invalid option ${flag} ${args[i + 1]}`);
   }
   return o;
@@ -93,6 +111,8 @@ async function main(): Promise<number> {
       return runSimBench(parseSimOptions(rest), log);
     case 'futures':
       return runFuturesBench(parseFuturesOptions(rest), log);
+    case 'gateway':
+      return runGatewayBench(parseGatewayOptions(rest), log);
     case 'state':
       return runStateBench(parseStateBenchOptions(rest), log);
     default:

@@ -22,7 +22,14 @@ import {
 import { durationToMs } from './duration';
 import { futureSummary } from './summary';
 import type { ErrorCode } from '../../common/errors';
-import type { CallOptions, FutureEvent, FutureMeta, FutureState, StubSpec } from './types';
+import {
+  TENANT_MEMO_KEY,
+  type CallOptions,
+  type FutureEvent,
+  type FutureMeta,
+  type FutureState,
+  type StubSpec,
+} from './types';
 
 // Workflow code does not value-import common/: the annotation fails the type check if the code is not registered.
 const FUTURE_TIMEOUT: typeof ErrorCode.FUTURE_TIMEOUT = 'NALAR_ERR_FUTURE_TIMEOUT';
@@ -56,6 +63,15 @@ export function useSession(input?: { sessionId?: string | null }): string {
 
 export function currentSession(): string {
   return sessionId ?? workflowInfo().workflowId;
+}
+
+/**
+ * The tenant this run was started for, from its memo (the HTTP gateway sets `nalarTenant`; data-plane/gateway/
+ * context.ts). Recorded in the run's first event and kept across continue-as-new, so replays see the same.
+ */
+export function currentTenant(): string | undefined {
+  const tenant = workflowInfo().memo?.[TENANT_MEMO_KEY];
+  return typeof tenant === 'string' && tenant !== '' ? tenant : undefined;
 }
 
 /** Metadata of the future scheduled with this activity id (for the outbound interceptor). */
@@ -209,7 +225,8 @@ export function call<T>(spec: StubSpec, method: string, input: unknown, options:
     consumers: [],
     executor: { taskQueue },
     ...(options.priority !== undefined && { priority: options.priority }),
-    fairnessKey: options.fairnessKey ?? session,
+    // A tenant's runs share capacity fairly with other tenants' whatever keys their workflow code picks.
+    fairnessKey: currentTenant() ?? options.fairnessKey ?? session,
     state: 'created',
     timestamps: {},
   };

@@ -81,3 +81,9 @@ export type FutureOr<T> =
 
 /** Header carrying the future's metadata to the activity (JSON). */
 export const FUTURE_HEADER = 'nalar-future';
+
+/**
+ * Memo key of the tenant a run was started for (the HTTP gateway sets it). The stub runtime uses it as the
+ * fairness key of every activity the run schedules, so tenants share task-queue capacity fairly.
+ */
+export const TENANT_MEMO_KEY = 'nalarTenant';
