@@ -26,6 +26,24 @@ export interface NalarDiagnosticsSinks extends Sinks {
 
 const { nalarDiagnostics } = proxySinks<NalarDiagnosticsSinks>();
 
+/** How a run's main function ended, as far as the workflow itself sees it. */
+export type RunEndStatus = 'completed' | 'failed' | 'cancelled' | 'continued_as_new';
+
+/**
+ * Tells the worker a run ended (not called during replay), after every future event of its last activation:
+ * the gateway's SSE stream closes on it, so no event of the run is cut off.
+ */
+export interface NalarRunSinks extends Sinks {
+  nalarRun: { ended(status: RunEndStatus): void };
+}
+
+const { nalarRun } = proxySinks<NalarRunSinks>();
+
+function endStatus(err: unknown): RunEndStatus {
+  if (err instanceof ContinueAsNew) return 'continued_as_new';
+  return isCancellation(err) ? 'cancelled' : 'failed';
+}
+
 /**
  * True for what fails the workflow task rather than the workflow: anything but a Temporal failure (e.g.
  * `ApplicationFailure`), a cancellation or a continue-as-new, with Temporal's default `workflowFailureErrorTypes`.
@@ -39,8 +57,11 @@ export const interceptors: WorkflowInterceptorsFactory = () => ({
     {
       async execute(input, next) {
         try {
-          return await next(input);
+          const result = await next(input);
+          nalarRun.ended('completed');
+          return result;
         } catch (err) {
+          if (!failsTheTask(err)) nalarRun.ended(endStatus(err));
           if (failsTheTask(err)) {
             const error = err instanceof Error ? err : new Error(String(err));
             nalarDiagnostics.workflowTaskFailed({
