@@ -39,9 +39,12 @@ export async function runOutcome(client: Client, workflowId: string, signal?: Ab
     return { status: 'completed', result };
   } catch (err) {
     const cause = err instanceof WorkflowFailedError ? err.cause : undefined;
-    if (cause instanceof CancelledFailure) return { status: 'cancelled', error: { code: 'CANCELLED', message: cause.message } };
-    if (cause instanceof TerminatedFailure) return { status: 'terminated', error: { code: 'TERMINATED', message: cause.message } };
-    if (cause instanceof TimeoutFailure) return { status: 'timed_out', error: { code: 'TIMED_OUT', message: cause.message } };
+    if (cause instanceof CancelledFailure)
+      return { status: 'cancelled', error: { code: 'CANCELLED', message: cause.message } };
+    if (cause instanceof TerminatedFailure)
+      return { status: 'terminated', error: { code: 'TERMINATED', message: cause.message } };
+    if (cause instanceof TimeoutFailure)
+      return { status: 'timed_out', error: { code: 'TIMED_OUT', message: cause.message } };
     return { status: 'failed', error: errorOf(err) };
   }
 }

@@ -55,7 +55,14 @@ async function sendHistory(w: SseWriter, client: Client, workflowId: string): Pr
   const report = await readFutures(client, { workflowId }).catch(() => undefined);
   for (const f of report?.futures ?? []) {
     const at = Date.parse(f.closedAt ?? f.startedAt ?? f.scheduledAt);
-    w.send('future', { kind: 'future', futureId: f.id, activityType: f.activityType, state: f.state, at, history: true });
+    w.send('future', {
+      kind: 'future',
+      futureId: f.id,
+      activityType: f.activityType,
+      state: f.state,
+      at,
+      history: true,
+    });
   }
 }
 
@@ -133,7 +140,14 @@ export function createStreams(options: StreamsOptions): Streams {
       }
       const fromSeq = lastEventId(request);
       const w = openSse(request, reply, heartbeatMs);
-      await pipeRun(w, deps.client, options.bus, workflowId, { fromSeq, history: fromSeq === undefined, closed }, endGraceMs);
+      await pipeRun(
+        w,
+        deps.client,
+        options.bus,
+        workflowId,
+        { fromSeq, history: fromSeq === undefined, closed },
+        endGraceMs,
+      );
     });
   };
 
