@@ -2,13 +2,15 @@
  * Streaming end to end, on real parts: Fastify with the streams plugin, the embedded run event bus hosted by
  * it, a real worker posting its run events over HTTP, the simulator streaming tokens, the dev server. Covers
  * SSE of a run (tokens before the future completes, the final run event), Last-Event-ID resume, tenant
- * isolation, the reset of a retried call, and workflow history free of per-token events.
+ * isolation, the reset of a retried call, and workflow history free of per-token events; and chat sessions
+ * (update-with-start, context across turns, a streamed turn, end, idle end, replay of a checked-in history).
  */
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { FastifyInstance } from 'fastify';
 import * as activities from '../activities';
 import { LocalController } from '../control-plane/local-controller/local-controller';
+import { createSessionRoutes } from '../data-plane/gateway/sessions/routes';
 import { createStreams } from '../data-plane/gateway/streams/routes';
 import { freePort } from '../data-plane/supervisor/ports';
 import type { RunEvent } from '../state/streams/events';
@@ -18,7 +20,10 @@ import { flakyLlm } from './fixtures/flaky-llm';
 import { buildTestGateway, readSse, type SseEvent } from './helpers/gateway-app';
 import { bundle, connectTestEnv, uniqueTaskQueue, type NalarWorkflowBundle } from './temporal';
 import { createNalarWorker } from '../data-plane/worker/worker';
-import type { Worker } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { defaultPayloadConverter, type Payload } from '@temporalio/common';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 
 // Agents in this process call the simulator the test setup started.
 process.env.NALAR_LLM_BASE_URL = process.env.NALAR_TEST_SIM_BASE_URL;
@@ -45,7 +50,7 @@ beforeAll(async () => {
     taskQueue,
     bus,
     ingestToken,
-    plugins: [streams.streamRoutes],
+    plugins: [streams.streamRoutes, createSessionRoutes({ bus, idleTimeoutMs: 10 * 60_000 })],
     streams,
   });
   const port = await freePort();
@@ -201,4 +206,96 @@ test('nothing per token goes into history: a 5-token and a 300-token call have h
   const long = await run(300);
   expect(long.streamed).toBeGreaterThan(short.streamed * 10);
   expect(long.types).toEqual(short.types);
+});
+
+describe('chat sessions', () => {
+  const fixture = path.join(__dirname, 'fixtures', 'chat-session-history.json');
+  const post = (id: string, body: unknown, headers: Record<string, string> = {}) =>
+    fetch(`${base}/v1/sessions/${id}/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
+
+  test('two turns through update-with-start: the second sees the first; a streamed turn; end; replay', async () => {
+    // A fixed id: future ids derive from the workflow id, and the recorded history replays under it. (Each
+    // test run has its own dev server.)
+    const id = 'fixture';
+    const first = await post(id, { message: 'My name is Ada.', maxTokens: 8 });
+    expect(first.status).toBe(200);
+    const one = (await first.json()) as { id: string; turn: number; reply: string };
+    expect(one).toMatchObject({ id, turn: 1 });
+    expect(one.reply.length).toBeGreaterThan(0);
+
+    const second = (await (await post(id, { message: 'What is my name?', maxTokens: 8 })).json()) as { turn: number };
+    expect(second.turn).toBe(2);
+
+    // The second agent call got the first turn as context (its recorded input).
+    const workflowId = `local:session-${id}`;
+    const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+    const inputs = (history.events ?? [])
+      .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'chat.reply')
+      .map((e) =>
+        defaultPayloadConverter.fromPayload<{ turns: unknown[]; message: string }>(
+          e.activityTaskScheduledEventAttributes?.input?.payloads?.[0] as Payload,
+        ),
+      );
+    expect(inputs.map((i) => i.message)).toEqual(['My name is Ada.', 'What is my name?']);
+    expect(inputs[1]?.turns).toEqual([{ user: 'My name is Ada.', assistant: one.reply }]);
+
+    // A streamed turn: its tokens, then the reply they spell.
+    const streamed = await readSse(
+      await post(id, { message: 'Tell me more.', maxTokens: 30 }, { accept: 'text/event-stream' }),
+    );
+    const reply = streamed.at(-1) as SseEvent;
+    expect(reply.event).toBe('reply');
+    expect(dataOf(reply)).toMatchObject({ id, turn: 3 });
+    const text = streamed
+      .filter((e) => e.event === 'token')
+      .map((e) => dataOf(e).text)
+      .join('');
+    expect(text).toBe(dataOf(reply).reply);
+
+    // The turns so far; another tenant sees no such session.
+    const got = (await (await fetch(`${base}/v1/sessions/${id}`)).json()) as { turns: { user: string }[] };
+    expect(got.turns.map((t) => t.user)).toEqual(['My name is Ada.', 'What is my name?', 'Tell me more.']);
+    expect((await fetch(`${base}/v1/sessions/${id}`, { headers: { 'x-tenant': 'other' } })).status).toBe(404);
+    expect((await post(id, { message: 'hi' }, { 'x-tenant': 'other' })).status).toBe(200); // its own, new session
+
+    // A bad message is a 400 naming the field, before anything reaches the session.
+    const bad = await post(id, { message: '   ' });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { message: string } }).error.message).toMatch(/^message: /);
+    // Sent past the gateway, the workflow's validator refuses it: nothing enters the history.
+    const before = (await env.client.workflow.getHandle(workflowId).fetchHistory()).events?.length;
+    await expect(
+      env.client.workflow.getHandle(workflowId).executeUpdate('message', { args: [{ message: 42 }] }),
+    ).rejects.toMatchObject({
+      cause: { type: 'NALAR_ERR_INVALID_INPUT', message: expect.stringMatching(/message: /) },
+    });
+    expect((await env.client.workflow.getHandle(workflowId).fetchHistory()).events?.length).toBe(before);
+
+    // DELETE ends it.
+    const del = await fetch(`${base}/v1/sessions/${id}`, { method: 'DELETE' });
+    expect(del.status).toBe(202);
+    await expect(env.client.workflow.getHandle(workflowId).result()).resolves.toEqual({ turns: 3, reason: 'ended' });
+    expect((await fetch(`${base}/v1/sessions/${id}`, { method: 'DELETE' })).status).toBe(404);
+
+    const full = await env.client.workflow.getHandle(workflowId).fetchHistory();
+    if (process.env.NALAR_RECORD_FIXTURES === '1') writeFileSync(fixture, historyToJSON(full) + '\n');
+    await expect(Worker.runReplayHistory({ workflowBundle }, full, workflowId)).resolves.toBeUndefined();
+  });
+
+  test('a session ends by itself after its idle timeout', async () => {
+    const workflowId = `local:session-idle-${Date.now().toString(36)}`;
+    await env.client.workflow.start('chatSessionWorkflow', { taskQueue, workflowId, args: [{ idleTimeoutMs: 500 }] });
+    await expect(env.client.workflow.getHandle(workflowId).result()).resolves.toEqual({ turns: 0, reason: 'idle' });
+  });
+
+  test('the checked-in history of a chat session still replays', async () => {
+    const history: unknown = JSON.parse(readFileSync(fixture, 'utf8'));
+    await expect(
+      Worker.runReplayHistory({ workflowBundle }, history, 'local:session-fixture'),
+    ).resolves.toBeUndefined();
+  });
 });

@@ -6,6 +6,7 @@ import {
   TerminatedFailure,
   TimeoutFailure,
   WorkflowFailedError,
+  WorkflowUpdateFailedError,
   type Client,
 } from '@temporalio/client';
 import type { z } from 'zod';
@@ -15,8 +16,8 @@ import type { runEventBody } from '../../../state/streams/events';
 export type RunOutcome = Omit<z.infer<typeof runEventBody>, 'kind'>;
 
 /** The code and message of a failure: the innermost `ApplicationFailure` type is the Nalar code. */
-function errorOf(err: unknown): { code: string; message: string } {
-  let cause: unknown = err instanceof WorkflowFailedError ? err.cause : err;
+export function errorOf(err: unknown): { code: string; message: string } {
+  let cause: unknown = err instanceof WorkflowFailedError || err instanceof WorkflowUpdateFailedError ? err.cause : err;
   let message = err instanceof Error ? err.message : String(err);
   for (let depth = 0; depth < 10 && cause; depth++) {
     if (cause instanceof ApplicationFailure) return { code: cause.type ?? 'Error', message: cause.message };
