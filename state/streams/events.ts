@@ -63,3 +63,10 @@ export type PublishedEvent = z.infer<typeof publishedEventSchema>;
 /** The body of `POST /internal/v1/events` (a batch from one worker, in publish order). */
 export const eventBatchSchema = z.object({ events: z.array(publishedEventSchema).max(10_000) });
 export type EventBatch = z.infer<typeof eventBatchSchema>;
+
+/** What an SSE `data:` line carries: the event without its seq (which is the `id:` line). */
+export function eventData(event: RunEvent): RunEventBody {
+  const data: Partial<RunEvent> = { ...event };
+  delete data.seq;
+  return data as RunEventBody;
+}

@@ -20,7 +20,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { ErrorCode as ErrorCodeType } from '../../../common/errors';
 import type { RunEventBus } from '../../../state/streams/bus';
-import type { RunEvent } from '../../../state/streams/events';
+import { eventData } from '../../../state/streams/events';
 import {
   chatMessageInput,
   type ChatMessageInput,
@@ -132,7 +132,7 @@ export function createSessionRoutes(options: SessionRoutesOptions): GatewayPlugi
       const forward = (async () => {
         for await (const event of sub) {
           if (event.kind === 'run') continue;
-          w.send(event.kind, dataOf(event), event.seq);
+          w.send(event.kind, eventData(event), event.seq);
           if (event.kind === 'future' && event.state === 'completed') {
             completed.add(event.futureId);
             if (event.futureId === replyFuture) break;
@@ -181,9 +181,4 @@ export function createSessionRoutes(options: SessionRoutesOptions): GatewayPlugi
       return reply.status(202).send({ id, status: 'ending' });
     });
   };
-}
-
-function dataOf(event: RunEvent): Omit<RunEvent, 'seq'> {
-  const { seq: _seq, ...data } = event;
-  return data;
 }

@@ -8,7 +8,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { RunEventBus } from '../../../state/streams/bus';
-import type { RunEvent } from '../../../state/streams/events';
+import { eventData, type RunEvent } from '../../../state/streams/events';
 import { readFutures } from '../../../stubs/inspect/read-futures';
 import { ErrorCode, NalarError, type GatewayPlugin, type GatewayRouteDeps } from '../context';
 import { runOutcome } from './outcome';
@@ -43,12 +43,6 @@ export interface Streams {
 }
 
 const runParams = z.object({ id: z.string().min(1).max(512) });
-
-/** What goes into `data:`: the event without its seq (that is the `id:` line). */
-function dataOf(event: RunEvent): Omit<RunEvent, 'seq'> {
-  const { seq: _seq, ...data } = event;
-  return data;
-}
 
 /** Every future of the run so far, from its history: what a client that connects late missed. */
 async function sendHistory(w: SseWriter, client: Client, workflowId: string): Promise<void> {
@@ -105,7 +99,7 @@ async function pipeRun(
         end = event;
         break;
       }
-      w.send(event.kind, dataOf(event), event.seq);
+      w.send(event.kind, eventData(event), event.seq);
     }
   } finally {
     clearTimeout(grace);
