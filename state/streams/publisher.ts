@@ -27,6 +27,9 @@ export const streamEventsSent = getOrCreateMetric(
   () => new Counter({ name: 'nalar_stream_events_sent_total', help: 'Run events a worker delivered to the bus.' }),
 );
 
+/** Most events in one request: a batch of tokens stays well under a megabyte. */
+const maxBatchEvents = 500;
+
 /** Where a worker's run events go. */
 export interface RunEventPublisher {
   /** Queues one event; never throws. */
@@ -79,10 +82,11 @@ export class BatchingPublisher implements RunEventPublisher {
   flush(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    const batch = this.buffer;
+    const queued = this.buffer;
     this.buffer = [];
-    if (batch.length > 0) {
-      // Chained: batches leave in order, one at a time.
+    // Chained: batches leave in order, one at a time, each small enough for any request body limit.
+    for (let i = 0; i < queued.length; i += maxBatchEvents) {
+      const batch = queued.slice(i, i + maxBatchEvents);
       this.inFlight = this.inFlight.then(() =>
         this.send(batch).then(
           () => void streamEventsSent.inc(batch.length),

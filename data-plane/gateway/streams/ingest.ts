@@ -16,6 +16,9 @@ export interface EventIngestOptions {
   token: string | undefined;
 }
 
+/** Largest batch body accepted. */
+export const ingestBodyLimitBytes = 16 * 1024 * 1024;
+
 function tokenMatches(presented: string, expected: string): boolean {
   const digest = (s: string) => createHash('sha256').update(s).digest();
   return timingSafeEqual(digest(presented), digest(expected));
@@ -23,7 +26,8 @@ function tokenMatches(presented: string, expected: string): boolean {
 
 /** Registers the ingest route on `app` (at its root, not under the tenants' auth). */
 export function eventIngestRoutes(app: FastifyInstance, options: EventIngestOptions): void {
-  app.post('/internal/v1/events', async (request, reply) => {
+  // Its own body limit: a worker's batch (up to 500 events) may be larger than what tenants may send.
+  app.post('/internal/v1/events', { bodyLimit: ingestBodyLimitBytes }, async (request, reply) => {
     const presented = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
     if (!options.token || !presented || !tokenMatches(presented, options.token)) {
       return reply.status(errorCodes[ErrorCode.UNAUTHORIZED].httpStatus ?? 401).send({
