@@ -17,6 +17,7 @@ import type { RunEvent } from '../state/streams/events';
 import { MemoryRunEventBus } from '../state/streams/memory-bus';
 import { BatchingPublisher, httpEventSender } from '../state/streams/publisher';
 import { flakyLlm } from './fixtures/flaky-llm';
+import { waitFor } from './helpers/wait-for';
 import { buildTestGateway, readSse, type SseEvent } from './helpers/gateway-app';
 import { bundle, connectTestEnv, uniqueTaskQueue, type NalarWorkflowBundle } from './temporal';
 import { createNalarWorker } from '../data-plane/worker/worker';
@@ -284,6 +285,24 @@ describe('chat sessions', () => {
     const full = await env.client.workflow.getHandle(workflowId).fetchHistory();
     if (process.env.NALAR_RECORD_FIXTURES === '1') writeFileSync(fixture, historyToJSON(full) + '\n');
     await expect(Worker.runReplayHistory({ workflowBundle }, full, workflowId)).resolves.toBeUndefined();
+  });
+
+  test('a client that disconnects from a run stream releases its subscription', async () => {
+    const id = `session-open-${Date.now().toString(36)}`;
+    const workflowId = `local:${id}`;
+    await env.client.workflow.start('chatSessionWorkflow', {
+      taskQueue,
+      workflowId,
+      args: [{ idleTimeoutMs: 600_000 }],
+    });
+    const abort = new AbortController();
+    const res = await fetch(`${base}/v1/runs/${id}/events`, { signal: abort.signal });
+    expect(res.status).toBe(200);
+    await waitFor(() => bus.subscriberCount(workflowId) === 1, { what: 'the stream to subscribe' });
+    abort.abort();
+    await waitFor(() => bus.subscriberCount(workflowId) === 0, { what: 'the subscription to be released' });
+    await env.client.workflow.getHandle(workflowId).signal('end');
+    await env.client.workflow.getHandle(workflowId).result();
   });
 
   test('a session ends by itself after its idle timeout', async () => {

@@ -186,3 +186,13 @@ afterAll(async () => {
     await client.close();
   }
 });
+
+test('a subscriber that falls too far behind is ended, not buffered without bound', async () => {
+  const bus = new MemoryRunEventBus({ subscriberLimit: 3 });
+  const sub = bus.subscribe('wf-slow');
+  await bus.publish(['a', 'b', 'c', 'd', 'e'].map((t) => ({ workflowId: 'wf-slow', event: token_(t) })));
+  // It got what fit, then its stream ended (its client reconnects with Last-Event-ID).
+  expect(texts(await take(sub, 10))).toEqual(['a', 'b', 'c']);
+  expect(bus.subscriberCount('wf-slow')).toBe(0);
+  await bus.close();
+});

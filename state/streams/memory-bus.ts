@@ -84,6 +84,11 @@ export class MemoryRunEventBus implements RunEventBus {
     };
   }
 
+  /** Open subscriptions of `workflowId` (for metrics and tests). */
+  subscriberCount(workflowId: string): number {
+    return this.runs.get(workflowId)?.subscribers.size ?? 0;
+  }
+
   close(): Promise<void> {
     for (const log of this.runs.values()) for (const sub of log.subscribers) sub.end();
     this.runs.clear();
