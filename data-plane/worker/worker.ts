@@ -70,7 +70,9 @@ export function nalarSinks(controller: LocalController): InjectedSinks<NalarSink
 export function runEventWiring(controller: LocalController, publisher: RunEventPublisher | undefined) {
   if (!publisher) {
     // The workflow side calls the sink either way; with nothing to publish, it does nothing.
-    const sinks: InjectedSinks<NalarRunSinks> = { nalarRun: { ended: { fn: () => undefined, callDuringReplay: false } } };
+    const sinks: InjectedSinks<NalarRunSinks> = {
+      nalarRun: { ended: { fn: () => undefined, callDuringReplay: false } },
+    };
     return { sinks, activityInterceptors: [] };
   }
   controller.subscribe((e) =>
@@ -84,7 +86,10 @@ export function runEventWiring(controller: LocalController, publisher: RunEventP
   );
   const sinks: InjectedSinks<NalarRunSinks> = {
     nalarRun: {
-      ended: { fn: (info, status) => publisher.publish(info.workflowId, { kind: 'run', status }), callDuringReplay: false },
+      ended: {
+        fn: (info, status) => publisher.publish(info.workflowId, { kind: 'run', status }),
+        callDuringReplay: false,
+      },
     },
   };
   return { sinks, activityInterceptors: [runEventActivityInterceptors(publisher)] };
@@ -135,7 +140,11 @@ export async function createNalarWorker(options: NalarWorkerOptions): Promise<Wo
     ...(options.shutdownGraceTime !== undefined && { shutdownGraceTime: options.shutdownGraceTime }),
     activities: registeredActivities(options.activities ?? activities, options.definitions ?? definitions),
     interceptors: {
-      activity: [failureActivityInterceptors, futureActivityInterceptors(controller), ...runEvents.activityInterceptors],
+      activity: [
+        failureActivityInterceptors,
+        futureActivityInterceptors(controller),
+        ...runEvents.activityInterceptors,
+      ],
     },
     sinks: {
       ...nalarSinks(controller),
