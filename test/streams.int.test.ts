@@ -94,6 +94,8 @@ test('a streamed run: future events, tokens while each LLM call runs (before it 
   const last = events.at(-1) as SseEvent;
   expect(last.event).toBe('run');
   expect(dataOf(last).status).toBe('completed');
+  // It took the place of the worker's own end-of-run event (so it came after every event of the run).
+  expect(last.id).toBeDefined();
   expect(typeof (dataOf(last).result as { article: string }).article).toBe('string');
 
   // Bus events carry increasing ids; the final run event closes the stream.
@@ -144,19 +146,20 @@ test('a streamed run: future events, tokens while each LLM call runs (before it 
   expect(((await other.json()) as { error: { code: string } }).error.code).toBe('NALAR_ERR_WORKFLOW_NOT_FOUND');
 });
 
-/** Every event the bus gets for `workflowId` until its run ends. */
-async function busEventsOf(workflowId: string, start: () => Promise<unknown>): Promise<RunEvent[]> {
+/**
+ * Every event the bus got for `workflowId` while `run` ran. (A workflow without stub calls sends no end-of-run
+ * event; `callLlm` flushes its tokens before it returns, so they are on the bus when the run has ended.)
+ */
+async function busEventsOf(workflowId: string, run: () => Promise<unknown>): Promise<RunEvent[]> {
   const sub = bus.subscribe(workflowId, 0);
-  const done = (async () => {
+  const collected = (async () => {
     const out: RunEvent[] = [];
-    for await (const e of sub) {
-      out.push(e);
-      if (e.kind === 'run') break;
-    }
+    for await (const e of sub) out.push(e);
     return out;
   })();
-  await start();
-  return done;
+  await run();
+  sub.close(); // what is queued is still delivered
+  return collected;
 }
 
 test('a retried LLM call: its second attempt starts with a reset, then streams anew', async () => {

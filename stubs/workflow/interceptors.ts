@@ -13,7 +13,7 @@ import {
   type Sinks,
   type WorkflowInterceptorsFactory,
 } from '@temporalio/workflow';
-import { futureMetaForActivity } from './future';
+import { futureMetaForActivity, futuresCalled } from './future';
 import { FUTURE_HEADER } from './types';
 
 /** What workflow code reports to the worker about its own failures (not called during replay). */
@@ -39,6 +39,15 @@ export interface NalarRunSinks extends Sinks {
 
 const { nalarRun } = proxySinks<NalarRunSinks>();
 
+/**
+ * Reports the end of a run that made stub calls: such a run runs on a Nalar worker, which registers the sink.
+ * A plain workflow may share the bundle with plain workers (the vanilla baselines) that do not register it,
+ * and an unregistered sink is an error log per call; its SSE stream closes on Temporal's word instead.
+ */
+function reportEnd(status: RunEndStatus): void {
+  if (futuresCalled() > 0) nalarRun.ended(status);
+}
+
 function endStatus(err: unknown): RunEndStatus {
   if (err instanceof ContinueAsNew) return 'continued_as_new';
   return isCancellation(err) ? 'cancelled' : 'failed';
@@ -58,10 +67,10 @@ export const interceptors: WorkflowInterceptorsFactory = () => ({
       async execute(input, next) {
         try {
           const result = await next(input);
-          nalarRun.ended('completed');
+          reportEnd('completed');
           return result;
         } catch (err) {
-          if (!failsTheTask(err)) nalarRun.ended(endStatus(err));
+          if (!failsTheTask(err)) reportEnd(endStatus(err));
           if (failsTheTask(err)) {
             const error = err instanceof Error ? err : new Error(String(err));
             nalarDiagnostics.workflowTaskFailed({
