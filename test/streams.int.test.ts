@@ -308,6 +308,35 @@ describe('chat sessions', () => {
     await env.client.workflow.getHandle(workflowId).result();
   });
 
+  test('a long session continues as new between turns and keeps its conversation', async () => {
+    const workflowId = `local:session-long-${Date.now().toString(36)}`;
+    const first = await env.client.workflow.start('chatSessionWorkflow', {
+      taskQueue,
+      workflowId,
+      args: [{ idleTimeoutMs: 600_000, maxHistoryEvents: 10 }],
+    });
+    const handle = env.client.workflow.getHandle(workflowId);
+    for (let i = 1; i <= 4; i++) {
+      // Each message goes to the latest run of the session (a handle without a run id follows it).
+      const reply = await handle.executeUpdate<{ turn: number }, [{ message: string; maxTokens: number }]>('message', {
+        args: [{ message: `turn ${i}`, maxTokens: 4 }],
+      });
+      expect(reply.turn).toBe(i);
+    }
+    const runs = await waitFor(
+      async () => {
+        const described = await handle.describe();
+        return described.runId !== first.firstExecutionRunId && described;
+      },
+      { what: 'the session to continue as new' },
+    );
+    expect(runs.status.name).toBe('RUNNING');
+    const turns = await handle.query<{ user: string }[]>('turns');
+    expect(turns.map((t) => t.user)).toEqual(['turn 1', 'turn 2', 'turn 3', 'turn 4']);
+    await handle.signal('end');
+    await expect(handle.result()).resolves.toEqual({ turns: 4, reason: 'ended' });
+  });
+
   test('a session ends by itself after its idle timeout', async () => {
     const workflowId = `local:session-idle-${Date.now().toString(36)}`;
     await env.client.workflow.start('chatSessionWorkflow', { taskQueue, workflowId, args: [{ idleTimeoutMs: 500 }] });

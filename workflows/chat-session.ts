@@ -55,6 +55,7 @@ export const chatSessionWorkflow = withInput(
     // Bumped when a message arrives and when a turn ends: wakes the loop, which restarts the idle timer.
     let changes = 0;
     let queue: Promise<void> = Promise.resolve();
+    const limits = input.maxHistoryEvents === undefined ? {} : { maxEvents: input.maxHistoryEvents };
 
     setHandler(turnsQuery, () => turns);
     setHandler(endSignal, () => {
@@ -99,7 +100,7 @@ export const chatSessionWorkflow = withInput(
       const seen = changes;
       const woke = await condition(() => ended || changes !== seen, input.idleTimeoutMs);
       if (ended || (!woke && inFlight === 0)) break;
-      if (inFlight === 0 && shouldContinueAsNew()) {
+      if (inFlight === 0 && shouldContinueAsNew(limits)) {
         await condition(allHandlersFinished);
         return continueAsNew<typeof chatSessionWorkflow>({ ...input, turns });
       }

@@ -38,6 +38,8 @@ export const chatSessionInput = z.object({
   idleTimeoutMs: z.number().int().positive(),
   /** Turns so far: set by the session itself when it continues as new. */
   turns: z.array(chatTurn).optional(),
+  /** Continue as new once history has this many events. @default shouldContinueAsNew's (2000) */
+  maxHistoryEvents: z.number().int().min(10).optional(),
 });
 export type ChatSessionInput = z.infer<typeof chatSessionInput>;
 
