@@ -388,6 +388,51 @@ export const settings = {
     default: '1 hour',
     doc: 'Blobs written or reused more recently than this are never collected (covers payloads in flight)',
   }),
+  streamBackend: setting({
+    env: 'NALAR_STREAM_BACKEND',
+    schema: z.enum(['embedded', 'redis']),
+    default: 'embedded',
+    doc: 'Side channel of run events and LLM tokens (SSE): embedded (the gateway hosts it; workers post to NALAR_STREAM_URL) or redis (NALAR_REDIS_URL, any number of hosts)',
+  }),
+  streamUrl: setting({
+    env: 'NALAR_STREAM_URL',
+    schema: z
+      .string()
+      .regex(/^https?:\/\//, 'expected an http:// or https:// URL')
+      .optional(),
+    default: undefined,
+    doc: 'Embedded backend: base URL of the gateway workers send run events to; unset: workers send none (npm start sets it)',
+  }),
+  streamToken: setting({
+    env: 'NALAR_STREAM_TOKEN',
+    schema: z.string().min(16).optional(),
+    default: undefined,
+    doc: "Stack-internal token of the gateway's /internal/v1/events (npm start generates one per start); a secret: environment only",
+  }),
+  streamFlushInterval: setting({
+    env: 'NALAR_STREAM_FLUSH_INTERVAL',
+    schema: duration,
+    default: '25 ms',
+    doc: 'Workers batch run events (tokens, lifecycle) this long before sending them',
+  }),
+  streamBufferEvents: setting({
+    env: 'NALAR_STREAM_BUFFER_EVENTS',
+    schema: z.coerce.number().int().min(1),
+    default: 10_000,
+    doc: 'Run events a worker queues at most; beyond, events are dropped and counted (nalar_stream_events_dropped_total), runs are unaffected',
+  }),
+  streamReplayEvents: setting({
+    env: 'NALAR_STREAM_REPLAY_EVENTS',
+    schema: z.coerce.number().int().min(1),
+    default: 1000,
+    doc: 'Recent run events the bus keeps per run, so an SSE client resumes with Last-Event-ID',
+  }),
+  sessionIdleTimeout: setting({
+    env: 'NALAR_SESSION_IDLE_TIMEOUT',
+    schema: duration,
+    default: '30 minutes',
+    doc: 'A chat session (POST /v1/sessions/{id}/messages) ends after this long without a message',
+  }),
   stubsCheck: setting({
     env: 'NALAR_STUBS_CHECK',
     schema: booleanFlag,

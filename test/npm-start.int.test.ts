@@ -14,6 +14,7 @@ import { loadConfig } from '../common/config';
 import { embeddedStack } from '../data-plane/supervisor/embedded-stack';
 import { freePort } from '../data-plane/supervisor/ports';
 import { helloAgentWorkflow } from '../workflows';
+import { readSse } from './helpers/gateway-app';
 import { waitFor } from './helpers/wait-for';
 import { uniqueTaskQueue } from './temporal';
 
@@ -180,6 +181,20 @@ test('npm start brings the stack up, serves a workflow, and Ctrl-C leaves nothin
     status: 'completed',
     result: { answer: expect.stringContaining('over http?') },
   });
+  // A streamed session turn: its tokens reach the client only through the workers' run events to the
+  // gateway's bus (the URL and token npm start gave both), so this checks that wiring end to end.
+  const turn = await fetch(`${gatewayUrl}/v1/sessions/npm-start/messages`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+    body: JSON.stringify({ message: 'Hello there.' }),
+  });
+  expect(turn.status).toBe(200);
+  const events = await readSse(turn);
+  const reply = events.at(-1);
+  expect(reply?.event).toBe('reply');
+  const tokens = events.filter((e) => e.event === 'token').map((e) => (e.data as { text: string }).text);
+  expect(tokens.length).toBeGreaterThan(0);
+  expect(tokens.join('')).toBe((reply?.data as { reply: string }).reply);
 
   ctrlC(stack);
   // npm re-raises the SIGINT it got on itself once its script is done (a shell shows 130), so the

@@ -1,4 +1,5 @@
 /** The workflow registration barrel: the worker's single `workflowsPath`. Re-export every workflow here. */
+export * from './chat-session';
 export * from './hello-agent';
 export * from './text-pipeline';
 export * from './write-article';

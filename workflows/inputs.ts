@@ -27,6 +27,30 @@ export type TextPipelineInput = z.infer<typeof textPipelineInput>;
 export const writeArticleInput = z.object({ topics: z.array(text).min(1), sessionId });
 export type WriteArticleInput = z.infer<typeof writeArticleInput>;
 
+/** One exchange of a chat session. */
+export const chatTurn = z.object({ user: z.string(), assistant: z.string() });
+export type ChatTurnRecord = z.infer<typeof chatTurn>;
+
+/** Input of `chatSessionWorkflow` (the gateway's sessions start it with update-with-start). */
+export const chatSessionInput = z.object({
+  sessionId,
+  /** The session ends after this many milliseconds without a message (NALAR_SESSION_IDLE_TIMEOUT). */
+  idleTimeoutMs: z.number().int().positive(),
+  /** Turns so far: set by the session itself when it continues as new. */
+  turns: z.array(chatTurn).optional(),
+  /** Continue as new once history has this many events. @default shouldContinueAsNew's (2000) */
+  maxHistoryEvents: z.number().int().min(10).optional(),
+});
+export type ChatSessionInput = z.infer<typeof chatSessionInput>;
+
+/** The argument of a chat session's `message` update: the next user turn. */
+export const chatMessageInput = z.object({
+  message: text.max(32_000),
+  /** Reply length in tokens. @default the model's choice */
+  maxTokens: z.number().int().positive().max(8192).optional(),
+});
+export type ChatMessageInput = z.infer<typeof chatMessageInput>;
+
 /**
  * Every workflow type of workflows/index.ts with its input schema: what a gateway validates a request body
  * against before it starts that workflow type (a test checks that the two lists match).
@@ -36,6 +60,7 @@ export const workflowInputs = {
   textPipelineWorkflow: textPipelineInput,
   textPipelineVanillaWorkflow: textPipelineInput,
   writeArticleWorkflow: writeArticleInput,
+  chatSessionWorkflow: chatSessionInput,
 } as const satisfies Record<string, z.ZodType>;
 
 /** The name of a workflow type that has an input schema. */

@@ -1,6 +1,7 @@
 /** Every agent and tool definition; the worker registers their methods as `<name>.<method>` activities. */
 import type { Definition } from '../../stubs/define';
+import { chat } from './chat';
 import { textTools } from './text-tools';
 import { writer } from './writer';
 
-export const definitions: readonly Definition[] = [textTools, writer];
+export const definitions: readonly Definition[] = [chat, textTools, writer];

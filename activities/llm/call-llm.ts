@@ -8,6 +8,7 @@ import type OpenAI from 'openai';
 import { z } from 'zod';
 import { loadConfig, type NalarConfig } from '../../common/config';
 import { ErrorCode, nalarFailure } from '../../common/errors';
+import { tokenStream } from '../../state/streams/activity-context';
 import { toLlmFailure } from './errors';
 import { llmDuration, llmRequests, llmTokens } from './metrics';
 import { modelBinding } from './model-binding';
@@ -142,7 +143,9 @@ async function completeStreaming(
     { ...request, stream: true, stream_options: { include_usage: true } },
     { signal: ctx.cancellationSignal },
   );
-  // Each attempt builds its reply from scratch: output streamed by a failed attempt is never reused.
+  // Each attempt builds its reply from scratch: output streamed by a failed attempt is never reused. Its
+  // tokens also go to the run's SSE clients (a side channel, never history); a retry first says `reset`.
+  const tokens = tokenStream();
   let content = '';
   let finishReason = 'stop';
   let ttftMs: number | undefined;
@@ -156,6 +159,7 @@ async function completeStreaming(
       ttftMs ??= performance.now() - started;
       content += delta;
       chunks++;
+      tokens?.token(delta);
     }
     if (choice?.finish_reason) finishReason = choice.finish_reason;
     if (chunk.usage) {
@@ -171,5 +175,7 @@ async function completeStreaming(
       ctx.heartbeat({ chunks });
     }
   }
+  // The tokens leave the worker before the result does, so clients see them before the future completes.
+  await tokens?.flush();
   return { content, finishReason, usage, timings: { ttftMs } };
 }

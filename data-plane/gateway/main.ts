@@ -11,6 +11,7 @@ import { ClaimCheckCodec } from '../../state/payloads/claim-check-codec';
 import { blobStoreOf } from '../../state/payloads/data-converter';
 import type { GatewayReadyMessage } from './protocol';
 import { gatewayListenOptions, startGateway } from './server';
+import { gatewayStreaming } from './streams/wiring';
 import { implicitTenant } from './tenants';
 
 const usage = `Usage: npm run gateway [-- --help]
@@ -42,7 +43,16 @@ async function main(): Promise<void> {
   const connection = Connection.lazy({ address: config.temporalAddress });
   const client = await connectNalarClient({ config, connection });
   const codec = new ClaimCheckCodec({ store: blobStoreOf(config), thresholdBytes: config.payloadOffloadBytes });
-  const server = await startGateway({ ...listen, client, codec, log });
+  const streaming = gatewayStreaming(config);
+  const server = await startGateway({
+    ...listen,
+    client,
+    codec,
+    log,
+    plugins: streaming.plugins,
+    streamRun: streaming.streamRun,
+    registerRoot: streaming.registerRoot,
+  });
   const tenants = Object.keys(listen.tokens).length;
   log.info(`serving ${server.url}`, {
     temporal: config.temporalAddress,
@@ -63,6 +73,7 @@ async function main(): Promise<void> {
   });
   log.info('stopping');
   await server.close();
+  await streaming.close();
   await connection.close();
   if (process.connected) process.disconnect();
 }

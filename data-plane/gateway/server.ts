@@ -4,6 +4,7 @@
  * loopback; bound to any other address it must have NALAR_GATEWAY_TOKENS, or it does not start.
  */
 import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
 import type { NalarConfig } from '../../common/config';
 import { ErrorCode, NalarError } from '../../common/errors';
 import { codecEndpointUrl, isLoopback } from '../codec-server/codec-config';
@@ -72,11 +73,14 @@ export interface StartGatewayOptions extends GatewayAppOptions {
   host: string;
   /** 0: any free port (tests). */
   port: number;
+  /** Registers routes at the app's root, outside the tenants' auth (the workers' event ingest). @default none */
+  registerRoot?: (app: FastifyInstance) => void;
 }
 
 /** Starts the gateway; rejects with `NALAR_ERR_PORT_IN_USE` when the port is taken. */
 export async function startGateway(options: StartGatewayOptions): Promise<GatewayServer> {
   const app = buildGatewayApp(options);
+  options.registerRoot?.(app);
   try {
     await app.listen({ host: options.host, port: options.port });
   } catch (err) {

@@ -7,6 +7,7 @@ import type { NalarConfig } from '../../common/config';
 import { poolProfileFromSettings } from '../../sim/pool';
 import { codecEndpointUrl, codecListenOptions } from '../codec-server/codec-config';
 import { gatewayListenOptions, gatewayUrl } from '../gateway/server';
+import { withStreamEnv } from '../gateway/streams/wiring';
 import { codecServerProcess } from './codec-server-process';
 import { gatewayProcess } from './gateway-process';
 import type { StackComponent } from './component';
@@ -22,13 +23,20 @@ export interface EmbeddedStackOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-export function embeddedStack({ config, temporalBin, env = process.env }: EmbeddedStackOptions): StackComponent[] {
+export function embeddedStack({
+  config,
+  temporalBin,
+  env: baseEnv = process.env,
+}: EmbeddedStackOptions): StackComponent[] {
   const components: StackComponent[] = [];
   // Checked now: a codec exposed without a token fails before anything starts.
   const codec = config.codecPort === 0 ? undefined : codecListenOptions(config);
   const codecUrl = codec && codecEndpointUrl(codec.host, codec.port);
   // Likewise a gateway exposed without tokens, or with malformed ones.
   const gateway = config.gatewayPort === 0 ? undefined : gatewayListenOptions(config);
+  // Workers publish run events (future states, tokens) to the gateway's bus: its URL and a token made for this
+  // start, shared by every child.
+  const env = withStreamEnv(baseEnv, gateway && gatewayUrl(gateway.host, gateway.port));
   if (config.devServer) {
     if (!temporalBin) throw new Error('embeddedStack: temporalBin is required when devServer is on');
     components.push(

@@ -20,6 +20,7 @@ import { startStateJanitorFromConfig, type StateJanitor } from '../../state/life
 import { startMetricsServer, type MetricsServer } from './metrics-server';
 import type { WorkerMessage } from './protocol';
 import { createNalarWorker } from './worker';
+import { runEventPublisherFromConfig } from '../../state/streams/from-config';
 import { sdkLogger } from './sdk-logger';
 import { checkStubsAtStart } from './stubs-check';
 
@@ -51,6 +52,8 @@ async function main(): Promise<void> {
   let metrics: MetricsServer | undefined;
   let janitor: StateJanitor | undefined;
   let client: Client | undefined;
+  // Run events (future lifecycle, LLM tokens) for the gateway's SSE streams: best-effort, beside Temporal.
+  const runEvents = runEventPublisherFromConfig(config);
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   try {
     // Fail at start, not at the first activity, when the state backend is unreachable.
@@ -62,7 +65,7 @@ async function main(): Promise<void> {
     const shutdownGraceTime = Math.floor(config.shutdownGrace * 0.8);
     const common = { connection, namespace: config.temporalNamespace, taskQueue: config.taskQueue, dataConverter };
     const workers: Worker[] = [
-      await createNalarWorker({ ...common, shutdownGraceTime, log }),
+      await createNalarWorker({ ...common, shutdownGraceTime, log, runEvents }),
       await createPlacementWorker({ ...common, workerId, shutdownGraceTime }),
     ];
     if (config.stateGcInterval > 0) {
@@ -97,6 +100,7 @@ async function main(): Promise<void> {
   } finally {
     await janitor?.stop();
     await metrics?.close();
+    await runEvents?.close();
     await closeDefaultSessionStore();
     await client?.connection.close();
     await connection.close();

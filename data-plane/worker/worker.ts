@@ -19,6 +19,9 @@ import { futureActivityInterceptors } from '../../stubs/future-context';
 import { failureActivityInterceptors } from './failure-interceptor';
 import { createLogger, type Logger } from '../../common/log';
 import { taskFailureSinks } from './task-failure-log';
+import type { NalarRunSinks } from '../../stubs/workflow/interceptors';
+import { runEventActivityInterceptors } from '../../state/streams/activity-context';
+import type { RunEventPublisher } from '../../state/streams/publisher';
 
 import { bundleNalarWorkflows, type NalarWorkflowBundle } from './bundle';
 
@@ -47,11 +50,49 @@ export interface NalarWorkerOptions {
   dataConverter?: WorkerOptions['dataConverter'];
   /** Where the worker reports workflows whose code fails their workflow task. @default a `worker` logger on stderr */
   log?: Logger;
+  /**
+   * Where run events go (future lifecycle events, LLM tokens, run ends) for the gateway's SSE streams; see
+   * state/streams. @default none: nothing is published
+   */
+  runEvents?: RunEventPublisher;
 }
 
 /** Sinks that deliver workflow-side future events to `controller` (not called during replay). */
 export function nalarSinks(controller: LocalController): InjectedSinks<NalarSinks> {
   return { nalar: { event: { fn: (_info, event) => controller.record(event), callDuringReplay: false } } };
+}
+
+/**
+ * Sinks and interceptors that publish a worker's run events: each future lifecycle event the local
+ * controller records, the end of each run (the `nalarRun` sink), and, through async-local storage, the
+ * tokens `callLlm` streams. Best-effort and beside Temporal: nothing here enters workflow history.
+ */
+export function runEventWiring(controller: LocalController, publisher: RunEventPublisher | undefined) {
+  if (!publisher) {
+    // The workflow side calls the sink either way; with nothing to publish, it does nothing.
+    const sinks: InjectedSinks<NalarRunSinks> = {
+      nalarRun: { ended: { fn: () => undefined, callDuringReplay: false } },
+    };
+    return { sinks, activityInterceptors: [] };
+  }
+  controller.subscribe((e) =>
+    publisher.publish(e.workflowId, {
+      kind: 'future',
+      futureId: e.futureId,
+      activityType: e.meta.activityType,
+      state: e.type,
+      at: e.at,
+    }),
+  );
+  const sinks: InjectedSinks<NalarRunSinks> = {
+    nalarRun: {
+      ended: {
+        fn: (info, status) => publisher.publish(info.workflowId, { kind: 'run', status }),
+        callDuringReplay: false,
+      },
+    },
+  };
+  return { sinks, activityInterceptors: [runEventActivityInterceptors(publisher)] };
 }
 
 /**
@@ -89,6 +130,7 @@ export function registeredActivities(
 export async function createNalarWorker(options: NalarWorkerOptions): Promise<Worker> {
   const controller = options.localController ?? new LocalController();
   const workflowBundle = options.workflowBundle ?? (await bundleNalarWorkflows(options.workflowsPath ?? workflowsPath));
+  const runEvents = runEventWiring(controller, options.runEvents);
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
@@ -97,8 +139,18 @@ export async function createNalarWorker(options: NalarWorkerOptions): Promise<Wo
     ...(options.identity !== undefined && { identity: options.identity }),
     ...(options.shutdownGraceTime !== undefined && { shutdownGraceTime: options.shutdownGraceTime }),
     activities: registeredActivities(options.activities ?? activities, options.definitions ?? definitions),
-    interceptors: { activity: [failureActivityInterceptors, futureActivityInterceptors(controller)] },
-    sinks: { ...nalarSinks(controller), ...taskFailureSinks(options.log ?? createLogger('worker')) },
+    interceptors: {
+      activity: [
+        failureActivityInterceptors,
+        futureActivityInterceptors(controller),
+        ...runEvents.activityInterceptors,
+      ],
+    },
+    sinks: {
+      ...nalarSinks(controller),
+      ...taskFailureSinks(options.log ?? createLogger('worker')),
+      ...runEvents.sinks,
+    },
     ...(options.dataConverter !== undefined && { dataConverter: options.dataConverter }),
     workflowBundle,
   });

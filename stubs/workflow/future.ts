@@ -74,6 +74,11 @@ export function currentTenant(): string | undefined {
   return typeof tenant === 'string' && tenant !== '' ? tenant : undefined;
 }
 
+/** How many stub calls (futures) this workflow run has made so far. */
+export function futuresCalled(): number {
+  return callCounter;
+}
+
 /** Metadata of the future scheduled with this activity id (for the outbound interceptor). */
 export function futureMetaForActivity(activityId: string | undefined): FutureMeta | undefined {
   return activityId === undefined ? undefined : metaByActivityId.get(activityId);

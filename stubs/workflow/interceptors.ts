@@ -13,7 +13,7 @@ import {
   type Sinks,
   type WorkflowInterceptorsFactory,
 } from '@temporalio/workflow';
-import { futureMetaForActivity } from './future';
+import { futureMetaForActivity, futuresCalled } from './future';
 import { FUTURE_HEADER } from './types';
 
 /** What workflow code reports to the worker about its own failures (not called during replay). */
@@ -25,6 +25,33 @@ export interface NalarDiagnosticsSinks extends Sinks {
 }
 
 const { nalarDiagnostics } = proxySinks<NalarDiagnosticsSinks>();
+
+/** How a run's main function ended, as far as the workflow itself sees it. */
+export type RunEndStatus = 'completed' | 'failed' | 'cancelled' | 'continued_as_new';
+
+/**
+ * Tells the worker a run ended (not called during replay), after every future event of its last activation:
+ * the gateway's SSE stream closes on it, so no event of the run is cut off.
+ */
+export interface NalarRunSinks extends Sinks {
+  nalarRun: { ended(status: RunEndStatus): void };
+}
+
+const { nalarRun } = proxySinks<NalarRunSinks>();
+
+/**
+ * Reports the end of a run that made stub calls: such a run runs on a Nalar worker, which registers the sink.
+ * A plain workflow may share the bundle with plain workers (the vanilla baselines) that do not register it,
+ * and an unregistered sink is an error log per call; its SSE stream closes on Temporal's word instead.
+ */
+function reportEnd(status: RunEndStatus): void {
+  if (futuresCalled() > 0) nalarRun.ended(status);
+}
+
+function endStatus(err: unknown): RunEndStatus {
+  if (err instanceof ContinueAsNew) return 'continued_as_new';
+  return isCancellation(err) ? 'cancelled' : 'failed';
+}
 
 /**
  * True for what fails the workflow task rather than the workflow: anything but a Temporal failure (e.g.
@@ -39,8 +66,11 @@ export const interceptors: WorkflowInterceptorsFactory = () => ({
     {
       async execute(input, next) {
         try {
-          return await next(input);
+          const result = await next(input);
+          reportEnd('completed');
+          return result;
         } catch (err) {
+          if (!failsTheTask(err)) reportEnd(endStatus(err));
           if (failsTheTask(err)) {
             const error = err instanceof Error ? err : new Error(String(err));
             nalarDiagnostics.workflowTaskFailed({
