@@ -12,6 +12,9 @@ import { workflowInputs } from '../../workflows/inputs';
 import { freePort } from '../supervisor/ports';
 import { buildGatewayApp, type GatewayAppOptions } from './app';
 import type { GatewayPlugin } from './context';
+import { MemoryRunEventBus } from '../../state/streams/memory-bus';
+import { createSessionRoutes } from './sessions/routes';
+import { createStreams } from './streams/routes';
 
 const tokenA = 'a'.repeat(32);
 const tokenB = 'b'.repeat(32);
@@ -210,6 +213,35 @@ test('the OpenAPI document lists every route, and its schemas are valid JSON Sch
   ).json();
   expect(error?.(body)).toBe(true);
   expect(z.object({ error: z.object({ code: z.string() }) }).parse(body).error.code).toBe('NALAR_ERR_NOT_FOUND');
+});
+
+test('the streams and sessions routes document themselves: summaries, the message body schema, their responses', async () => {
+  const bus = new MemoryRunEventBus();
+  const app = gateway({
+    plugins: [createStreams({ bus }).streamRoutes, createSessionRoutes({ bus, idleTimeoutMs: 60_000 })],
+  });
+  await app.ready();
+  type Operation = {
+    summary: string;
+    requestBody?: { content: Record<string, { schema: object }> };
+    responses: Record<string, { content?: Record<string, { schema: object }> }>;
+  };
+  const { paths } = (await app.inject({ method: 'GET', url: '/openapi.json' })).json<{
+    paths: Record<string, Record<string, Operation>>;
+  }>();
+  const events = paths['/v1/runs/{id}/events']?.get;
+  expect(events?.summary).toMatch(/Server-Sent Events/);
+  expect(Object.keys(events?.responses['200']?.content ?? {})).toEqual(['text/event-stream']);
+  const message = paths['/v1/sessions/{id}/messages']?.post;
+  expect(message?.summary).toMatch(/update-with-start/);
+  const ajv = new Ajv2020({ strict: false });
+  const validate = ajv.compile(message?.requestBody?.content['application/json']?.schema ?? {});
+  expect(validate({ message: 'hi' })).toBe(true);
+  expect(validate({})).toBe(false);
+  expect(paths['/v1/sessions/{id}']?.get?.responses['404']).toBeDefined();
+  expect(paths['/v1/sessions/{id}']?.delete?.summary).toMatch(/End a session/);
+  await app.close();
+  await bus.close();
 });
 
 test('/metrics counts requests by route pattern and status', async () => {

@@ -30,7 +30,7 @@ import { createLogger, type Logger } from '../../common/log';
 import { describeIssues } from '../../common/workflow/input-issues';
 import { workflowInputs } from '../../workflows/inputs';
 import { applyCodec } from '../codec-server/app';
-import { TENANT_MEMO_KEY, type GatewayPlugin, type GatewayRouteDeps } from './context';
+import { TENANT_MEMO_KEY, type GatewayPlugin, type GatewayRouteDeps, type RouteDoc } from './context';
 import { TenantLimits, type LimitRefusal } from './limits';
 import {
   gatewayRateLimited,
@@ -39,7 +39,7 @@ import {
   gatewayRunsInFlight,
   gatewayRunsStarted,
 } from './metrics';
-import { openApiDocument } from './openapi';
+import { openApiDocument, pluginOperation } from './openapi';
 import {
   asNotFound,
   describeRun,
@@ -300,11 +300,14 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
         required: true,
         schema: { type: 'string' },
       }));
-      (extraPaths[openApiPath] ??= {})[method.toLowerCase()] = {
-        summary: `${method} ${route.url} (added by a gateway plugin)`,
-        ...(params.length && { parameters: params }),
-        responses: { default: { description: 'See the plugin' } },
-      };
+      const doc = (route.config as { openapi?: RouteDoc } | undefined)?.openapi;
+      (extraPaths[openApiPath] ??= {})[method.toLowerCase()] = doc
+        ? pluginOperation(doc, params)
+        : {
+            summary: `${method} ${route.url} (added by a gateway plugin)`,
+            ...(params.length && { parameters: params }),
+            responses: { default: { description: 'See the plugin' } },
+          };
     }
   });
   app.get('/openapi.json', async () =>

@@ -7,6 +7,7 @@
  */
 import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
+import type { z } from 'zod';
 
 export { ErrorCode, NalarError } from '../../common/errors';
 /** The memo key that carries a run's tenant; the stub runtime reads it as the fairness key (stubs/workflow/future.ts). */
@@ -37,8 +38,8 @@ export interface GatewayRouteDeps {
  * A set of routes added to the gateway inside its authenticated `/v1` scope: paths are relative to `/v1`
  * (`app.get('/runs/:id/events', …)` serves `GET /v1/runs/:id/events`); every request has passed auth, the
  * tenant's rate limit and the body limit before a plugin sees it, and `request.tenant` is set. A thrown
- * {@link NalarError} is answered in the gateway's error shape with its code's HTTP status. The OpenAPI
- * document lists plugin routes with a generic entry.
+ * {@link NalarError} is answered in the gateway's error shape with its code's HTTP status. A route documents
+ * itself in the OpenAPI document with `config: routeDoc({...})`; one without gets a generic entry.
  */
 export type GatewayPlugin = (app: FastifyInstance, deps: GatewayRouteDeps) => void | Promise<void>;
 
@@ -47,4 +48,27 @@ declare module 'fastify' {
     /** The tenant of the bearer token (or the implicit `local` tenant without configured tokens). */
     tenant: string;
   }
+}
+
+/** One response of a documented plugin route. */
+export interface RouteDocResponse {
+  description: string;
+  /** @default 'application/json' when `schema` is set */
+  contentType?: string;
+  /** The body's schema (a zod schema, rendered as JSON Schema). @default none */
+  schema?: z.ZodType;
+}
+
+/** What the OpenAPI document says about a plugin route. */
+export interface RouteDoc {
+  summary: string;
+  /** The JSON request body. @default none */
+  body?: z.ZodType;
+  /** Status → response; error statuses answer the gateway's error shape. */
+  responses: Readonly<Record<string, RouteDocResponse>>;
+}
+
+/** Route options that document a plugin route in the OpenAPI document: `app.get(path, routeDoc({...}), handler)`. */
+export function routeDoc(doc: RouteDoc): { config: { openapi: RouteDoc } } {
+  return { config: { openapi: doc } };
 }

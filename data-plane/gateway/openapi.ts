@@ -4,6 +4,7 @@
  * accepts. One operation per workflow type, each with its own input schema.
  */
 import { z } from 'zod';
+import type { RouteDoc } from './context';
 import { listRunsQuery, runView } from './runs';
 
 /** The one error body of every refusal. */
@@ -16,7 +17,7 @@ export const errorBody = z.object({
 });
 
 /** A JSON Schema of a zod schema, as a request body (`io: 'input'`) or a response. */
-function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
+export function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
   const out = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
   delete out.$schema; // OpenAPI 3.1 sets the dialect once (jsonSchemaDialect)
   return out;
@@ -169,5 +170,29 @@ export function openApiDocument(options: OpenApiOptions): Record<string, unknown
       schemas,
       ...(options.auth && { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } }),
     },
+  };
+}
+
+/** The OpenAPI operation of a plugin route documented with `routeDoc` (data-plane/gateway/context.ts). */
+export function pluginOperation(doc: RouteDoc, params: readonly Record<string, unknown>[]): Record<string, unknown> {
+  const responses = Object.fromEntries(
+    Object.entries(doc.responses).map(([status, r]) => {
+      const errorStatus = Number(status) >= 400;
+      const schema = r.schema
+        ? jsonSchema(r.schema, 'output')
+        : errorStatus
+          ? { $ref: '#/components/schemas/Error' }
+          : undefined;
+      const contentType = r.contentType ?? 'application/json';
+      return [status, { description: r.description, ...(schema && { content: { [contentType]: { schema } } }) }];
+    }),
+  );
+  return {
+    summary: doc.summary,
+    ...(params.length && { parameters: params }),
+    ...(doc.body && {
+      requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(doc.body, 'input') } } },
+    }),
+    responses,
   };
 }

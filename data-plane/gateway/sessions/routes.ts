@@ -23,12 +23,13 @@ import type { RunEventBus } from '../../../state/streams/bus';
 import { eventData } from '../../../state/streams/events';
 import {
   chatMessageInput,
+  chatTurn,
   type ChatMessageInput,
   type ChatSessionInput,
   type ChatTurnRecord,
 } from '../../../workflows/inputs';
 import type { ChatSessionReply } from '../../../workflows/chat-session';
-import { ErrorCode, NalarError, type GatewayPlugin, type GatewayRouteDeps } from '../context';
+import { ErrorCode, NalarError, routeDoc, type GatewayPlugin, type GatewayRouteDeps } from '../context';
 import { errorOf } from '../streams/outcome';
 import { openSse } from '../streams/sse';
 
@@ -97,13 +98,43 @@ async function sendTurn(
   }
 }
 
+const turnReply = z.object({ id: z.string(), turn: z.number().int(), reply: z.string() });
+const messageDoc = routeDoc({
+  summary:
+    'Send the next user turn to a session (started if it does not exist: update-with-start) and answer the reply; ' +
+    'with Accept: text/event-stream, stream the turn (future and token events, then a reply event)',
+  body: chatMessageInput,
+  responses: {
+    '200': { description: 'The reply (JSON), or the turn as Server-Sent Events', schema: turnReply },
+    '400': { description: 'Invalid message (names the field)' },
+    '401': { description: 'No valid bearer token' },
+    '429': { description: 'Rate limited (Retry-After)' },
+  },
+});
+const sessionDoc = routeDoc({
+  summary: "A session's turns so far and its status",
+  responses: {
+    '200': {
+      description: 'The session',
+      schema: z.object({ id: z.string(), status: z.string(), turns: z.array(chatTurn) }),
+    },
+    '404': { description: 'No such session of this tenant' },
+  },
+});
+const endDoc = routeDoc({
+  summary: 'End a session (it finishes its current turn first)',
+  responses: {
+    '202': { description: 'Ending', schema: z.object({ id: z.string(), status: z.literal('ending') }) },
+    '404': { description: 'No such session of this tenant' },
+  },
+});
 /** Creates the session routes. */
 export function createSessionRoutes(options: SessionRoutesOptions): GatewayPlugin {
   const heartbeatMs = options.heartbeatMs ?? 15_000;
   const endGraceMs = options.endGraceMs ?? 3_000;
 
   return (app, deps) => {
-    app.post('/sessions/:id/messages', async (request: FastifyRequest, reply: FastifyReply) => {
+    app.post('/sessions/:id/messages', messageDoc, async (request: FastifyRequest, reply: FastifyReply) => {
       const { id, workflowId } = sessionWorkflowId(deps, request);
       const body = chatMessageInput.safeParse(request.body);
       if (!body.success) {
@@ -157,7 +188,7 @@ export function createSessionRoutes(options: SessionRoutesOptions): GatewayPlugi
       }
     });
 
-    app.get('/sessions/:id', async (request) => {
+    app.get('/sessions/:id', sessionDoc, async (request) => {
       const { id, workflowId } = sessionWorkflowId(deps, request);
       const handle = deps.client.workflow.getHandle(workflowId);
       try {
@@ -169,7 +200,7 @@ export function createSessionRoutes(options: SessionRoutesOptions): GatewayPlugi
       }
     });
 
-    app.delete('/sessions/:id', async (request, reply) => {
+    app.delete('/sessions/:id', endDoc, async (request, reply) => {
       const { id, workflowId } = sessionWorkflowId(deps, request);
       try {
         await deps.client.workflow.getHandle(workflowId).signal('end');

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import type { RunEventBus } from '../../../state/streams/bus';
 import { eventData, type RunEvent } from '../../../state/streams/events';
 import { readFutures } from '../../../stubs/inspect/read-futures';
-import { ErrorCode, NalarError, type GatewayPlugin, type GatewayRouteDeps } from '../context';
+import { ErrorCode, NalarError, routeDoc, type GatewayPlugin, type GatewayRouteDeps } from '../context';
 import { runOutcome } from './outcome';
 import { lastEventId, openSse, type SseWriter } from './sse';
 
@@ -43,6 +43,16 @@ export interface Streams {
 }
 
 const runParams = z.object({ id: z.string().min(1).max(512) });
+
+const eventsDoc = routeDoc({
+  summary:
+    "A run's progress as Server-Sent Events: its futures so far, then live future, token and reset events, " +
+    'ending with one run event (result or error code); Last-Event-ID resumes',
+  responses: {
+    '200': { description: 'The event stream', contentType: 'text/event-stream', schema: z.string() },
+    '404': { description: 'No such run of this tenant' },
+  },
+});
 
 /** Every future of the run so far, from its history: what a client that connects late missed. */
 async function sendHistory(w: SseWriter, client: Client, workflowId: string): Promise<void> {
@@ -118,7 +128,7 @@ export function createStreams(options: StreamsOptions): Streams {
 
   const streamRoutes: GatewayPlugin = (app, deps) => {
     registered = deps;
-    app.get('/runs/:id/events', async (request, reply) => {
+    app.get('/runs/:id/events', eventsDoc, async (request, reply) => {
       const params = runParams.safeParse(request.params);
       const id = params.success ? params.data.id : '';
       const workflowId = deps.workflowIdOf(request.tenant, id);
