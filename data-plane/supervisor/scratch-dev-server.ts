@@ -18,6 +18,8 @@ export interface ScratchDevServerOptions extends StartQuietlyOptions {
   toolchainLog: Logger;
   /** Prefix of the temporary data folder's name. */
   dataDirPrefix: string;
+  /** Dynamic config of the dev server. @default devServerDynamicConfig (as `npm start`) */
+  dynamicConfig?: readonly string[];
 }
 
 export interface ScratchDevServer {
@@ -41,7 +43,16 @@ export async function startScratchDevServer(o: ScratchDevServerOptions): Promise
   const dataDir = mkdtempSync(path.join(os.tmpdir(), o.dataDirPrefix));
   try {
     const address = `127.0.0.1:${await freePort()}`;
-    const proc = await startQuietly(temporalDevServer({ bin, address, namespace: 'default', dataDir }), o);
+    const proc = await startQuietly(
+      temporalDevServer({
+        bin,
+        address,
+        namespace: 'default',
+        dataDir,
+        ...(o.dynamicConfig !== undefined && { dynamicConfig: o.dynamicConfig }),
+      }),
+      o,
+    );
     return { proc, address, dataDir, bin };
   } catch (err) {
     rmSync(dataDir, { recursive: true, force: true });

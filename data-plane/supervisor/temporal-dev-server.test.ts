@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { devServerArgs, devServerDynamicConfig } from './temporal-dev-server';
+import { devServerArgs, devServerDynamicConfig, devServerHistoryQueueConfig } from './temporal-dev-server';
 
 const options = { bin: 'temporal', address: '127.0.0.1:7233', namespace: 'default', dataDir: '/data' };
 
@@ -31,6 +31,24 @@ test('always turns on priority and fairness', () => {
   expect(devServerDynamicConfig).toEqual(
     expect.arrayContaining(['matching.useNewMatcher=true', 'matching.enableFairness=true']),
   );
+});
+
+test("takes the history queue readers' per-step floor off: dispatch and timer limits, timers not pushed 1 s out", () => {
+  const args = devServerArgs(options);
+  const values = args.flatMap((a, i) => (args[i - 1] === '--dynamic-config-value' ? [a] : []));
+  const value = (key: string) => values.find((kv) => kv.startsWith(`${key}=`))?.slice(key.length + 1);
+  // Temporal's default is 20 loads a second per shard, and the dev server has one shard.
+  expect(Number(value('history.transferProcessorMaxPollRPS'))).toBeGreaterThanOrEqual(1000);
+  expect(Number(value('history.timerProcessorMaxPollRPS'))).toBeGreaterThanOrEqual(1000);
+  // A JSON string (the CLI parses every value as JSON): Temporal's default is 1 s.
+  expect(value('history.timerProcessorMaxTimeShift')).toBe('"10ms"');
+  expect(devServerDynamicConfig).toEqual(expect.arrayContaining([...devServerHistoryQueueConfig]));
+});
+
+test('a benchmark can start it with other dynamic config (Temporal defaults for a before/after comparison)', () => {
+  const args = devServerArgs({ ...options, dynamicConfig: ['matching.enableFairness=true'] }).join(' ');
+  expect(args).toContain('--dynamic-config-value matching.enableFairness=true');
+  expect(args).not.toContain('history.transferProcessorMaxPollRPS');
 });
 
 test('docker-compose.yml starts the dev server with the same dynamic config', () => {

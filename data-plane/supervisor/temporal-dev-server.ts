@@ -1,6 +1,7 @@
 /**
  * The embedded Temporal dev server (Temporal CLI `server start-dev`, SQLite), started with the dynamic
- * config that turns on the new matcher and fairness so task-queue priority and fairness keys work.
+ * config that turns on the new matcher and fairness so task-queue priority and fairness keys work, and that
+ * takes the history queue readers' rate limits off a chain of fast steps.
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -22,21 +23,53 @@ export interface TemporalDevServerOptions {
   dataDir: string;
   /** Codec server the Web UI decodes payloads with (`--ui-codec-endpoint`); unset: none. */
   uiCodecEndpoint?: string;
+  /**
+   * `key=value` dynamic config entries passed with `--dynamic-config-value`. Only benchmarks that compare
+   * against Temporal's own defaults pass anything else. @default {@link devServerDynamicConfig}
+   */
+  dynamicConfig?: readonly string[];
 }
 
 /**
- * Dynamic config values the dev server is always started with. The new matcher and fairness make the
- * server honour priority and fairness keys. One partition per task queue makes that order strict: priority
- * is ordered within a partition, and with the default four a poll served by a partition that holds only
- * low-priority tasks hands one out while higher-priority work waits elsewhere. A single-node dev server
- * gains nothing from more partitions.
+ * Dynamic config that makes the server honour priority and fairness keys: the new matcher and fairness.
+ * One partition per task queue makes that order strict: priority is ordered within a partition, and with
+ * the default four a poll served by a partition that holds only low-priority tasks hands one out while
+ * higher-priority work waits elsewhere. A single-node dev server gains nothing from more partitions.
  */
-export const devServerDynamicConfig = [
+export const devServerPriorityConfig = [
   'matching.useNewMatcher=true',
   'matching.enableFairness=true',
   'matching.numTaskqueueReadPartitions=1',
   'matching.numTaskqueueWritePartitions=1',
 ] as const;
+
+/**
+ * Dynamic config that takes the history service's own floor off a chain of fast steps (server 1.29; see
+ * docs/temporal-settings.md, which also covers production clusters). The history service hands every
+ * workflow task, activity task and timer to its workers through per-shard queue readers, and the dev server
+ * has one shard. Figures: `npm run bench -- futures` (load-tests/results/futures/report.md), p50 per
+ * sequential step, Temporal's defaults → these values.
+ * - `transferProcessorMaxPollRPS`: the transfer queue reader (workflow and activity task dispatch) loads
+ *   at most 20 times a second per shard (token bucket, burst = rate). A chain of hops drains the bucket, so
+ *   each dispatch waited about 50 ms, two per step: STEP_BEFORE → STEP_AFTER ms per stub call.
+ * - `timerProcessorMaxTimeShift`: every timer fires no earlier than this after it is created (new timer
+ *   tasks are scheduled at least this far ahead, default 1 s), so a 20 ms think time or `value(timeoutMs)`
+ *   took over a second. One process has one clock, so nothing needs the margin here.
+ * - `timerProcessorMaxPollRPS`: the timer queue reader has the same 20 loads a second; with the shift
+ *   lowered, a chain of short timers waited for its tokens instead (TIMER_SHIFT_ONLY ms per 10 ms timer with
+ *   the shift alone). Together: TIMER_BEFORE → TIMER_AFTER ms per 20 ms timer.
+ * The visibility and outbound readers have the same default and are left alone: nothing in a step waits
+ * for them (visibility only makes a finished workflow show up in list queries; outbound serves Nexus and
+ * callbacks, which Nalar does not use).
+ */
+export const devServerHistoryQueueConfig = [
+  'history.transferProcessorMaxPollRPS=1000',
+  'history.timerProcessorMaxPollRPS=1000',
+  'history.timerProcessorMaxTimeShift="10ms"',
+] as const;
+
+/** Dynamic config values the dev server is always started with (npm start, tests, benchmarks, compose). */
+export const devServerDynamicConfig: readonly string[] = [...devServerPriorityConfig, ...devServerHistoryQueueConfig];
 
 /** The exact `temporal` arguments for these options. */
 export function devServerArgs(o: TemporalDevServerOptions): string[] {
@@ -49,7 +82,7 @@ export function devServerArgs(o: TemporalDevServerOptions): string[] {
     if (o.uiCodecEndpoint !== undefined) args.push('--ui-codec-endpoint', o.uiCodecEndpoint);
   }
   if (o.namespace !== 'default') args.push('--namespace', o.namespace);
-  for (const kv of devServerDynamicConfig) args.push('--dynamic-config-value', kv);
+  for (const kv of o.dynamicConfig ?? devServerDynamicConfig) args.push('--dynamic-config-value', kv);
   args.push('--log-level', 'warn');
   return args;
 }

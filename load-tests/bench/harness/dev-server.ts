@@ -24,6 +24,11 @@ export interface BenchDevServerOptions {
   log: (line: string) => void;
   /** How long the dev server and each worker process may take to become ready. @default 90000 */
   readyTimeoutMs?: number;
+  /**
+   * `key=value` dynamic config of the dev server, for a benchmark that compares settings.
+   * @default devServerDynamicConfig (as `npm start`, the tests and docker-compose.yml)
+   */
+  dynamicConfig?: readonly string[];
 }
 
 type Activities = Record<string, (...args: never[]) => Promise<unknown>>;
@@ -119,6 +124,7 @@ export async function withBenchDevServer<T>(
     dataDirPrefix: 'nalar-bench-temporal-',
     timeoutMs: readyTimeoutMs,
     onFailure: log,
+    ...(options.dynamicConfig !== undefined && { dynamicConfig: options.dynamicConfig }),
   });
   const { address, dataDir } = devServer;
   const temporalVersion = temporalVersionOf(devServer.bin);
