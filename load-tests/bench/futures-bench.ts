@@ -6,6 +6,7 @@
  * step-overhead part (futures-steps.ts) measures Temporal's own floor per sequential step on a second dev
  * server with Temporal's defaults next to the stack's settings.
  */
+import os from 'node:os';
 import { gzipSync } from 'node:zlib';
 import { textPipelineVanillaWorkflow, textPipelineWorkflow } from '../../workflows';
 import {
@@ -50,11 +51,13 @@ interface RunRecord {
 
 export async function runFuturesBench(o: FuturesBenchOptions, log: (line: string) => void): Promise<number> {
   const info = runInfo();
+  // The machine may be shared: the report states how busy it was.
+  const loadAtStart = os.loadavg()[0] ?? NaN;
   log("dev server 1 of 2: Temporal's defaults for the history queue readers (before)");
   return withBenchDevServer({ log, dynamicConfig: stepBenchDynamicConfig.before }, (before) => {
     log('dev server 2 of 2: the dynamic config of the stack (after)');
     return withBenchDevServer({ log, dynamicConfig: stepBenchDynamicConfig.after }, (server) =>
-      runOnServers(o, log, info, before, server),
+      runOnServers(o, log, info, loadAtStart, before, server),
     );
   });
 }
@@ -63,12 +66,14 @@ async function runOnServers(
   o: FuturesBenchOptions,
   log: (line: string) => void,
   info: ReturnType<typeof runInfo>,
+  loadAtStart: number,
   before: BenchDevServer,
   server: BenchDevServer,
 ): Promise<number> {
   const taskQueue = 'bench-futures';
   const stepRecords = await measureSteps({ before, after: server }, o, log);
   const steps = summarizeAllSteps(stepRecords, o);
+  const loadAfterSteps = os.loadavg()[0] ?? NaN;
   log(
     `step overhead p50: ${round(steps.stub.before.perStepP50Ms)} ms per step before, ${round(steps.stub.after.perStepP50Ms)} ms after; ` +
       `${o.timerMs} ms timer step: ${round(steps.timer.before.perStepP50Ms)} ms before, ${round(steps.timer.after.perStepP50Ms)} ms after`,
@@ -135,7 +140,12 @@ async function runOnServers(
     worker_cpu_ms_per_vanilla_call: round(cpuPerRun.vanilla / futuresPerRun),
     worker_cpu_overhead_ms_per_future: round((cpuPerRun.stubs - cpuPerRun.vanilla) / futuresPerRun),
   };
-  const allMetrics = { ...metrics, ...stepMetrics(steps, o) };
+  const loadAtEnd = os.loadavg()[0] ?? NaN;
+  const allMetrics = {
+    ...metrics,
+    ...stepMetrics(steps, o),
+    load_average_1m: { start: round(loadAtStart), after_steps: round(loadAfterSteps), end: round(loadAtEnd) },
+  };
   const targets = {
     p50_latency_ratio: target(round(p50Ratio), '<=', 1.05),
     step_overhead_ms_p50: target(round(steps.stub.after.perStepP50Ms), '<=', 25),
@@ -159,6 +169,7 @@ async function runOnServers(
     `# Futures benchmark: stubs vs plain proxyActivities, and Temporal's floor per step
 
 Commit \`${info.commit}\`${info.dirty ? ' (with uncommitted changes)' : ''}, ${info.date}; ${info.machine.cores} cores, ${info.machine.memoryGiB} GiB; Temporal dev server (CLI v1.5.1, server 1.29); Node ${info.node}.
+Machine load (1-minute load average, ${info.machine.cores} cores shared with other work): ${round(loadAtStart)} at the start, ${round(loadAfterSteps)} after the step-overhead part, ${round(loadAtEnd)} at the end.
 Workflow: \`textPipelineWorkflow\` (${o.sentences} parallel \`textTools.shout\`, a \`join\` depending on all of them, a \`countWords\` depending on the join: ${futuresPerRun} calls) vs its vanilla twin with plain \`proxyActivities\`.
 ${o.runs} runs each after ${o.warmup} warm-up runs, one at a time (low load), interleaved with alternating order; one worker process; the dev server with the
 stack's dynamic config ("after" below).
