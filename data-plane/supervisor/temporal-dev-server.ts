@@ -47,17 +47,19 @@ export const devServerPriorityConfig = [
  * Dynamic config that takes the history service's own floor off a chain of fast steps (server 1.29; see
  * docs/temporal-settings.md, which also covers production clusters). The history service hands every
  * workflow task, activity task and timer to its workers through per-shard queue readers, and the dev server
- * has one shard. Figures: `npm run bench -- futures` (load-tests/results/futures/report.md), p50 per
- * sequential step, Temporal's defaults → these values.
+ * has one shard. Figures: p50 per sequential step of one workflow at a time, run back to back on one dev
+ * server with Temporal's defaults → these values (load-tests/bench/workflows/sequential-steps.ts, November
+ * 2026, 2 shared cores); `npm run bench -- futures` measures the same, servers alternating, every run
+ * (load-tests/results/futures/report.md).
  * - `transferProcessorMaxPollRPS`: the transfer queue reader (workflow and activity task dispatch) loads
- *   at most 20 times a second per shard (token bucket, burst = rate). A chain of hops drains the bucket, so
- *   each dispatch waited about 50 ms, two per step: STEP_BEFORE → STEP_AFTER ms per stub call.
- * - `timerProcessorMaxTimeShift`: every timer fires no earlier than this after it is created (new timer
- *   tasks are scheduled at least this far ahead, default 1 s), so a 20 ms think time or `value(timeoutMs)`
- *   took over a second. One process has one clock, so nothing needs the margin here.
+ *   at most 20 times a second per shard (token bucket, burst = rate); a chain of hops waits about 50 ms per
+ *   dispatch, two per step: 100.7 → 20.3 ms per awaited no-op stub call.
+ * - `timerProcessorMaxTimeShift`: a new timer fires no earlier than this after the timer reader's last read
+ *   (default 1 s), so a 10 ms think time or `value(timeoutMs)` took a second: 1015 ms per 10 ms timer step
+ *   with the transfer knob alone. One process has one clock, so nothing here needs the margin.
  * - `timerProcessorMaxPollRPS`: the timer queue reader has the same 20 loads a second; with the shift
- *   lowered, a chain of short timers waited for its tokens instead (TIMER_SHIFT_ONLY ms per 10 ms timer with
- *   the shift alone). Together: TIMER_BEFORE → TIMER_AFTER ms per 20 ms timer.
+ *   lowered, a chain of short timers waits for its tokens instead: 219 ms per 10 ms timer step without this
+ *   knob, 26.6 ms with it.
  * The visibility and outbound readers have the same default and are left alone: nothing in a step waits
  * for them (visibility only makes a finished workflow show up in list queries; outbound serves Nexus and
  * callbacks, which Nalar does not use).
