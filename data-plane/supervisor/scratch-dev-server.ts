@@ -20,6 +20,8 @@ export interface ScratchDevServerOptions extends StartQuietlyOptions {
   dataDirPrefix: string;
   /** Dynamic config of the dev server. @default devServerDynamicConfig (as `npm start`) */
   dynamicConfig?: readonly string[];
+  /** SQLite pragmas of the dev server. @default devServerSqlitePragmas (as `npm start`) */
+  sqlitePragmas?: readonly string[];
 }
 
 export interface ScratchDevServer {
@@ -50,6 +52,7 @@ export async function startScratchDevServer(o: ScratchDevServerOptions): Promise
         namespace: 'default',
         dataDir,
         ...(o.dynamicConfig !== undefined && { dynamicConfig: o.dynamicConfig }),
+        ...(o.sqlitePragmas !== undefined && { sqlitePragmas: o.sqlitePragmas }),
       }),
       o,
     );

@@ -28,6 +28,8 @@ export interface TemporalDevServerOptions {
    * against Temporal's own defaults pass anything else. @default {@link devServerDynamicConfig}
    */
   dynamicConfig?: readonly string[];
+  /** `PRAGMA=value` entries passed with `--sqlite-pragma`. @default {@link devServerSqlitePragmas} */
+  sqlitePragmas?: readonly string[];
 }
 
 /**
@@ -70,6 +72,17 @@ export const devServerHistoryQueueConfig = [
   'history.timerProcessorMaxTimeShift="10ms"',
 ] as const;
 
+/**
+ * SQLite settings of the dev server's database: write-ahead log, synced at checkpoints rather than at every
+ * commit. A step commits several transactions, and with SQLite's defaults (rollback journal, a sync per
+ * commit) each waits for the disk: on a shared 2-core machine 43–53 ms per awaited stub call, against 13–16
+ * ms with these (same load, back to back, with devServerHistoryQueueConfig in both). The database stays
+ * consistent either way, and a crash of the dev server or any other process loses nothing; only a power
+ * loss or OS crash can lose the last commits (SQLite's documented trade for `synchronous=NORMAL` in WAL
+ * mode), acceptable for the embedded stack.
+ */
+export const devServerSqlitePragmas = ['journal_mode=wal', 'synchronous=normal'] as const;
+
 /** Dynamic config values the dev server is always started with (npm start, tests, benchmarks, compose). */
 export const devServerDynamicConfig: readonly string[] = [...devServerPriorityConfig, ...devServerHistoryQueueConfig];
 
@@ -85,6 +98,7 @@ export function devServerArgs(o: TemporalDevServerOptions): string[] {
   }
   if (o.namespace !== 'default') args.push('--namespace', o.namespace);
   for (const kv of o.dynamicConfig ?? devServerDynamicConfig) args.push('--dynamic-config-value', kv);
+  for (const p of o.sqlitePragmas ?? devServerSqlitePragmas) args.push('--sqlite-pragma', p);
   args.push('--log-level', 'warn');
   return args;
 }

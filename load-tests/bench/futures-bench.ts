@@ -12,7 +12,7 @@ import { textPipelineVanillaWorkflow, textPipelineWorkflow } from '../../workflo
 import {
   defaultStepBenchOptions,
   measureSteps,
-  stepBenchDynamicConfig,
+  stepBenchServers,
   stepMetrics,
   stepsChart,
   stepsReport,
@@ -53,10 +53,10 @@ export async function runFuturesBench(o: FuturesBenchOptions, log: (line: string
   const info = runInfo();
   // The machine may be shared: the report states how busy it was.
   const loadAtStart = os.loadavg()[0] ?? NaN;
-  log("dev server 1 of 2: Temporal's defaults for the history queue readers (before)");
-  return withBenchDevServer({ log, dynamicConfig: stepBenchDynamicConfig.before }, (before) => {
-    log('dev server 2 of 2: the dynamic config of the stack (after)');
-    return withBenchDevServer({ log, dynamicConfig: stepBenchDynamicConfig.after }, (server) =>
+  log("dev server 1 of 2: Temporal's defaults for the history queue readers and SQLite (before)");
+  return withBenchDevServer({ log, ...stepBenchServers.before }, (before) => {
+    log('dev server 2 of 2: the settings of the stack (after)');
+    return withBenchDevServer({ log, ...stepBenchServers.after }, (server) =>
       runOnServers(o, log, info, loadAtStart, before, server),
     );
   });
@@ -157,11 +157,8 @@ async function runOnServers(
   writeFile(
     dir,
     'result.json',
-    JSON.stringify(
-      { info, options: o, dynamicConfig: stepBenchDynamicConfig, metrics: allMetrics, steps, targets },
-      null,
-      2,
-    ) + '\n',
+    JSON.stringify({ info, options: o, servers: stepBenchServers, metrics: allMetrics, steps, targets }, null, 2) +
+      '\n',
   );
   writeFile(
     dir,

@@ -1,4 +1,4 @@
-import { stepBenchDynamicConfig, summarizeSteps, type StepRecord } from './futures-steps';
+import { stepBenchServers, summarizeSteps, type StepRecord } from './futures-steps';
 
 const run = (rep: number, steps: number, durationMs: number): StepRecord => ({
   part: 'steps',
@@ -30,12 +30,15 @@ test('a repetition missing its shortest or longest workflow does not count', () 
   expect(s.perStepP50Ms).toBeCloseTo(20, 9);
 });
 
-test("'before' differs from the stack's dynamic config only by the history queue settings", () => {
-  const extra = stepBenchDynamicConfig.after.filter((kv) => !stepBenchDynamicConfig.before.includes(kv));
+test("'before' differs from the stack's dev server only by the history queue settings and SQLite pragmas", () => {
+  const { before, after } = stepBenchServers;
+  const extra = after.dynamicConfig.filter((kv) => !before.dynamicConfig.includes(kv));
   expect(extra.map((kv) => kv.split('=')[0])).toEqual([
     'history.transferProcessorMaxPollRPS',
     'history.timerProcessorMaxPollRPS',
     'history.timerProcessorMaxTimeShift',
   ]);
-  expect(stepBenchDynamicConfig.before).toContain('matching.enableFairness=true');
+  expect(before.dynamicConfig).toContain('matching.enableFairness=true');
+  expect(before.sqlitePragmas).toEqual([]);
+  expect(after.sqlitePragmas).toContain('synchronous=normal');
 });

@@ -10,7 +10,11 @@
  * is reported beside it.
  */
 import path from 'node:path';
-import { devServerDynamicConfig, devServerHistoryQueueConfig } from '../../data-plane/supervisor/temporal-dev-server';
+import {
+  devServerDynamicConfig,
+  devServerHistoryQueueConfig,
+  devServerSqlitePragmas,
+} from '../../data-plane/supervisor/temporal-dev-server';
 import type { BenchDevServer } from './harness/dev-server';
 import { lineChart, type Series } from './plot';
 import { linearFit, percentile, round } from './stats';
@@ -50,10 +54,24 @@ export interface StepRecord {
   durationMs: number;
 }
 
-/** The dynamic config of each server: "after" is the stack's, "before" leaves out the history queue knobs. */
-export const stepBenchDynamicConfig: Record<ServerSettings, readonly string[]> = {
-  before: devServerDynamicConfig.filter((kv) => !(devServerHistoryQueueConfig as readonly string[]).includes(kv)),
-  after: devServerDynamicConfig,
+/** Settings of a dev server of this part. */
+export interface StepServerSettings {
+  dynamicConfig: readonly string[];
+  sqlitePragmas: readonly string[];
+}
+
+/**
+ * "after" is the stack's dev server; "before" leaves out what takes the per-step floor off (the history queue
+ * settings and the SQLite pragmas): Temporal's defaults, with the same priority and fairness settings.
+ */
+export const stepBenchServers: Record<ServerSettings, StepServerSettings> = {
+  before: {
+    dynamicConfig: devServerDynamicConfig.filter(
+      (kv) => !(devServerHistoryQueueConfig as readonly string[]).includes(kv),
+    ),
+    sqlitePragmas: [],
+  },
+  after: { dynamicConfig: devServerDynamicConfig, sqlitePragmas: devServerSqlitePragmas },
 };
 
 export const stepsWorkflowsPath = path.resolve(__dirname, 'workflows', 'sequential-steps.ts');
@@ -192,7 +210,9 @@ export function stepsChart(s: StepSummaries, o: StepBenchOptions): Promise<strin
 
 /** The report section of this part (markdown). */
 export function stepsReport(s: StepSummaries, o: StepBenchOptions): string {
-  const knobs = devServerHistoryQueueConfig.map((kv) => `\`${kv}\``).join(', ');
+  const knobs = [...devServerHistoryQueueConfig, ...devServerSqlitePragmas.map((p) => `--sqlite-pragma ${p}`)]
+    .map((kv) => `\`${kv}\``)
+    .join(', ');
   const row = (kind: StepKind, settings: ServerSettings, label: string, counts: readonly number[]) => {
     const x = s[kind][settings];
     const cells = counts.map((n) => round(x.p50ByStepsMs[n] ?? NaN));
@@ -205,8 +225,8 @@ export function stepsReport(s: StepSummaries, o: StepBenchOptions): string {
   return `## Step overhead: Temporal's own floor per sequential step
 
 Two dev servers in one run, measured interleaved (per repetition each server in turn, alternating which goes
-first): **before** runs with Temporal's defaults for the history queue readers, **after** with the stack's
-dynamic config (${knobs}; both have the priority and fairness settings). Workflow
+first): **before** runs with Temporal's defaults for the history queue readers and SQLite, **after** with the
+stack's settings (${knobs}; both have the priority and fairness settings). Workflow
 \`sequentialStepsBenchWorkflow\` (load-tests/bench/workflows/sequential-steps.ts) on an in-process Nalar
 worker per server, one workflow at a time (low load).
 

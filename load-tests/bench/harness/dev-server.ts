@@ -29,6 +29,8 @@ export interface BenchDevServerOptions {
    * @default devServerDynamicConfig (as `npm start`, the tests and docker-compose.yml)
    */
   dynamicConfig?: readonly string[];
+  /** SQLite pragmas of the dev server. @default devServerSqlitePragmas (as `npm start`) */
+  sqlitePragmas?: readonly string[];
 }
 
 type Activities = Record<string, (...args: never[]) => Promise<unknown>>;
@@ -125,6 +127,7 @@ export async function withBenchDevServer<T>(
     timeoutMs: readyTimeoutMs,
     onFailure: log,
     ...(options.dynamicConfig !== undefined && { dynamicConfig: options.dynamicConfig }),
+    ...(options.sqlitePragmas !== undefined && { sqlitePragmas: options.sqlitePragmas }),
   });
   const { address, dataDir } = devServer;
   const temporalVersion = temporalVersionOf(devServer.bin);
