@@ -169,7 +169,7 @@ Commit \`${info.commit}\`${info.dirty ? ' (with uncommitted changes)' : ''}, ${i
 Machine load (1-minute load average, ${info.machine.cores} cores shared with other work): ${round(loadAtStart)} at the start, ${round(loadAfterSteps)} after the step-overhead part, ${round(loadAtEnd)} at the end.
 Workflow: \`textPipelineWorkflow\` (${o.sentences} parallel \`textTools.shout\`, a \`join\` depending on all of them, a \`countWords\` depending on the join: ${futuresPerRun} calls) vs its vanilla twin with plain \`proxyActivities\`.
 ${o.runs} runs each after ${o.warmup} warm-up runs, one at a time (low load), interleaved with alternating order; one worker process; the dev server with the
-stack's dynamic config ("after" below).
+stack's settings ("after" below).
 
 | variant | mean ms | p50 ms | p95 ms | p99 ms | worker CPU ms per call |
 |---|---|---|---|---|---|

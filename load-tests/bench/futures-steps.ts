@@ -199,7 +199,7 @@ export function stepsChart(s: StepSummaries, o: StepBenchOptions): Promise<strin
     points: o.steps.map((n) => ({ x: n, y: round(s.stub[settings].p50ByStepsMs[n] ?? NaN) })),
   });
   return lineChart(
-    [series('before', "Temporal's defaults (before)"), series('after', 'stack dynamic config (after)')],
+    [series('before', "Temporal's defaults (before)"), series('after', "the stack's settings (after)")],
     {
       title: 'Workflow of N sequential stub calls: p50 duration',
       xLabel: 'sequential stub calls (N)',
@@ -219,9 +219,9 @@ export function stepsReport(s: StepSummaries, o: StepBenchOptions): string {
     return `| ${label} | ${cells.join(' | ')} | **${round(x.perStepP50Ms)}** | ${round(x.perStepP95Ms)} | ${round(x.fitSlopeMs)} | ${round(x.fitInterceptMs)} |`;
   };
   const head = (counts: readonly number[], what: string) =>
-    `| Temporal history settings | ${counts.map((n) => `N=${n} p50 ms`).join(' | ')} | ${what} p50 | p95 | fit slope ms | fit intercept ms |\n|---|${counts.map(() => '---|').join('')}---|---|---|---|`;
+    `| dev server settings | ${counts.map((n) => `N=${n} p50 ms`).join(' | ')} | ${what} p50 | p95 | fit slope ms | fit intercept ms |\n|---|${counts.map(() => '---|').join('')}---|---|---|---|`;
   const before = "Temporal's defaults (before)";
-  const after = 'stack dynamic config (after)';
+  const after = "the stack's settings (after)";
   return `## Step overhead: Temporal's own floor per sequential step
 
 Two dev servers in one run, measured interleaved (per repetition each server in turn, alternating which goes
