@@ -18,6 +18,10 @@ export interface ScratchDevServerOptions extends StartQuietlyOptions {
   toolchainLog: Logger;
   /** Prefix of the temporary data folder's name. */
   dataDirPrefix: string;
+  /** Dynamic config of the dev server. @default devServerDynamicConfig (as `npm start`) */
+  dynamicConfig?: readonly string[];
+  /** SQLite pragmas of the dev server. @default devServerSqlitePragmas (as `npm start`) */
+  sqlitePragmas?: readonly string[];
 }
 
 export interface ScratchDevServer {
@@ -41,7 +45,17 @@ export async function startScratchDevServer(o: ScratchDevServerOptions): Promise
   const dataDir = mkdtempSync(path.join(os.tmpdir(), o.dataDirPrefix));
   try {
     const address = `127.0.0.1:${await freePort()}`;
-    const proc = await startQuietly(temporalDevServer({ bin, address, namespace: 'default', dataDir }), o);
+    const proc = await startQuietly(
+      temporalDevServer({
+        bin,
+        address,
+        namespace: 'default',
+        dataDir,
+        ...(o.dynamicConfig !== undefined && { dynamicConfig: o.dynamicConfig }),
+        ...(o.sqlitePragmas !== undefined && { sqlitePragmas: o.sqlitePragmas }),
+      }),
+      o,
+    );
     return { proc, address, dataDir, bin };
   } catch (err) {
     rmSync(dataDir, { recursive: true, force: true });

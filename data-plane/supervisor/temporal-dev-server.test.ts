@@ -1,6 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { devServerArgs, devServerDynamicConfig } from './temporal-dev-server';
+import {
+  devServerArgs,
+  devServerDynamicConfig,
+  devServerHistoryQueueConfig,
+  devServerSqlitePragmas,
+} from './temporal-dev-server';
 
 const options = { bin: 'temporal', address: '127.0.0.1:7233', namespace: 'default', dataDir: '/data' };
 
@@ -33,9 +38,35 @@ test('always turns on priority and fairness', () => {
   );
 });
 
+test("takes the history queue readers' per-step floor off: dispatch and timer limits, timers not pushed 1 s out", () => {
+  const args = devServerArgs(options);
+  const values = args.flatMap((a, i) => (args[i - 1] === '--dynamic-config-value' ? [a] : []));
+  const value = (key: string) => values.find((kv) => kv.startsWith(`${key}=`))?.slice(key.length + 1);
+  // Temporal's default is 20 loads a second per shard, and the dev server has one shard.
+  expect(Number(value('history.transferProcessorMaxPollRPS'))).toBeGreaterThanOrEqual(1000);
+  expect(Number(value('history.timerProcessorMaxPollRPS'))).toBeGreaterThanOrEqual(1000);
+  // A JSON string (the CLI parses every value as JSON): Temporal's default is 1 s.
+  expect(value('history.timerProcessorMaxTimeShift')).toBe('"10ms"');
+  expect(devServerDynamicConfig).toEqual(expect.arrayContaining([...devServerHistoryQueueConfig]));
+});
+
+test('keeps SQLite in WAL mode, synced at checkpoints rather than at every commit', () => {
+  const args = devServerArgs(options).join(' ');
+  expect(args).toContain('--sqlite-pragma journal_mode=wal');
+  expect(args).toContain('--sqlite-pragma synchronous=normal');
+  expect(devServerArgs({ ...options, sqlitePragmas: [] })).not.toContain('--sqlite-pragma');
+});
+
+test('a benchmark can start it with other dynamic config (Temporal defaults for a before/after comparison)', () => {
+  const args = devServerArgs({ ...options, dynamicConfig: ['matching.enableFairness=true'] }).join(' ');
+  expect(args).toContain('--dynamic-config-value matching.enableFairness=true');
+  expect(args).not.toContain('history.transferProcessorMaxPollRPS');
+});
+
 test('docker-compose.yml starts the dev server with the same dynamic config', () => {
   const compose = readFileSync(path.resolve(__dirname, '..', '..', 'docker-compose.yml'), 'utf8');
   for (const kv of devServerDynamicConfig) expect(compose).toContain(`--dynamic-config-value=${kv}`);
+  for (const p of devServerSqlitePragmas) expect(compose).toContain(`--sqlite-pragma=${p}`);
 });
 
 test('docker-compose.yml runs the codec server and points the Web UI at it, as npm start does', () => {

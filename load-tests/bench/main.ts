@@ -16,9 +16,11 @@ Benchmarks:
          (defaults: levels ${defaultSimBenchOptions.levels.join(',')}, ${defaultSimBenchOptions.levelSeconds} s per level,
           curve time scale ${defaultSimBenchOptions.curveTimeScale}, ${defaultSimBenchOptions.sustainConcurrency} in flight for ${defaultSimBenchOptions.sustainSeconds} s at time scale ${defaultSimBenchOptions.sustainTimeScale})
 
-  futures  stubs and futures vs plain proxyActivities on the real dev server, low load
-         options: --runs N  --warmup N  --sentences N
-         (defaults: ${defaultFuturesBenchOptions.runs} runs and ${defaultFuturesBenchOptions.warmup} warm-up runs per variant, ${defaultFuturesBenchOptions.sentences} sentences)
+  futures  stubs and futures vs plain proxyActivities on the real dev server, low load; and Temporal's own
+         overhead per sequential step (stub call, timer) with Temporal's defaults vs the stack's settings
+         options: --runs N  --warmup N  --sentences N  --step-runs N  --timer-runs N
+         (defaults: ${defaultFuturesBenchOptions.runs} runs and ${defaultFuturesBenchOptions.warmup} warm-up runs per variant, ${defaultFuturesBenchOptions.sentences} sentences;
+          ${defaultFuturesBenchOptions.stepRuns} repetitions of ${defaultFuturesBenchOptions.steps.join(', ')} stub steps and ${defaultFuturesBenchOptions.timerRuns} of ${defaultFuturesBenchOptions.timerSteps.join(', ')} timer steps per server)
 
   gateway  one-step workflow started and awaited over the HTTP gateway vs the Temporal client, interleaved, low load
          options: --runs N  --warmup N
@@ -37,6 +39,8 @@ function parseFuturesOptions(args: string[]): FuturesBenchOptions {
     if (flag === '--runs' && n > 0) o.runs = n;
     else if (flag === '--warmup') o.warmup = n;
     else if (flag === '--sentences' && n > 0) o.sentences = n;
+    else if (flag === '--step-runs' && n > 0) o.stepRuns = n;
+    else if (flag === '--timer-runs' && n > 0) o.timerRuns = n;
     else throw new Error(`unknown or invalid option ${flag} ${args[i + 1]}`);
   }
   return o;

@@ -1,4 +1,4 @@
-import { percentile, round, summarize } from './stats';
+import { linearFit, percentile, round, summarize } from './stats';
 
 const oneTo = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 
@@ -83,5 +83,34 @@ describe('round', () => {
   test('passes NaN and infinities through', () => {
     expect(round(NaN)).toBeNaN();
     expect(round(Infinity)).toBe(Infinity);
+  });
+});
+
+describe('linearFit', () => {
+  test('recovers the line through exact points', () => {
+    const fit = linearFit([1, 3, 10].map((x) => ({ x, y: 50 + 20 * x })));
+    expect(fit.slope).toBeCloseTo(20, 9);
+    expect(fit.intercept).toBeCloseTo(50, 9);
+  });
+
+  test('averages out noise: repeated x values fit their means', () => {
+    const fit = linearFit([
+      { x: 1, y: 60 },
+      { x: 1, y: 80 },
+      { x: 3, y: 100 },
+      { x: 3, y: 140 },
+    ]);
+    expect(fit.slope).toBeCloseTo(25, 9);
+    expect(fit.intercept).toBeCloseTo(45, 9);
+  });
+
+  test('has no slope without two distinct x values', () => {
+    expect(linearFit([]).slope).toBeNaN();
+    expect(
+      linearFit([
+        { x: 3, y: 1 },
+        { x: 3, y: 2 },
+      ]).slope,
+    ).toBeNaN();
   });
 });

@@ -41,3 +41,23 @@ export function round(x: number): number {
   if (!Number.isFinite(x)) return x;
   return Math.abs(x) < 10 ? Math.round(x * 1000) / 1000 : Math.round(x * 10) / 10;
 }
+
+/** A straight line `y = intercept + slope × x`. */
+export interface LinearFit {
+  slope: number;
+  intercept: number;
+}
+
+/**
+ * Least-squares line through `points`. NaN figures when there are fewer than two distinct x values (no
+ * slope is defined then).
+ */
+export function linearFit(points: readonly { x: number; y: number }[]): LinearFit {
+  const n = points.length;
+  const mx = points.reduce((a, p) => a + p.x, 0) / n;
+  const my = points.reduce((a, p) => a + p.y, 0) / n;
+  const sxx = points.reduce((a, p) => a + (p.x - mx) ** 2, 0);
+  if (!(sxx > 0)) return { slope: NaN, intercept: NaN };
+  const slope = points.reduce((a, p) => a + (p.x - mx) * (p.y - my), 0) / sxx;
+  return { slope, intercept: my - slope * mx };
+}

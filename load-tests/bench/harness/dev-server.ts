@@ -24,6 +24,13 @@ export interface BenchDevServerOptions {
   log: (line: string) => void;
   /** How long the dev server and each worker process may take to become ready. @default 90000 */
   readyTimeoutMs?: number;
+  /**
+   * `key=value` dynamic config of the dev server, for a benchmark that compares settings.
+   * @default devServerDynamicConfig (as `npm start`, the tests and docker-compose.yml)
+   */
+  dynamicConfig?: readonly string[];
+  /** SQLite pragmas of the dev server. @default devServerSqlitePragmas (as `npm start`) */
+  sqlitePragmas?: readonly string[];
 }
 
 type Activities = Record<string, (...args: never[]) => Promise<unknown>>;
@@ -119,6 +126,8 @@ export async function withBenchDevServer<T>(
     dataDirPrefix: 'nalar-bench-temporal-',
     timeoutMs: readyTimeoutMs,
     onFailure: log,
+    ...(options.dynamicConfig !== undefined && { dynamicConfig: options.dynamicConfig }),
+    ...(options.sqlitePragmas !== undefined && { sqlitePragmas: options.sqlitePragmas }),
   });
   const { address, dataDir } = devServer;
   const temporalVersion = temporalVersionOf(devServer.bin);
