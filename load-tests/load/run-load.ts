@@ -90,7 +90,7 @@ export async function runLoad(o: LoadOptions, deps: RunLoadDeps): Promise<LoadRu
 
 /** Throws a usage error naming the URL when no gateway answers its /readyz. */
 async function assertGatewayUp(target: string): Promise<void> {
-  let why = '';
+  let why: string;
   try {
     if (await httpReady(`${target}/readyz`)) return;
     why = 'it answered with an error status (is Temporal reachable from the gateway?)';

@@ -110,7 +110,9 @@ export async function startLoadStack(o: LoadStackOptions): Promise<LoadStack> {
   } catch (err) {
     await stop();
     const tail = readFileSync(o.logFile, 'utf8').trimEnd().split('\n').slice(-30).join('\n');
-    throw new Error(`the embedded stack did not start: ${err instanceof Error ? err.message : String(err)}\n${tail}`);
+    throw new Error(`the embedded stack did not start: ${err instanceof Error ? err.message : String(err)}\n${tail}`, {
+      cause: err,
+    });
   }
   return { url, timeScale: Number(env.NALAR_SIM_TIME_SCALE), logFile: o.logFile, stop };
 }
