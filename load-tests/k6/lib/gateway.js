@@ -35,20 +35,34 @@ function jsonOf(res) {
   }
 }
 
-/** Counts an error answer by its code; returns the parsed body. */
+/** Error codes this VU has already printed: each is said once, not once per request. */
+const reported = {};
+
+/** Counts an error answer by its code, printing the first of each code with its message; returns the body. */
 function noteErrors(res, name) {
   const body = jsonOf(res);
-  const code = body && body.error && body.error.code;
-  if (res.status >= 400 || code) nalarErrors.add(1, { code: code || `HTTP_${res.status}`, name });
+  const error = body && body.error;
+  if (res.status < 400 && !error) return body;
+  const code = (error && error.code) || (res.status === 0 ? `NO_ANSWER (${res.error})` : `HTTP_${res.status}`);
+  nalarErrors.add(1, { code, name });
+  if (!reported[code]) {
+    reported[code] = true;
+    console.warn(`${name}: ${res.status} ${code}${error && error.message ? `: ${error.message}` : ''}`);
+  }
   return body;
 }
 
-/** Records a closed run: its end-to-end time, and completed or its error code. */
+/**
+ * Records a run's outcome: completed, or its error code (a run still running after a wait is neither). Its
+ * start-to-close time when the answer has the timestamps (`GET /v1/runs/:id` does; a wait-mode answer does
+ * not, and there the HTTP request's own duration is the end-to-end time).
+ */
 function noteRun(run, name) {
-  if (!run || !run.startedAt || !run.closedAt) return;
-  workflowDuration.add(Date.parse(run.closedAt) - Date.parse(run.startedAt), { name });
+  if (!run || !run.status || run.status === 'running') return;
   if (run.status === 'completed') workflowsCompleted.add(1, { name });
   else nalarErrors.add(1, { code: (run.error && run.error.code) || run.status, name });
+  if (run.startedAt && run.closedAt)
+    workflowDuration.add(Date.parse(run.closedAt) - Date.parse(run.startedAt), { name });
 }
 
 /**
