@@ -7,9 +7,10 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { createLogger } from '../../common/log';
 import { loadScenarios } from './options';
-import { runLoad } from './run-load';
+import { recordsFile, runLoad } from './run-load';
 import { startLoadStack, type LoadStack } from './stack';
 import { metricValue, readK6Summary } from './summary';
 
@@ -48,6 +49,12 @@ test.each(loadScenarios())('the %s scenario passes its smoke run and writes its 
   expect(metricValue(summary, 'http_req_failed', 'passes')).toBe(0);
   expect(metricValue(summary, 'checks', 'fails')).toBe(0);
   expect(existsSync(path.join(out, 'report.md'))).toBe(true);
+  // The raw samples: one JSON line per sample, so any figure can be recomputed.
+  const first =
+    gunzipSync(readFileSync(path.join(out, recordsFile)))
+      .toString('utf8')
+      .split('\n')[0] ?? '';
+  expect(JSON.parse(first)).toHaveProperty('type');
   const report = readFileSync(path.join(out, 'report.md'), 'utf8');
   expect(report).toContain(`# k6 load test: ${scenario} (smoke)`);
   expect(report).toMatch(/\| completed iterations \| [1-9]\d* \|/);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { isNalarError } from '../../common/errors';
 import { createLogger } from '../../common/log';
 import { loadUsage, parseLoadArgs } from './options';
-import { k6ThresholdsCrossed, runLoad } from './run-load';
+import { k6ThresholdsCrossed, recordsFile, runLoad } from './run-load';
 
 async function main(): Promise<number> {
   const options = parseLoadArgs(process.argv.slice(2));
@@ -22,8 +22,10 @@ async function main(): Promise<number> {
   const result = await runLoad(options, { log, signal: abort.signal });
   const relative = result.report && path.relative(process.cwd(), result.report);
   const where = relative && !relative.startsWith('..') ? relative : result.report;
-  if (where) console.log(`\nReport: ${where} (raw k6 summary: ${path.join(path.dirname(where), 'summary.json')})`);
-  else console.error(`\nnalar: k6 wrote no report into ${result.reportDir} (exit ${result.exitCode})`);
+  if (where) {
+    const dir = path.dirname(where);
+    console.log(`\nReport: ${where} (raw: ${path.join(dir, 'summary.json')}, ${path.join(dir, recordsFile)})`);
+  } else console.error(`\nnalar: k6 wrote no report into ${result.reportDir} (exit ${result.exitCode})`);
   if (result.exitCode === k6ThresholdsCrossed)
     console.error('nalar: thresholds were crossed (see the report); exit 99');
   else if (result.exitCode !== 0) console.error(`nalar: k6 exited with ${result.exitCode}`);

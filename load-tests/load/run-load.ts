@@ -15,6 +15,9 @@ import { runInfo } from '../bench/run-info';
 import { k6ScriptsDir, type LoadOptions } from './options';
 import { startLoadStack, type LoadStack } from './stack';
 
+/** k6's raw samples in the report folder: one JSON line per metric sample, gzipped. */
+export const recordsFile = 'records.jsonl.gz';
+
 /** k6's exit code when a threshold was crossed. */
 export const k6ThresholdsCrossed = 99;
 
@@ -43,7 +46,7 @@ export async function runLoad(o: LoadOptions, deps: RunLoadDeps): Promise<LoadRu
   const k6 = await ensureTool('k6', { toolsDir: config.toolsDir, explicitPath: config.k6Bin, log });
   mkdirSync(o.out, { recursive: true });
   // A report left from an earlier run must not pass for this one's.
-  for (const f of ['report.md', 'summary.json']) rmSync(path.join(o.out, f), { force: true });
+  for (const f of ['report.md', 'summary.json', recordsFile]) rmSync(path.join(o.out, f), { force: true });
 
   let stack: LoadStack | undefined;
   let target = o.target;
@@ -77,7 +80,9 @@ export async function runLoad(o: LoadOptions, deps: RunLoadDeps): Promise<LoadRu
       ...(o.duration !== undefined && { DURATION: o.duration }),
     };
     const script = path.join(k6ScriptsDir, `${o.scenario}.js`);
-    const exitCode = await runK6(k6, ['run', '--no-color', script], env, deps);
+    // Every sample as JSON lines (gzipped), so any figure can be recomputed (BENCHMARKS.md).
+    const records = `--out=json=${path.join(o.out, recordsFile)}`;
+    const exitCode = await runK6(k6, ['run', '--no-color', records, script], env, deps);
     const report = path.join(o.out, 'report.md');
     return { exitCode, reportDir: o.out, target, ...(existsSync(report) && { report }) };
   } finally {

@@ -93,8 +93,9 @@ export function markdownReport(data, meta) {
     lines.push(`| ${c.name} | ${c.passes} | ${c.fails} |`);
   lines.push(
     '',
-    'Latency is wall-clock time seen by k6 on the same machine. The raw k6 summary is `summary.json` beside this',
-    'file (`metrics.<name>.values`); per-request records: run k6 with `--out json=<file>`.',
+    'Latency is wall-clock time seen by k6 on the same machine. Beside this file: the raw k6 summary',
+    '`summary.json` (`metrics.<name>.values`) and, from `npm run load`, every sample as JSON lines in',
+    '`records.jsonl.gz`.',
     '',
   );
   return lines.filter((l, i) => l !== '' || lines[i - 1] !== '').join('\n');
