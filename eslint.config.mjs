@@ -12,7 +12,9 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ['*.mjs', 'scripts/*.mjs', 'scripts/lint/*.mjs', 'test/helpers/*.mjs'] } },
+      parserOptions: {
+        projectService: { allowDefaultProject: ['*.mjs', 'scripts/*.mjs', 'scripts/lint/*.mjs', 'test/helpers/*.mjs'] },
+      },
     },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
@@ -22,6 +24,15 @@ export default tseslint.config(
     },
   },
   { files: ['**/*.mjs', '**/*.js'], languageOptions: { globals: globals.node } },
+  // k6 scripts: plain JS modules run by k6 (not Node, not in tsconfig), with k6's globals; linted without types.
+  {
+    files: ['load-tests/k6/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      parserOptions: { projectService: false },
+      globals: { __ENV: 'readonly', __VU: 'readonly', __ITER: 'readonly' },
+    },
+  },
   {
     files: ['**/*.ts', '**/*.mjs'],
     plugins: { nalar: nalarPlugin },

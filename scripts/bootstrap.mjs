@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Entry of `npm start`, `npm run dev`, `npm test` and `npm run toolchain`. Plain Node with no dependencies, because on a
+// Entry of `npm start`, `npm run dev`, `npm test`, `npm run toolchain`, `npm run bench` and `npm run load`. Plain Node with no dependencies, because on a
 // fresh clone nothing is installed yet: it checks Node, installs npm dependencies when they are missing
 // or stale, then runs the TypeScript entry point for the command with tsx.
 import { spawn, spawnSync } from 'node:child_process';
@@ -14,6 +14,7 @@ const entries = {
   test: 'scripts/run-tests.ts',
   toolchain: 'scripts/toolchain.ts',
   bench: 'load-tests/bench/main.ts',
+  load: 'load-tests/load/main.ts',
 };
 
 /** The entry's module path (made absolute) and its fixed arguments. */

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { ErrorCode, hasErrorCode } from '../../common/errors';
-import { assertPortsFree, freePort } from './ports';
+import { assertPortsFree, freePort, freePortRange } from './ports';
 
 test('a taken port is named together with the setting that moves it', async () => {
   const server = net.createServer();
@@ -35,4 +35,10 @@ test('free ports lie below the ephemeral range, where no process binding port 0 
     expect(port).toBeGreaterThanOrEqual(10_000);
     expect(port).toBeLessThan(ephemeralStart);
   }
+});
+
+test('a free port range is a run of consecutive ports that are all free (a simulator pool listens on them)', async () => {
+  const first = await freePortRange(3);
+  const claims = [0, 1, 2].map((i) => ({ host: '127.0.0.1', port: first + i, what: `replica ${i}`, setting: 'x' }));
+  await expect(assertPortsFree(claims)).resolves.toBeUndefined();
 });

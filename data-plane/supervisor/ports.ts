@@ -78,3 +78,17 @@ function osPickedPort(host: string): Promise<number> {
     });
   });
 }
+
+/**
+ * `count` consecutive ports that are all free right now on `host` (a simulator pool listens on `port`,
+ * `port + 1`, …), drawn like {@link freePort}.
+ */
+export async function freePortRange(count: number, host = '127.0.0.1'): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const first = await freePort(host);
+    let free = first + count <= 65_536;
+    for (let p = first + 1; free && p < first + count; p++) free = await canListen(host, p);
+    if (free) return first;
+  }
+  throw new Error(`no ${count} consecutive free ports on ${host}`);
+}
