@@ -119,6 +119,24 @@ test('bodies over the limit are 413, other content types 415, malformed JSON 400
   expect(missing.json<{ error: { code: string } }>().error.code).toBe('NALAR_ERR_NOT_FOUND');
 });
 
+test('an empty body with a JSON content type is no body: a DELETE is not refused, a start names the missing input', async () => {
+  const app = gateway();
+  const json = { 'content-type': 'application/json' };
+  // Temporal is unreachable here: reaching the route (a 503, not a 400) is what shows the body was accepted.
+  const del = await app.inject({ method: 'DELETE', url: '/v1/runs/some-run', headers: json });
+  expect(del.json<{ error: { code: string } }>().error.code).not.toBe('NALAR_ERR_INVALID_INPUT');
+  const start = await app.inject({ method: 'POST', url: '/v1/workflows/helloAgentWorkflow', headers: json });
+  expect(start.statusCode).toBe(400);
+  expect(start.json<{ error: { code: string } }>().error.code).toBe('NALAR_ERR_INVALID_INPUT');
+  const poisoned = await app.inject({
+    method: 'POST',
+    url: '/v1/workflows/helloAgentWorkflow',
+    headers: json,
+    payload: '{"question": "x", "__proto__": {"admin": true}}',
+  });
+  expect(poisoned.statusCode).toBe(400);
+});
+
 test("a tenant over its rate gets 429 with Retry-After; time passing (injected clock) refills it; other tenants don't notice", async () => {
   const clock = new ManualClock();
   const app = gateway({ tokens: { [tokenA]: 'acme', [tokenB]: 'globex' }, clock, ratePerSecond: 2, burst: 3 });

@@ -200,6 +200,14 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
 
   // JSON only: a text body (Fastify parses text/plain by default) is a 415, not a string input.
   app.removeContentTypeParser('text/plain');
+  // An empty body with a JSON content type (a DELETE or cancel from a client that always sends the header)
+  // is no body, not malformed JSON; anything else goes to Fastify's own parser (prototype-poisoning safe).
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') done(null, undefined);
+    else parseJson(request, body.toString(), done);
+  });
 
   const withDeadline = <T>(fn: () => Promise<T>): Promise<T> => client.withDeadline(Date.now() + temporalTimeoutMs, fn);
 
