@@ -206,7 +206,7 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     if (body === '') done(null, undefined);
-    else parseJson(request, body.toString(), done);
+    else void parseJson(request, body.toString(), done);
   });
 
   const withDeadline = <T>(fn: () => Promise<T>): Promise<T> => client.withDeadline(Date.now() + temporalTimeoutMs, fn);
