@@ -4,10 +4,10 @@
  */
 import path from 'node:path';
 import { describeSettings, loadConfig } from '../common/config';
-import { isNalarError } from '../common/errors';
 import { createLogger } from '../common/log';
 import { poolProfileFromSettings, SimPool } from './pool';
 import type { SimReadyMessage } from './protocol';
+import { releaseSupervisor, runMain, stopRequested } from '../common/child-process';
 
 const usage = `Usage: npm run sim [-- --help]
 
@@ -40,16 +40,10 @@ async function main(): Promise<void> {
   log.info('ready', { timeScale: profile.timeScale, seed: profile.seed });
   const ready: SimReadyMessage = { type: 'ready', baseUrls: pool.baseUrls };
   process.send?.(ready);
-  await new Promise<void>((resolve) => {
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
-    process.once('disconnect', () => resolve());
-  });
+  await stopRequested();
   log.info('stopping');
   await pool.close();
-  if (process.connected) process.disconnect();
+  releaseSupervisor();
 }
 
-main().catch((err: unknown) => {
-  console.error(isNalarError(err) ? `${err.code}: ${err.message}` : err);
-  process.exit(1);
-});
+runMain(main);

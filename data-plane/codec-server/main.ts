@@ -3,13 +3,13 @@
  * offloaded payloads for the Temporal Web UI and CLI until SIGINT/SIGTERM or until its supervisor goes away.
  */
 import { describeSettings, loadConfig } from '../../common/config';
-import { isNalarError } from '../../common/errors';
 import { createLogger } from '../../common/log';
 import { blobDirOf, blobStoreOf } from '../../state/payloads/data-converter';
 import { ClaimCheckCodec } from '../../state/payloads/claim-check-codec';
 import { codecListenOptions } from './codec-config';
 import type { CodecReadyMessage } from './protocol';
 import { startCodecServer } from './server';
+import { releaseSupervisor, runMain, stopRequested } from '../../common/child-process';
 
 const usage = `Usage: npm run codec-server [-- --help]
 
@@ -40,16 +40,10 @@ async function main(): Promise<void> {
   });
   const ready: CodecReadyMessage = { type: 'ready', url: server.url };
   process.send?.(ready);
-  await new Promise<void>((resolve) => {
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
-    process.once('disconnect', () => resolve());
-  });
+  await stopRequested();
   log.info('stopping');
   await server.close();
-  if (process.connected) process.disconnect();
+  releaseSupervisor();
 }
 
-main().catch((err: unknown) => {
-  console.error(isNalarError(err) ? `${err.code}: ${err.message}` : err);
-  process.exit(1);
-});
+runMain(main);

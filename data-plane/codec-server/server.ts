@@ -1,6 +1,6 @@
 /** Listening side of the codec server: {@link buildCodecApp} on a host and port. */
 import type { AddressInfo } from 'node:net';
-import { ErrorCode, NalarError } from '../../common/errors';
+import { listenOrExplain } from '../../common/child-process';
 import { buildCodecApp, type CodecAppOptions } from './app';
 import { codecEndpointUrl } from './codec-config';
 
@@ -21,18 +21,12 @@ export interface StartCodecServerOptions extends CodecAppOptions {
 /** Starts the codec server; rejects with `NALAR_ERR_PORT_IN_USE` when the port is taken. */
 export async function startCodecServer(options: StartCodecServerOptions): Promise<CodecServer> {
   const app = buildCodecApp(options);
-  try {
-    await app.listen({ host: options.host, port: options.port });
-  } catch (err) {
-    await app.close();
-    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      throw new NalarError(
-        ErrorCode.PORT_IN_USE,
-        `port ${options.port} on ${options.host} (codec server) is already in use; change it with NALAR_CODEC_PORT`,
-      );
-    }
-    throw err;
-  }
+  await listenOrExplain(app, {
+    host: options.host,
+    port: options.port,
+    what: 'codec server',
+    setting: 'NALAR_CODEC_PORT',
+  });
   const { port } = app.server.address() as AddressInfo;
   return { url: codecEndpointUrl(options.host, port), close: () => app.close() };
 }

@@ -5,7 +5,7 @@
 import { Connection } from '@temporalio/client';
 import { connectNalarClient } from '../../client';
 import { describeSettings, loadConfig } from '../../common/config';
-import { ErrorCode, isNalarError, NalarError } from '../../common/errors';
+import { ErrorCode, NalarError } from '../../common/errors';
 import { createLogger } from '../../common/log';
 import { ClaimCheckCodec } from '../../state/payloads/claim-check-codec';
 import { blobStoreOf } from '../../state/payloads/data-converter';
@@ -13,6 +13,7 @@ import type { GatewayReadyMessage } from './protocol';
 import { gatewayListenOptions, startGateway } from './server';
 import { gatewayStreaming } from './streams/wiring';
 import { implicitTenant } from './tenants';
+import { releaseSupervisor, runMain, stopRequested } from '../../common/child-process';
 
 const usage = `Usage: npm run gateway [-- --help]
 
@@ -67,18 +68,12 @@ async function main(): Promise<void> {
   }
   const ready: GatewayReadyMessage = { type: 'gateway-ready', url: server.url };
   process.send?.(ready);
-  await new Promise<void>((resolve) => {
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
-    process.once('disconnect', () => resolve());
-  });
+  await stopRequested();
   log.info('stopping');
   await server.close();
   await streaming.close();
   await connection.close();
-  if (process.connected) process.disconnect();
+  releaseSupervisor();
 }
 
-main().catch((err: unknown) => {
-  console.error(isNalarError(err) ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+runMain(main);

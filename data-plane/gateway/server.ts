@@ -6,6 +6,7 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { NalarConfig } from '../../common/config';
+import { listenOrExplain } from '../../common/child-process';
 import { ErrorCode, NalarError } from '../../common/errors';
 import { codecEndpointUrl, isLoopback } from '../codec-server/codec-config';
 import { buildGatewayApp, type GatewayAppOptions } from './app';
@@ -81,18 +82,12 @@ export interface StartGatewayOptions extends GatewayAppOptions {
 export async function startGateway(options: StartGatewayOptions): Promise<GatewayServer> {
   const app = buildGatewayApp(options);
   options.registerRoot?.(app);
-  try {
-    await app.listen({ host: options.host, port: options.port });
-  } catch (err) {
-    await app.close();
-    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      throw new NalarError(
-        ErrorCode.PORT_IN_USE,
-        `port ${options.port} on ${options.host} (gateway) is already in use; change it with NALAR_GATEWAY_PORT`,
-      );
-    }
-    throw err;
-  }
+  await listenOrExplain(app, {
+    host: options.host,
+    port: options.port,
+    what: 'gateway',
+    setting: 'NALAR_GATEWAY_PORT',
+  });
   const { port } = app.server.address() as AddressInfo;
   return { url: gatewayUrl(options.host, port), close: () => app.close() };
 }
