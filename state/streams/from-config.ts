@@ -5,7 +5,8 @@ import { MemoryRunEventBus } from './memory-bus';
 import { BatchingPublisher, httpEventSender, type RunEventPublisher } from './publisher';
 import { RedisRunEventBus } from './redis-bus';
 
-type StreamConfig = Pick<
+/** The settings of the side channel. */
+export type StreamConfig = Pick<
   NalarConfig,
   | 'streamBackend'
   | 'streamUrl'

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { NalarConfig } from '../../../common/config';
 import type { RunEventBus } from '../../../state/streams/bus';
-import { runEventBusFromConfig } from '../../../state/streams/from-config';
+import { runEventBusFromConfig, type StreamConfig } from '../../../state/streams/from-config';
 import type { GatewayPlugin } from '../context';
 import { createSessionRoutes } from '../sessions/routes';
 import { eventIngestRoutes } from './ingest';
@@ -26,17 +26,7 @@ export interface GatewayStreaming {
   close(): Promise<void>;
 }
 
-type StreamingConfig = Pick<
-  NalarConfig,
-  | 'streamBackend'
-  | 'streamUrl'
-  | 'streamToken'
-  | 'streamFlushInterval'
-  | 'streamBufferEvents'
-  | 'streamReplayEvents'
-  | 'redisUrl'
-  | 'sessionIdleTimeout'
->;
+type StreamingConfig = StreamConfig & Pick<NalarConfig, 'sessionIdleTimeout'>;
 
 /** Builds the bus, routes and plugins from `config`. */
 export function gatewayStreaming(config: StreamingConfig): GatewayStreaming {
