@@ -43,7 +43,12 @@ test('a workflow whose worker is killed finishes on another worker with the same
 
 test('an append made by a killed attempt is applied exactly once when the activity is retried', async () => {
   const sessionId = `session-${Date.now()}`;
-  const { result } = await killMidway<number>(env, 'appendOnceWorkflow', [sessionId], 1);
+  const turns = new ManagedList<string>('turns', { sessionId });
+  // Killed once the append is in the store, as the test means; not inside it, where the dead worker's file lock
+  // would hold the session until it is stale (30 s) and the retries' 2 s heartbeat timeouts would run out first.
+  const { result } = await killMidway<number>(env, 'appendOnceWorkflow', [sessionId], 1, {
+    killWhen: async () => (await turns.range()).includes('hello'),
+  });
   expect(result).toBe(1); // the retry appended "again" with the same idempotency key: not applied
-  expect(await new ManagedList<string>('turns', { sessionId }).range()).toEqual(['hello']);
+  expect(await turns.range()).toEqual(['hello']);
 });
