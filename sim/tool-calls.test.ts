@@ -6,7 +6,10 @@ import Ajv2020 from 'ajv/dist/2020';
 import type OpenAI from 'openai';
 import type { APIError } from 'openai';
 import type { RunnableToolFunctionWithParse } from 'openai/lib/RunnableFunction';
+import { ManualClock } from '../common/clock';
+import { waitFor } from '../test/helpers/wait-for';
 import type { SimPool } from './pool';
+import type { Replica } from './replica';
 import { Prng } from './prng';
 import { replicaProfile } from './profile';
 import { chatCompletionRequest } from './request-schema';
@@ -227,6 +230,22 @@ describe('non-streamed', () => {
   });
 });
 
+test('the arguments are decoded like text: one decode iteration per argument token', async () => {
+  const clock = new ManualClock();
+  const p = await pool({ clock, replicas: [{ decodeBaseMs: 10, decodePerSeqMs: 0, prefillPerTokenMs: 0 }] });
+  const engine = (p.replicas[0] as Replica).engine;
+  const pending = clientFor(p)
+    .chat.completions.create(ask('Search', { tool_choice: { type: 'function', function: { name: 'search' } } }))
+    .withResponse();
+  pending.catch(() => undefined); // a failure surfaces at the await below
+  await waitFor(() => engine.numWaiting + engine.numRunning === 1, { what: 'the request in the engine' });
+  clock.advanceUntil(() => engine.numWaiting + engine.numRunning === 0, 600_000);
+  const { data } = await pending;
+  const tokens = data.usage?.completion_tokens ?? 0;
+  expect(tokens).toBeGreaterThan(10);
+  expect((data as unknown as { nalar_sim: { total_ms: number } }).nalar_sim.total_ms).toBeCloseTo(tokens * 10, 0);
+});
+
 describe('bad tool settings are 400 invalid_request_error', () => {
   test.each([
     [
@@ -239,6 +258,11 @@ describe('bad tool settings are 400 invalid_request_error', () => {
       'a duplicate function name',
       ask('x', { tools: [tools[0], tools[0]] as OpenAI.Chat.ChatCompletionTool[] }),
       'tools.1.function.name',
+    ],
+    [
+      'a tool result without tool_call_id',
+      ask('x', { messages: [{ role: 'tool', content: 'r' } as unknown as OpenAI.Chat.ChatCompletionMessageParam] }),
+      'messages.0.tool_call_id',
     ],
     [
       'a parameters schema it cannot satisfy',
