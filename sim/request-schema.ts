@@ -90,6 +90,7 @@ export const chatCompletionRequest = z
     parallel_tool_calls: z.boolean().nullish(),
   })
   .superRefine((r, ctx) => {
+    checkToolResults(r.messages, ctx);
     // The 400s OpenAI answers for tool settings that cannot be honoured.
     const names = (r.tools ?? []).map((t) => t.function.name);
     const seen = new Set<string>();
@@ -119,6 +120,42 @@ export const chatCompletionRequest = z
   });
 
 export type ChatCompletionRequest = z.infer<typeof chatCompletionRequest>;
+
+/**
+ * OpenAI's conversation rule, checked so an agent loop that breaks it fails here as it would there: every tool
+ * call of an assistant message is answered by a `tool` message right after it, and a `tool` message answers a
+ * call of the assistant message before it.
+ */
+function checkToolResults(messages: readonly z.infer<typeof message>[], ctx: z.RefinementCtx): void {
+  let open = new Set<string>();
+  let openedAt = -1;
+  const unanswered = (at: number): void => {
+    if (open.size === 0) return;
+    ctx.addIssue({
+      code: 'custom',
+      path: ['messages', at, 'role'],
+      message:
+        "an assistant message with 'tool_calls' must be followed by tool messages responding to each " +
+        `'tool_call_id'; unanswered: ${[...open].join(', ')}`,
+    });
+  };
+  messages.forEach((m, i) => {
+    if (m.role === 'tool') {
+      if (m.tool_call_id !== undefined && !open.delete(m.tool_call_id)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['messages', i, 'tool_call_id'],
+          message: `'${m.tool_call_id}' answers no tool call of the preceding assistant message`,
+        });
+      }
+      return;
+    }
+    unanswered(openedAt);
+    open = new Set((m.role === 'assistant' ? (m.tool_calls ?? []) : []).map((c) => c.id));
+    openedAt = i;
+  });
+  unanswered(openedAt);
+}
 
 /** Renders the conversation to the text the model sees, the way chat templates do (role headers). */
 export function renderPrompt(req: ChatCompletionRequest): string {

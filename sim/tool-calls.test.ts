@@ -246,6 +246,10 @@ test('the arguments are decoded like text: one decode iteration per argument tok
   expect((data as unknown as { nalar_sim: { total_ms: number } }).nalar_sim.total_ms).toBeCloseTo(tokens * 10, 0);
 });
 
+function nowCall(id: string): OpenAI.Chat.ChatCompletionMessageFunctionToolCall {
+  return { id, type: 'function', function: { name: 'now', arguments: '{}' } };
+}
+
 describe('bad tool settings are 400 invalid_request_error', () => {
   test.each([
     [
@@ -263,6 +267,28 @@ describe('bad tool settings are 400 invalid_request_error', () => {
       'a tool result without tool_call_id',
       ask('x', { messages: [{ role: 'tool', content: 'r' } as unknown as OpenAI.Chat.ChatCompletionMessageParam] }),
       'messages.0.tool_call_id',
+    ],
+    [
+      'a tool call left unanswered',
+      ask('x', {
+        messages: [
+          { role: 'user', content: 'Time?' },
+          { role: 'assistant', content: null, tool_calls: [nowCall('call_a'), nowCall('call_b')] },
+          { role: 'tool', tool_call_id: 'call_a', content: '12:00' },
+        ],
+      }),
+      'messages.1.role',
+    ],
+    [
+      'a tool result answering no call',
+      ask('x', {
+        messages: [
+          { role: 'user', content: 'Time?' },
+          { role: 'assistant', content: null, tool_calls: [nowCall('call_a')] },
+          { role: 'tool', tool_call_id: 'call_z', content: '12:00' },
+        ],
+      }),
+      'messages.2.tool_call_id',
     ],
     [
       'a parameters schema it cannot satisfy',
