@@ -265,7 +265,7 @@ export class Replica {
       maxTokens !== undefined && tokens.length > maxTokens
         ? { tokens: tokens.slice(0, maxTokens), finishReason: 'length' }
         : { tokens, finishReason: 'stop' };
-    // Its own seed, so that adding tools to a request that answers text leaves the text as it was.
+    // A generator of its own, so the draws of text replies (and every existing reply) stay as they were.
     const calls = planToolCalls(
       req,
       new Prng(
