@@ -86,6 +86,14 @@ export const replicaProfileSchema = z
         max: z.number().int().min(1).default(2048),
       })
       .default({ median: 200, sigma: 0.6, max: 2048 }),
+    /**
+     * Tool calls (see README "Tool calls"): with `tool_choice: 'auto'` and a conversation not ending in a tool
+     * result, the share of replies that call tools; with `parallel_tool_calls`, the most calls in one reply.
+     */
+    toolCalls: z
+      .object({ autoProbability: probability.default(0.8), maxParallel: z.number().int().min(1).default(3) })
+      .strict()
+      .default({ autoProbability: 0.8, maxParallel: 3 }),
     /** When set, requests must carry `Authorization: Bearer <apiKey>`. */
     apiKey: z.string().min(1).optional(),
     faults: faultProfileSchema.default(faultProfileSchema.parse({})),

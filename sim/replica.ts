@@ -14,6 +14,7 @@ import { ReplicaMetrics } from './metrics';
 import type { ReplicaProfile } from './profile';
 import { chatCompletionRequest, renderPrompt, type ChatCompletionRequest } from './request-schema';
 import { generateJson, generateProse, pieces, Prng, seedFrom } from './text';
+import { planToolCalls, ToolSchemaError } from './tool-calls';
 
 export interface ReplicaOptions {
   profile: ReplicaProfile;
@@ -46,9 +47,29 @@ function errorBody(e: OpenAiError): {
 }
 
 interface PlannedOutput {
-  /** Output pieces (pseudo-tokens); their concatenation is the reply text. */
+  /** Output pieces (pseudo-tokens); their concatenation is the reply text, or the tool calls' arguments. */
   tokens: string[];
-  finishReason: 'stop' | 'length';
+  finishReason: 'stop' | 'length' | 'tool_calls';
+  /**
+   * Set for a tool-call reply: each call with the index of its first token in `tokens` (its arguments are
+   * the pieces up to the next call's start), so streaming can announce each call before its arguments.
+   */
+  toolCalls?: { id: string; name: string; start: number }[];
+}
+
+/** The `tool_calls` of a reply whose arguments are `tokens` (possibly cut short by max_tokens). */
+function toolCallsOf(
+  output: PlannedOutput,
+): { id: string; type: 'function'; function: { name: string; arguments: string } }[] {
+  const calls = output.toolCalls ?? [];
+  return calls.map((c, i) => ({
+    id: c.id,
+    type: 'function',
+    function: {
+      name: c.name,
+      arguments: output.tokens.slice(c.start, calls[i + 1]?.start ?? output.tokens.length).join(''),
+    },
+  }));
 }
 
 /** Hashes of the prompt's full KV blocks, each chained over everything before it. */
@@ -244,6 +265,38 @@ export class Replica {
       maxTokens !== undefined && tokens.length > maxTokens
         ? { tokens: tokens.slice(0, maxTokens), finishReason: 'length' }
         : { tokens, finishReason: 'stop' };
+    // A generator of its own, so the draws of text replies (and every existing reply) stay as they were.
+    const calls = planToolCalls(
+      req,
+      new Prng(
+        seedFrom(
+          this.seed,
+          'tool_calls',
+          req.model,
+          prompt,
+          JSON.stringify(req.tools ?? null),
+          JSON.stringify(req.tool_choice ?? null),
+          String(req.parallel_tool_calls ?? true),
+        ),
+      ),
+      this.profile.toolCalls,
+    );
+    if (calls) {
+      const tokens: string[] = [];
+      const toolCalls = calls.map((c) => {
+        const start = tokens.length;
+        tokens.push(...pieces(c.arguments));
+        return { id: c.id, name: c.name, start };
+      });
+      // Cut by max_tokens like text (OpenAI then answers 'length' with the arguments cut short); a call
+      // that lost all its tokens is dropped.
+      const out = cap(tokens);
+      return {
+        tokens: out.tokens,
+        finishReason: out.finishReason === 'length' ? 'length' : 'tool_calls',
+        toolCalls: toolCalls.filter((c) => c.start < out.tokens.length),
+      };
+    }
     const format = req.response_format;
     if (format?.type === 'json_schema')
       return cap(pieces(JSON.stringify(generateJson(format.json_schema.schema, prng))));
@@ -313,7 +366,7 @@ export class Replica {
       return this.sendError(reply, {
         status: 400,
         type: 'invalid_request_error',
-        param: 'response_format',
+        param: err instanceof ToolSchemaError ? err.param : 'response_format',
         message: (err as Error).message,
       });
     }
@@ -353,7 +406,9 @@ export class Replica {
                 choices: [
                   {
                     index: 0,
-                    message: { role: 'assistant', content: output.tokens.join(''), refusal: null },
+                    message: output.toolCalls
+                      ? { role: 'assistant', content: null, refusal: null, tool_calls: toolCallsOf(output) }
+                      : { role: 'assistant', content: output.tokens.join(''), refusal: null },
                     logprobs: null,
                     finish_reason: output.finishReason,
                   },
@@ -393,7 +448,31 @@ export class Replica {
         'cache-control': 'no-cache',
         connection: 'keep-alive',
       });
-      raw.write(chunk([{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }]));
+      const first = { role: 'assistant', content: output.toolCalls ? null : '' };
+      raw.write(chunk([{ index: 0, delta: first, logprobs: null, finish_reason: null }]));
+    };
+    // As OpenAI streams tool calls: each call opens with its id and name (arguments ''), then its argument
+    // pieces follow as they are decoded, each naming only the call's index.
+    const callStarts = new Map((output.toolCalls ?? []).map((c, index) => [c.start, { ...c, index }]));
+    let callIndex = -1; // the call whose arguments are being streamed (tokens are sent in order)
+    const deltaAt = (i: number): string => {
+      const piece = output.tokens[i];
+      if (!output.toolCalls)
+        return chunk([{ index: 0, delta: { content: piece }, logprobs: null, finish_reason: null }]);
+      let data = '';
+      const opens = callStarts.get(i);
+      if (opens) {
+        callIndex = opens.index;
+        const header = {
+          index: callIndex,
+          id: opens.id,
+          type: 'function',
+          function: { name: opens.name, arguments: '' },
+        };
+        data += chunk([{ index: 0, delta: { tool_calls: [header] }, logprobs: null, finish_reason: null }]);
+      }
+      const args = { index: callIndex, function: { arguments: piece } };
+      return data + chunk([{ index: 0, delta: { tool_calls: [args] }, logprobs: null, finish_reason: null }]);
     };
     const submitted = this.engine.submit({
       ...base,
@@ -401,9 +480,7 @@ export class Replica {
         start();
         let data = '';
         const end = Math.min(sent + count, output.tokens.length);
-        for (; sent < end; sent++) {
-          data += chunk([{ index: 0, delta: { content: output.tokens[sent] }, logprobs: null, finish_reason: null }]);
-        }
+        for (; sent < end; sent++) data += deltaAt(sent);
         if (data) raw.write(data);
       },
       onFinish: (r) => {
