@@ -52,6 +52,7 @@ export const ErrorCode = {
   NOT_IMPLEMENTED: 'NALAR_ERR_NOT_IMPLEMENTED',
   TEMPORAL_DOWN: 'NALAR_ERR_TEMPORAL_DOWN',
   INTERNAL: 'NALAR_ERR_INTERNAL',
+  AGENT_MAX_STEPS: 'NALAR_ERR_AGENT_MAX_STEPS',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -236,6 +237,10 @@ export const errorCodes: { readonly [C in ErrorCode]: ErrorCodeInfo } = {
     meaning: 'A server failed in a way it did not expect (a bug); its log has the details.',
     retryable: false,
     httpStatus: 500,
+  },
+  [ErrorCode.AGENT_MAX_STEPS]: {
+    meaning: 'An agent loop used its maxSteps model calls and the model still asked for tools.',
+    retryable: false,
   },
 };
 

@@ -117,6 +117,89 @@ test('structured output: the reply is JSON valid for the requested schema', asyn
   expect(['chat', 'coding']).toContain((JSON.parse(result.content) as { route: string }).route);
 });
 
+const weatherTool = {
+  name: 'weather',
+  description: 'Current weather of a city.',
+  parameters: {
+    type: 'object',
+    properties: { city: { type: 'string' }, days: { type: 'integer', minimum: 1, maximum: 7 } },
+    required: ['city', 'days'],
+    additionalProperties: false,
+  },
+};
+
+test.each([true, false])(
+  'tools (stream %s): the reply is the tool calls, then text once the tools answered',
+  async (stream) => {
+    const replica: ReplicaProfileInput = { toolCalls: { autoProbability: 1, maxParallel: 1 } };
+    const asked = await run({
+      replica,
+      input: { ...question, stream, tools: [weatherTool], toolChoice: 'required' },
+    });
+    expect(asked.finishReason).toBe('tool_calls');
+    expect(asked.content).toBe('');
+    expect(asked.toolCalls).toHaveLength(1);
+    const [call] = asked.toolCalls;
+    expect(call?.id).toMatch(/^call_/);
+    expect(call?.name).toBe('weather');
+    const args = JSON.parse(call?.arguments ?? '') as { city: unknown; days: number };
+    expect(typeof args.city).toBe('string');
+    expect(args.days).toBeGreaterThanOrEqual(1);
+
+    const answered = await run({
+      replica,
+      input: {
+        ...question,
+        stream,
+        tools: [weatherTool],
+        messages: [
+          ...question.messages,
+          { role: 'assistant', content: null, toolCalls: asked.toolCalls },
+          { role: 'tool', toolCallId: call?.id ?? '', content: '{"sky":"clear"}' },
+        ],
+      },
+    });
+    expect(answered.finishReason).toBe('stop');
+    expect(answered.toolCalls).toEqual([]);
+    expect(answered.content.length).toBeGreaterThan(0);
+  },
+);
+
+test.each([true, false])('parallel tool calls (stream %s) come back whole and in order', async (stream) => {
+  const replica: ReplicaProfileInput = { toolCalls: { autoProbability: 1, maxParallel: 4 } };
+  const inputs = ['Weather in four places?', 'Weather in Oslo and Rome?', 'Weather please.', 'Weather twice.'];
+  let calls: CallLlmResult['toolCalls'] = [];
+  // The number of calls is seeded by the conversation: take the first question that gets several.
+  for (const content of inputs) {
+    calls = (
+      await run({
+        replica,
+        input: {
+          ...question,
+          stream,
+          messages: [{ role: 'user', content }],
+          tools: [weatherTool],
+          toolChoice: 'required',
+        },
+      })
+    ).toolCalls;
+    if (calls.length > 1) break;
+  }
+  expect(calls.length).toBeGreaterThan(1);
+  expect(new Set(calls.map((c) => c.id)).size).toBe(calls.length);
+  for (const c of calls) expect(() => JSON.parse(c.arguments) as unknown).not.toThrow();
+});
+
+test('bad tool messages are rejected before any request', async () => {
+  const failure = await activityFailure(
+    run({
+      baseUrl: 'http://127.0.0.1:9/v1',
+      input: { ...question, messages: [{ role: 'tool', content: 'x' }] as unknown as CallLlmInput['messages'] },
+    }),
+  );
+  expect(failure.type).toBe(ErrorCode.INVALID_INPUT);
+});
+
 test('an activity retried after a 500 succeeds', async () => {
   const result = await run({ replica: { faults: { failFirst: { count: 1, kind: '500' } } } });
   expect(result.attempt).toBe(2);

@@ -1,5 +1,6 @@
 /** The workflow registration barrel: the worker's single `workflowsPath`. Re-export every workflow here. */
 export * from './chat-session';
 export * from './hello-agent';
+export * from './research';
 export * from './text-pipeline';
 export * from './write-article';

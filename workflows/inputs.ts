@@ -27,6 +27,17 @@ export type TextPipelineInput = z.infer<typeof textPipelineInput>;
 export const writeArticleInput = z.object({ topics: z.array(text).min(1), sessionId });
 export type WriteArticleInput = z.infer<typeof writeArticleInput>;
 
+/** Input of `researchWorkflow`. */
+export const researchInput = z.object({
+  question: text.max(4000),
+  sessionId,
+  /** The most model calls of the agent loop. @default agentLoop's (8) */
+  maxSteps: z.number().int().min(1).max(32).optional(),
+  /** `'required'`: every model reply must call tools. @default the researcher's ('required' until a tool answered) */
+  toolChoice: z.enum(['auto', 'required']).optional(),
+});
+export type ResearchInput = z.infer<typeof researchInput>;
+
 /** One exchange of a chat session. */
 export const chatTurn = z.object({ user: z.string(), assistant: z.string() });
 export type ChatTurnRecord = z.infer<typeof chatTurn>;
@@ -61,6 +72,7 @@ export const workflowInputs = {
   textPipelineVanillaWorkflow: textPipelineInput,
   writeArticleWorkflow: writeArticleInput,
   chatSessionWorkflow: chatSessionInput,
+  researchWorkflow: researchInput,
 } as const satisfies Record<string, z.ZodType>;
 
 /** The name of a workflow type that has an input schema. */

@@ -1,7 +1,8 @@
 /** Every agent and tool definition; the worker registers their methods as `<name>.<method>` activities. */
 import type { Definition } from '../../stubs/define';
 import { chat } from './chat';
+import { library, researcher } from './researcher';
 import { textTools } from './text-tools';
 import { writer } from './writer';
 
-export const definitions: readonly Definition[] = [chat, textTools, writer];
+export const definitions: readonly Definition[] = [chat, library, researcher, textTools, writer];

@@ -13,10 +13,32 @@ import { toLlmFailure } from './errors';
 import { llmDuration, llmRequests, llmTokens } from './metrics';
 import { modelBinding } from './model-binding';
 
-const chatMessage = z.object({
-  role: z.enum(['system', 'developer', 'user', 'assistant']),
-  content: z.string(),
+/** A tool call of the model, as the workflow sees it: `arguments` is the model's JSON text, unparsed. */
+const toolCall = z.object({ id: z.string().min(1), name: z.string().min(1), arguments: z.string() });
+
+/**
+ * A conversation message. An assistant message that asked for tools carries `toolCalls` (its content may be
+ * null); each call is answered by a `tool` message right after it naming the call's id.
+ */
+const chatMessage = z.union([
+  z.object({ role: z.enum(['system', 'developer', 'user']), content: z.string() }),
+  z.object({ role: z.literal('assistant'), content: z.string().nullable(), toolCalls: z.array(toolCall).optional() }),
+  z.object({ role: z.literal('tool'), toolCallId: z.string().min(1), content: z.string() }),
+]);
+
+/** A function the model may call: its arguments are described by a JSON Schema (`parameters`). */
+const toolDefinition = z.object({
+  name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, _ or -'),
+  description: z.string().optional(),
+  parameters: z.record(z.string(), z.unknown()).optional(),
 });
+
+/** One message of a callLlm conversation. */
+export type ChatMessage = z.infer<typeof chatMessage>;
+/** One tool call asked for by the model. */
+export type LlmToolCall = z.infer<typeof toolCall>;
+/** A function tool offered to the model. */
+export type LlmToolDefinition = z.infer<typeof toolDefinition>;
 
 export const callLlmInput = z.object({
   /** Agent name: picks the model binding (NALAR_AGENT_MODELS) and labels metrics. */
@@ -29,12 +51,22 @@ export const callLlmInput = z.object({
   stream: z.boolean().optional(),
   /** Forwarded as OpenAI request metadata (strings). */
   metadata: z.record(z.string(), z.string()).optional(),
+  /** Functions the model may call instead of answering with text. @default none */
+  tools: z.array(toolDefinition).min(1).optional(),
+  /** Whether and which tool the model must call. @default the endpoint's ('auto' when tools are given) */
+  toolChoice: z.union([z.enum(['auto', 'none', 'required']), z.object({ name: z.string().min(1) })]).optional(),
+  /** Whether one reply may call several tools. @default the endpoint's (true) */
+  parallelToolCalls: z.boolean().optional(),
 });
 
 export type CallLlmInput = z.input<typeof callLlmInput>;
 
 export interface CallLlmResult {
+  /** The reply's text ('' when the model only called tools). */
   content: string;
+  /** The tools the model asked for, in its order; empty for a text reply. */
+  toolCalls: LlmToolCall[];
+  /** 'stop', 'length', 'tool_calls', … as the endpoint said. */
   finishReason: string;
   model: string;
   usage: { promptTokens: number; completionTokens: number; cachedTokens: number };
@@ -84,7 +116,24 @@ async function callLlmWith(config: LlmConfig, rawInput: CallLlmInput): Promise<C
   const binding = modelBinding(input.agent, config);
   const request = {
     model: binding.model,
-    messages: input.messages,
+    messages: input.messages.map(toOpenAiMessage),
+    ...(input.tools && {
+      tools: input.tools.map((t) => ({
+        type: 'function' as const,
+        function: {
+          name: t.name,
+          ...(t.description !== undefined && { description: t.description }),
+          ...(t.parameters !== undefined && { parameters: t.parameters }),
+        },
+      })),
+    }),
+    ...(input.toolChoice !== undefined && {
+      tool_choice:
+        typeof input.toolChoice === 'string'
+          ? input.toolChoice
+          : { type: 'function' as const, function: { name: input.toolChoice.name } },
+    }),
+    ...(input.parallelToolCalls !== undefined && { parallel_tool_calls: input.parallelToolCalls }),
     ...(input.maxTokens !== undefined && { max_tokens: input.maxTokens }),
     ...(input.metadata && { metadata: input.metadata }),
     ...(input.jsonSchema && {
@@ -116,6 +165,27 @@ async function callLlmWith(config: LlmConfig, rawInput: CallLlmInput): Promise<C
 }
 
 type Request = OpenAI.Chat.ChatCompletionCreateParamsNonStreaming;
+
+function toOpenAiMessage(message: ChatMessage): OpenAI.Chat.ChatCompletionMessageParam {
+  switch (message.role) {
+    case 'tool':
+      return { role: 'tool', tool_call_id: message.toolCallId, content: message.content };
+    case 'assistant':
+      return message.toolCalls?.length
+        ? {
+            role: 'assistant',
+            content: message.content,
+            tool_calls: message.toolCalls.map((c) => ({
+              id: c.id,
+              type: 'function' as const,
+              function: { name: c.name, arguments: c.arguments },
+            })),
+          }
+        : { role: 'assistant', content: message.content ?? '' };
+    default:
+      return { role: message.role, content: message.content };
+  }
+}
 type Partial = Omit<CallLlmResult, 'model' | 'attempt' | 'timings'> & { timings: { ttftMs?: number } };
 
 async function complete(client: OpenAI, request: Omit<Request, 'stream'>, ctx: Context): Promise<Partial> {
@@ -123,6 +193,9 @@ async function complete(client: OpenAI, request: Omit<Request, 'stream'>, ctx: C
   const choice = res.choices[0];
   return {
     content: choice?.message.content ?? '',
+    toolCalls: (choice?.message.tool_calls ?? []).flatMap((c) =>
+      c.type === 'function' ? [{ id: c.id, name: c.function.name, arguments: c.function.arguments }] : [],
+    ),
     finishReason: choice?.finish_reason ?? 'stop',
     usage: {
       promptTokens: res.usage?.prompt_tokens ?? 0,
@@ -147,6 +220,8 @@ async function completeStreaming(
   // tokens also go to the run's SSE clients (a side channel, never history); a retry first says `reset`.
   const tokens = tokenStream();
   let content = '';
+  // OpenAI streams a call's id and name once, then its arguments in pieces, keyed by the call's index.
+  const calls = new Map<number, LlmToolCall>();
   let finishReason = 'stop';
   let ttftMs: number | undefined;
   let usage = { promptTokens: 0, completionTokens: 0, cachedTokens: 0 };
@@ -160,6 +235,15 @@ async function completeStreaming(
       content += delta;
       chunks++;
       tokens?.token(delta);
+    }
+    for (const part of choice?.delta?.tool_calls ?? []) {
+      ttftMs ??= performance.now() - started;
+      chunks++;
+      const call = calls.get(part.index) ?? { id: '', name: '', arguments: '' };
+      if (part.id) call.id = part.id;
+      if (part.function?.name) call.name += part.function.name;
+      if (part.function?.arguments) call.arguments += part.function.arguments;
+      calls.set(part.index, call);
     }
     if (choice?.finish_reason) finishReason = choice.finish_reason;
     if (chunk.usage) {
@@ -177,5 +261,6 @@ async function completeStreaming(
   }
   // The tokens leave the worker before the result does, so clients see them before the future completes.
   await tokens?.flush();
-  return { content, finishReason, usage, timings: { ttftMs } };
+  const toolCalls = [...calls.entries()].sort(([a], [b]) => a - b).map(([, call]) => call);
+  return { content, toolCalls, finishReason, usage, timings: { ttftMs } };
 }

@@ -1,3 +1,12 @@
 /** Model-backed agent activities and their failure types. */
-export { callLlm, createLlmActivities, type CallLlmInput, type CallLlmResult, type LlmConfig } from './call-llm';
+export {
+  callLlm,
+  createLlmActivities,
+  type CallLlmInput,
+  type CallLlmResult,
+  type ChatMessage,
+  type LlmConfig,
+  type LlmToolCall,
+  type LlmToolDefinition,
+} from './call-llm';
 export { LlmFailureType } from './errors';
