@@ -119,7 +119,8 @@ export function startToolCall(tools: Record<string, AgentLoopTool>, call: AgentT
   }
   const run = typeof tool === 'function' ? tool : tool.run;
   if (typeof tool !== 'function') {
-    const checked = tool.input.safeParse(args);
+    // jitless, as withInput parses: no code generated with `new Function` inside the sandbox.
+    const checked = tool.input.safeParse(args, { jitless: true });
     if (!checked.success) {
       const issues = checked.error.issues.map((i) => `${i.path.join('.') || 'arguments'}: ${i.message}`);
       return { error: `invalid arguments of ${call.name}: ${issues.join('; ')}` };
