@@ -8,20 +8,10 @@ import { waitFor } from '../test/helpers/wait-for';
 import { ManualClock } from '../common/clock';
 import type { SimPool } from './pool';
 import type { Replica } from './replica';
-import { clientFor, startTestPool, type TestPoolOptions } from './test-helpers';
+import { clientFor, poolsClosedAfterEach } from './test-helpers';
 
 const model = 'sim-llama-3-8b';
-const pools: SimPool[] = [];
-
-async function pool(o: TestPoolOptions = {}): Promise<SimPool> {
-  const p = await startTestPool(o);
-  pools.push(p);
-  return p;
-}
-
-afterEach(async () => {
-  await Promise.all(pools.splice(0).map((p) => p.close()));
-});
+const pool = poolsClosedAfterEach();
 
 interface SimTimings {
   replica: string;

@@ -39,3 +39,19 @@ export function clientFor(pool: SimPool, i = 0, options: { apiKey?: string; time
     timeout: options.timeoutMs ?? 10_000,
   });
 }
+
+/**
+ * The `pool(options)` of a test file: starts a pool like {@link startTestPool} and closes every pool it
+ * started after each test (call it at the top level of the file).
+ */
+export function poolsClosedAfterEach(): (o?: TestPoolOptions) => Promise<SimPool> {
+  const pools: SimPool[] = [];
+  afterEach(async () => {
+    await Promise.all(pools.splice(0).map((p) => p.close()));
+  });
+  return async (o = {}) => {
+    const p = await startTestPool(o);
+    pools.push(p);
+    return p;
+  };
+}

@@ -8,27 +8,16 @@ import type { APIError } from 'openai';
 import type { RunnableToolFunctionWithParse } from 'openai/lib/RunnableFunction';
 import { ManualClock } from '../common/clock';
 import { waitFor } from '../test/helpers/wait-for';
-import type { SimPool } from './pool';
 import type { Replica } from './replica';
 import { Prng } from './prng';
 import { replicaProfile } from './profile';
 import { chatCompletionRequest } from './request-schema';
-import { clientFor, startTestPool, type TestPoolOptions } from './test-helpers';
+import { clientFor, poolsClosedAfterEach } from './test-helpers';
 import { countTokens } from './tokens';
 import { planToolCalls } from './tool-calls';
 
 const model = 'sim-llama-3-8b';
-const pools: SimPool[] = [];
-
-async function pool(o: TestPoolOptions = {}): Promise<SimPool> {
-  const p = await startTestPool(o);
-  pools.push(p);
-  return p;
-}
-
-afterEach(async () => {
-  await Promise.all(pools.splice(0).map((p) => p.close()));
-});
+const pool = poolsClosedAfterEach();
 
 const weatherParameters = {
   type: 'object',
