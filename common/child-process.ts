@@ -3,7 +3,28 @@
  * supervisor go, and end with a one-line error when `main` fails. One place, so the codec server, the gateway
  * and the simulator stop and fail alike.
  */
+import { loadConfig, type NalarConfig } from './config';
 import { ErrorCode, isNalarError, NalarError } from './errors';
+import { createLogger, type Logger } from './log';
+
+/**
+ * The start of a stack process's `main`: `--help` (or `-h`) prints `usage` and returns undefined (nothing
+ * else to do); any other argument is a `NALAR_ERR_USAGE`; otherwise the validated configuration and a
+ * logger named `name` at NALAR_LOG_LEVEL.
+ */
+export function processStartup(
+  usage: string,
+  name: string,
+  argv: readonly string[] = process.argv.slice(2),
+): { config: NalarConfig; log: Logger } | undefined {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(usage);
+    return undefined;
+  }
+  if (argv.length) throw new NalarError(ErrorCode.USAGE, `unknown argument(s) ${argv.join(' ')}; see --help`);
+  const config = loadConfig();
+  return { config, log: createLogger(name, config.logLevel) };
+}
 
 /**
  * Resolves on the first SIGINT or SIGTERM, or when the supervisor's IPC channel closes (the supervisor went

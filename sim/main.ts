@@ -3,11 +3,10 @@
  * OpenAI-compatible replicas on consecutive ports until SIGINT/SIGTERM.
  */
 import path from 'node:path';
-import { describeSettings, loadConfig } from '../common/config';
-import { createLogger } from '../common/log';
+import { describeSettings } from '../common/config';
 import { poolProfileFromSettings, SimPool } from './pool';
 import type { SimReadyMessage } from './protocol';
-import { releaseSupervisor, runMain, stopRequested } from '../common/child-process';
+import { processStartup, releaseSupervisor, runMain, stopRequested } from '../common/child-process';
 
 const usage = `Usage: npm run sim [-- --help]
 
@@ -20,12 +19,9 @@ Settings:
 ${describeSettings()}`;
 
 async function main(): Promise<void> {
-  if (process.argv.includes('--help') || process.argv.includes('-h')) {
-    console.log(usage);
-    return;
-  }
-  const config = loadConfig();
-  const log = createLogger(process.env.NALAR_PROCESS_NAME ?? 'sim', config.logLevel);
+  const started = processStartup(usage, process.env.NALAR_PROCESS_NAME ?? 'sim');
+  if (!started) return;
+  const { config, log } = started;
   const profile = poolProfileFromSettings({
     replicas: config.simReplicas,
     timeScale: config.simTimeScale,

@@ -2,14 +2,13 @@
  * Entry point of the codec server process (`npm run codec-server`, or started by `npm start`): decodes
  * offloaded payloads for the Temporal Web UI and CLI until SIGINT/SIGTERM or until its supervisor goes away.
  */
-import { describeSettings, loadConfig } from '../../common/config';
-import { createLogger } from '../../common/log';
+import { describeSettings } from '../../common/config';
 import { blobDirOf, blobStoreOf } from '../../state/payloads/data-converter';
 import { ClaimCheckCodec } from '../../state/payloads/claim-check-codec';
 import { codecListenOptions } from './codec-config';
 import type { CodecReadyMessage } from './protocol';
 import { startCodecServer } from './server';
-import { releaseSupervisor, runMain, stopRequested } from '../../common/child-process';
+import { processStartup, releaseSupervisor, runMain, stopRequested } from '../../common/child-process';
 
 const usage = `Usage: npm run codec-server [-- --help]
 
@@ -23,12 +22,9 @@ Settings:
 ${describeSettings()}`;
 
 async function main(): Promise<void> {
-  if (process.argv.includes('--help') || process.argv.includes('-h')) {
-    console.log(usage);
-    return;
-  }
-  const config = loadConfig();
-  const log = createLogger(process.env.NALAR_PROCESS_NAME ?? 'codec', config.logLevel);
+  const started = processStartup(usage, process.env.NALAR_PROCESS_NAME ?? 'codec');
+  if (!started) return;
+  const { config, log } = started;
   const listen = codecListenOptions(config);
   // The workers' codec over their blob store; also with offload off, as history may still hold handles.
   const codec = new ClaimCheckCodec({ store: blobStoreOf(config), thresholdBytes: config.payloadOffloadBytes });

@@ -4,16 +4,14 @@
  */
 import { Connection } from '@temporalio/client';
 import { connectNalarClient } from '../../client';
-import { describeSettings, loadConfig } from '../../common/config';
-import { ErrorCode, NalarError } from '../../common/errors';
-import { createLogger } from '../../common/log';
+import { describeSettings } from '../../common/config';
 import { ClaimCheckCodec } from '../../state/payloads/claim-check-codec';
 import { blobStoreOf } from '../../state/payloads/data-converter';
 import type { GatewayReadyMessage } from './protocol';
 import { gatewayListenOptions, startGateway } from './server';
 import { gatewayStreaming } from './streams/wiring';
 import { implicitTenant } from './tenants';
-import { releaseSupervisor, runMain, stopRequested } from '../../common/child-process';
+import { processStartup, releaseSupervisor, runMain, stopRequested } from '../../common/child-process';
 
 const usage = `Usage: npm run gateway [-- --help]
 
@@ -31,14 +29,9 @@ Settings:
 ${describeSettings()}`;
 
 async function main(): Promise<void> {
-  if (process.argv.includes('--help') || process.argv.includes('-h')) {
-    console.log(usage);
-    return;
-  }
-  const extra = process.argv.slice(2);
-  if (extra.length) throw new NalarError(ErrorCode.USAGE, `unknown argument(s) ${extra.join(' ')}; see --help`);
-  const config = loadConfig();
-  const log = createLogger(process.env.NALAR_PROCESS_NAME ?? 'gateway', config.logLevel);
+  const started = processStartup(usage, process.env.NALAR_PROCESS_NAME ?? 'gateway');
+  if (!started) return;
+  const { config, log } = started;
   const listen = gatewayListenOptions(config);
   // Lazy: the gateway starts (and /readyz says 503) while Temporal is still coming up or away.
   const connection = Connection.lazy({ address: config.temporalAddress });

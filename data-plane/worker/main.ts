@@ -11,9 +11,7 @@ import { blobStoreOf, nalarDataConverter } from '../../state/payloads/data-conve
 import { closeDefaultSessionStore, defaultSessionStore } from '../../state/managed';
 import { registerStateGauges } from '../../state/metrics';
 import { connectNalarClient } from '../../client';
-import { loadConfig } from '../../common/config';
 import { isNalarError } from '../../common/errors';
-import { createLogger } from '../../common/log';
 import { placementTaskQueue, workerIdOf } from '../../state/placement/worker-identity';
 import { createPlacementWorker } from './placement-worker';
 import { startStateJanitorFromConfig, type StateJanitor } from '../../state/lifecycle/janitor';
@@ -23,6 +21,7 @@ import { createNalarWorker } from './worker';
 import { runEventPublisherFromConfig } from '../../state/streams/from-config';
 import { sdkLogger } from './sdk-logger';
 import { checkStubsAtStart } from './stubs-check';
+import { processStartup } from '../../common/child-process';
 
 const usage = `Usage: npm run worker [-- --help]
 
@@ -35,12 +34,9 @@ It refuses to start (exit 1, NALAR_ERR_STUBS_STALE) when the generated stubs are
 (NALAR_STUBS_CHECK=false turns the check off, for deployments that ship no definitions).`;
 
 async function main(): Promise<void> {
-  if (process.argv.includes('--help') || process.argv.includes('-h')) {
-    console.log(usage);
-    return;
-  }
-  const config = loadConfig();
-  const log = createLogger(process.env.NALAR_WORKER_NAME ?? 'worker', config.logLevel);
+  const started = processStartup(usage, process.env.NALAR_WORKER_NAME ?? 'worker');
+  if (!started) return;
+  const { config, log } = started;
   // The SDK's own logs (and the native core's) through this process's logger, each repeat about a run said once.
   Runtime.install({
     logger: sdkLogger(log),

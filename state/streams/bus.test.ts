@@ -13,6 +13,7 @@ import type { RunEvent, RunEventBody } from './events';
 import { MemoryRunEventBus } from './memory-bus';
 import { BatchingPublisher, httpEventSender, streamEventsDropped, type RunEventPublisher } from './publisher';
 import { RedisRunEventBus } from './redis-bus';
+import { waitFor } from '../../test/helpers/wait-for';
 
 interface Backend {
   publisher: RunEventPublisher;
@@ -58,23 +59,23 @@ async function redis(replayEvents: number): Promise<Backend> {
   };
 }
 
-/** The next `n` events of a subscription (fails after a generous deadline, never a measurement). */
+/** The next `n` events of a subscription (waited for with the tests' one deadline helper, never measured). */
 async function take(sub: RunEventSubscription, n: number): Promise<RunEvent[]> {
   const out: RunEvent[] = [];
   const it = sub[Symbol.asyncIterator]();
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`got ${out.length} of ${n} events: ${JSON.stringify(out)}`)), 30_000);
-  });
-  try {
+  let ended = false;
+  const pump = (async () => {
     while (out.length < n) {
-      const next = await Promise.race([it.next(), deadline]);
-      if (next.done) break;
+      const next = await it.next();
+      if (next.done) {
+        ended = true;
+        return;
+      }
       out.push(next.value);
     }
-  } finally {
-    clearTimeout(timer);
-  }
+  })();
+  await waitFor(() => out.length >= n || ended, { what: () => `${n} events (got ${JSON.stringify(out)})` });
+  await pump;
   return out;
 }
 
