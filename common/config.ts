@@ -211,6 +211,8 @@ export const settings = {
         z
           .object({
             baseUrl: z.url().optional(),
+            /** Replicas serving this agent: each call goes to one (a session stays on its first). Wins over baseUrl. */
+            baseUrls: z.array(z.url()).min(1).optional(),
             model: z.string().min(1).optional(),
             /** Name of the environment variable holding this agent's API key (keys never sit in config). */
             apiKeyEnv: z
@@ -222,7 +224,7 @@ export const settings = {
       ),
     ),
     default: {},
-    doc: 'Per-agent model binding as JSON: {"planner": {"baseUrl": "...", "model": "...", "apiKeyEnv": "OPENAI_API_KEY"}}',
+    doc: 'Per-agent model binding as JSON: {"planner": {"baseUrl": "...", "model": "...", "apiKeyEnv": "OPENAI_API_KEY"}}; "baseUrls": [...] lists several replicas (a session stays on the one it first used)',
   }),
   toolTimeScale: setting({
     env: 'NALAR_TOOL_TIME_SCALE',

@@ -99,6 +99,47 @@ test('a streamed call returns the reply, token usage and timings', async () => {
   expect(result.timings.totalMs).toBeGreaterThanOrEqual(result.timings.ttftMs as number);
 });
 
+test.each([true, false])('the engine report (stream %s) names the replica and its model time', async (stream) => {
+  // 20 output tokens at 10 model ms each, no batching term: the simulator reports exactly that much decode.
+  const result = await run({
+    replica: { name: 'analyst-0', decodeBaseMs: 10, decodePerSeqMs: 0, prefillPerTokenMs: 0 },
+    input: { ...question, stream },
+  });
+  expect(result.engine).toEqual({ replica: 'analyst-0', queueMs: 0, totalMs: 200 });
+});
+
+test('an agent with several replicas keeps a session on one of them and spreads sessions over all', async () => {
+  const pool = await startTestPool({ replicas: [0, 1, 2].map((i) => ({ name: `r${i}` })) });
+  pools.push(pool);
+  const taskQueue = uniqueTaskQueue('llm-replicas');
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle,
+    activities: createLlmActivities({
+      llmBaseUrl: 'http://127.0.0.1:9/v1', // never used: the agent's replicas win
+      llmApiKey: undefined,
+      llmModel: configDefaults.llmModel,
+      llmTimeout: loadConfig().llmTimeout,
+      agentModels: { analyst: { baseUrls: pool.baseUrls } },
+    }),
+  });
+  // A plain activity's session is its workflow: two calls of one workflow id go to one replica. 30 sessions
+  // on 3 replicas by hash: the chance that one replica gets none is 3 × (2/3)^30, about 1e-5.
+  const replicaOf = (workflowId: string) =>
+    env.client.workflow
+      .execute('llmCallWorkflow', { taskQueue, workflowId, args: [question, 1] })
+      .then((r) => (r as CallLlmResult).engine?.replica);
+  const seen = await worker.runUntil(async () => {
+    const out: Record<string, string | undefined> = {};
+    for (let i = 0; i < 30; i++) out[`${taskQueue}-s${i}`] = await replicaOf(`${taskQueue}-s${i}`);
+    // The same session again (a new run of the same workflow id) lands where it was.
+    for (let i = 0; i < 3; i++) expect(await replicaOf(`${taskQueue}-s${i}`)).toBe(out[`${taskQueue}-s${i}`]);
+    return out;
+  });
+  expect(new Set(Object.values(seen))).toEqual(new Set(['r0', 'r1', 'r2']));
+});
+
 test('the shared simulator pool started by the test setup serves agents', async () => {
   const baseUrl = process.env.NALAR_TEST_SIM_BASE_URL;
   if (!baseUrl) throw new Error('NALAR_TEST_SIM_BASE_URL is not set: run through npm test');

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { loadConfig, type NalarConfig } from '../../common/config';
 import { ErrorCode, nalarFailure } from '../../common/errors';
 import { tokenStream } from '../../state/streams/activity-context';
+import { currentFuture } from '../../stubs/future-context';
 import { toLlmFailure } from './errors';
 import { llmDuration, llmRequests, llmTokens } from './metrics';
 import { modelBinding } from './model-binding';
@@ -74,6 +75,31 @@ export interface CallLlmResult {
   timings: { ttftMs?: number; totalMs: number };
   /** Activity attempt that produced this result (1 = first try). */
   attempt: number;
+  /**
+   * What the serving engine reported about this request, when it reports it (the simulator's `nalar_sim`;
+   * real servers send nothing): the replica, and its queue and total time in model milliseconds (× the
+   * simulator's time scale = real time). Benchmarks subtract it from latency to get the framework's overhead.
+   */
+  engine?: EngineReport;
+}
+
+/** The simulator's own account of one request, in model milliseconds. */
+export interface EngineReport {
+  replica: string;
+  queueMs: number;
+  totalMs: number;
+}
+
+/** The `nalar_sim` object the simulator adds to replies and to the streamed usage chunk. */
+const engineReport = z.object({ replica: z.string(), queue_ms: z.number(), total_ms: z.number() });
+
+/** The engine report of a reply or usage chunk, or undefined when the server sent none (or a malformed one). */
+function engineReportOf(body: unknown): EngineReport | undefined {
+  if (typeof body !== 'object' || body === null || !('nalar_sim' in body)) return undefined;
+  const parsed = engineReport.safeParse(body.nalar_sim);
+  return parsed.success
+    ? { replica: parsed.data.replica, queueMs: parsed.data.queue_ms, totalMs: parsed.data.total_ms }
+    : undefined;
 }
 
 /** Minimum interval between heartbeats while tokens stream in. */
@@ -113,7 +139,9 @@ async function callLlmWith(config: LlmConfig, rawInput: CallLlmInput): Promise<C
   }
   const input = parsed.data;
   const ctx = Context.current();
-  const binding = modelBinding(input.agent, config);
+  // The session picks the replica (a plain activity of a vanilla workflow: its workflow is the session).
+  const routeKey = currentFuture()?.sessionId ?? ctx.info.workflowExecution?.workflowId;
+  const binding = modelBinding(input.agent, config, process.env, routeKey);
   const request = {
     model: binding.model,
     messages: input.messages.map(toOpenAiMessage),
@@ -203,6 +231,7 @@ async function complete(client: OpenAI, request: Omit<Request, 'stream'>, ctx: C
       cachedTokens: res.usage?.prompt_tokens_details?.cached_tokens ?? 0,
     },
     timings: {},
+    ...withEngine(engineReportOf(res)),
   };
 }
 
@@ -225,6 +254,7 @@ async function completeStreaming(
   let finishReason = 'stop';
   let ttftMs: number | undefined;
   let usage = { promptTokens: 0, completionTokens: 0, cachedTokens: 0 };
+  let engine: EngineReport | undefined;
   let lastBeat = 0;
   let chunks = 0;
   for await (const chunk of stream) {
@@ -252,6 +282,7 @@ async function completeStreaming(
         completionTokens: chunk.usage.completion_tokens,
         cachedTokens: chunk.usage.prompt_tokens_details?.cached_tokens ?? 0,
       };
+      engine = engineReportOf(chunk) ?? engine;
     }
     const now = performance.now();
     if (now - lastBeat >= heartbeatEveryMs) {
@@ -262,5 +293,10 @@ async function completeStreaming(
   // The tokens leave the worker before the result does, so clients see them before the future completes.
   await tokens?.flush();
   const toolCalls = [...calls.entries()].sort(([a], [b]) => a - b).map(([, call]) => call);
-  return { content, toolCalls, finishReason, usage, timings: { ttftMs } };
+  return { content, toolCalls, finishReason, usage, timings: { ttftMs }, ...withEngine(engine) };
+}
+
+/** `{ engine }` when there is a report: an absent key, not `engine: undefined`, in the result's payload. */
+function withEngine(engine: EngineReport | undefined): { engine?: EngineReport } {
+  return engine ? { engine } : {};
 }

@@ -5,6 +5,7 @@ export {
   type CallLlmInput,
   type CallLlmResult,
   type ChatMessage,
+  type EngineReport,
   type LlmConfig,
   type LlmToolCall,
   type LlmToolDefinition,

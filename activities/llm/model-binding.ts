@@ -1,5 +1,8 @@
 /**
  * Which endpoint, model and key an agent uses: NALAR_AGENT_MODELS per agent, else the NALAR_LLM_* defaults.
+ * An agent with several replicas (`baseUrls`) sends each call to one of them, chosen by the call's route key
+ * (its session): a session stays on the replica it first used, so its prefix cache stays warm. That is the
+ * static placement of the baselines; the control plane's local controller replaces it with policy.
  * One typed OpenAI client per (endpoint, key), reused across calls.
  */
 import OpenAI from 'openai';
@@ -20,9 +23,16 @@ export function modelBinding(
   agent: string,
   config: Pick<NalarConfig, 'llmBaseUrl' | 'llmApiKey' | 'llmModel' | 'llmTimeout' | 'agentModels'>,
   env: NodeJS.ProcessEnv = process.env,
+  routeKey?: string,
 ): ModelBinding {
   const own = config.agentModels[agent] ?? {};
-  const baseUrl = own.baseUrl ?? config.llmBaseUrl;
+  const replicas = own.baseUrls;
+  const baseUrl =
+    replicas && replicas.length > 0
+      ? (replicas[
+          routeKey === undefined ? nextRoundRobin(agent, replicas.length) : hash(routeKey) % replicas.length
+        ] as string)
+      : (own.baseUrl ?? config.llmBaseUrl);
   const apiKeySource = own.apiKeyEnv ?? 'NALAR_LLM_API_KEY';
   // Servers without auth (the simulator, a local vLLM) accept any key; the client insists on one.
   const apiKey = (own.apiKeyEnv ? env[own.apiKeyEnv] : config.llmApiKey) ?? 'no-key';
@@ -33,4 +43,23 @@ export function modelBinding(
     clients.set(cacheKey, client);
   }
   return { baseUrl, model: own.model ?? config.llmModel, apiKeySource, client };
+}
+
+const roundRobin = new Map<string, number>();
+
+/** Calls without a route key take the agent's replicas in turn. */
+function nextRoundRobin(agent: string, n: number): number {
+  const next = ((roundRobin.get(agent) ?? -1) + 1) % n;
+  roundRobin.set(agent, next);
+  return next;
+}
+
+/** FNV-1a, 32 bits: the same key lands on the same replica in every worker process. */
+function hash(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
 }
