@@ -2,5 +2,7 @@
 export * from './chat-session';
 export * from './hello-agent';
 export * from './research';
+export * from './router';
+export * from './router-baseline';
 export * from './text-pipeline';
 export * from './write-article';

@@ -63,6 +63,28 @@ export const chatMessageInput = z.object({
 export type ChatMessageInput = z.infer<typeof chatMessageInput>;
 
 /**
+ * Input of `routerWorkflow` and its vanilla twin `routerBaselineWorkflow`: one request of the router workload
+ * (docs/workloads/router.md). The request travels as numbers: the agents rebuild its prompt from `seed`.
+ */
+export const routerInput = z.object({
+  sessionId,
+  /** The request's label in the trace; stands in for the classifier's judgement (the simulator reads no prompt). */
+  kind: z.enum(['chat', 'coding']),
+  /** Prompt length in tokens; the workload caps the trace's at 4096 (what a small replica holds). */
+  promptTokens: z.number().int().min(1).max(32_768),
+  /** Reply length in tokens; the workload caps the trace's at 1024. */
+  outputTokens: z.number().int().min(1).max(8192),
+  /** Seed of the prompt's text. */
+  seed: z.number().int(),
+  /**
+   * Milliseconds the request may take from the workflow's start; past it the workflow fails with
+   * `NALAR_ERR_DEADLINE_EXCEEDED`. Each step gets the time left as its schedule-to-close timeout.
+   */
+  deadlineMs: z.number().int().positive().max(3_600_000),
+});
+export type RouterInput = z.infer<typeof routerInput>;
+
+/**
  * Every workflow type of workflows/index.ts with its input schema: what a gateway validates a request body
  * against before it starts that workflow type (a test checks that the two lists match).
  */
@@ -73,6 +95,8 @@ export const workflowInputs = {
   writeArticleWorkflow: writeArticleInput,
   chatSessionWorkflow: chatSessionInput,
   researchWorkflow: researchInput,
+  routerWorkflow: routerInput,
+  routerBaselineWorkflow: routerInput,
 } as const satisfies Record<string, z.ZodType>;
 
 /** The name of a workflow type that has an input schema. */

@@ -1,0 +1,208 @@
+/**
+ * The router workload's agents (docs/workloads/router.md): a light `classifier` sends each request to the
+ * chat branch (`chatBranch`) or the coding branch (`coder`, whose program the `codeRunner` tool then runs).
+ * Every agent calls the model under its own name, so NALAR_AGENT_MODELS gives each its own replicas.
+ * Retries are bounded (3 attempts; a 429's Retry-After sets the delay): an overloaded request fails with
+ * the engine's error rather than retrying until its deadline. The stub generator reads definitions from
+ * source literals, so each definition spells the policy out; workflows/router-baseline.ts repeats it.
+ *
+ * Requests cross the workflow as numbers (token counts and a seed), not text: the prompt of
+ * `promptTokens` tokens is rebuilt here from the seed, so workflow histories stay small whatever the trace's
+ * prompt lengths are.
+ */
+import { callLlm, type CallLlmResult } from '../llm';
+import { runCode } from '../tools';
+import { defineAgent, defineTool } from '../../stubs/define';
+
+/** The two branches of the router, which are also the two request kinds of the trace. */
+export type RouterBranch = 'chat' | 'coding';
+
+/** What every router agent needs to rebuild a request's prompt. */
+export interface RouterRequest {
+  /** Seed of the request's prompt text (the same seed, the same text, in every process and on retry). */
+  seed: number;
+  /** Prompt length in tokens (the trace's ContextTokens, capped: docs/workloads/router.md). */
+  promptTokens: number;
+}
+
+export interface ClassifyInput extends RouterRequest {
+  /**
+   * The request's label in the trace. The simulator cannot read a prompt, so the label stands in for the
+   * classifier's judgement: the reply's JSON schema allows only this branch. The model call is still made
+   * and its time paid (a short prompt, a few output tokens).
+   */
+  label: RouterBranch;
+}
+
+export interface ClassifyResult {
+  branch: RouterBranch;
+  /** Model milliseconds the engine reported for this call (0 when it reports none). */
+  modelMs: number;
+}
+
+export interface BranchInput extends RouterRequest {
+  /** Reply length in tokens (the trace's GeneratedTokens, capped). */
+  outputTokens: number;
+}
+
+export interface ChatReplyResult {
+  /** Characters of the reply (the text itself is not needed by the workflow, and would only grow history). */
+  replyChars: number;
+  modelMs: number;
+}
+
+/** A program the coder wrote, and the tests it should pass. */
+export interface WrittenCode {
+  code: string;
+  tests: string[];
+  modelMs: number;
+}
+
+export interface CodeRunResult {
+  passed: boolean;
+  /** Real milliseconds of the run, measured by the tool (sandbox plus the simulated test-suite time). */
+  toolMs: number;
+}
+
+/** Tokens of the request the classifier reads: the start of the prompt (a light agent, a short prompt). */
+export const classifierPromptTokens = 64;
+
+/**
+ * Words of one letter run each (at most 12 letters), so each, after a space, is exactly one token for the
+ * simulator's tokenizer (sim/tokens.ts) and for BPE tokenizers alike.
+ */
+const WORDS = [
+  'the', 'request', 'model', 'agent', 'code', 'chat', 'function', 'return', 'value', 'user', 'answer', 'data',
+  'list', 'table', 'query', 'server', 'client', 'error', 'test', 'build', 'module', 'string', 'number', 'array',
+  'please', 'explain', 'write', 'fix', 'why', 'how', 'what', 'when', 'where', 'file', 'line', 'type', 'class',
+  'method', 'loop', 'index', 'cache', 'memory', 'thread', 'async', 'await', 'promise', 'result', 'input',
+] as const; // prettier-ignore
+
+/** mulberry32: a small seeded PRNG; enough to pick words, and the same in every process. */
+function wordStream(seed: number): () => string {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    const u = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return WORDS[Math.floor(u * WORDS.length)] as string;
+  };
+}
+
+/**
+ * The request's prompt: `tokens` seeded words (one token each). Different seeds give different text, so
+ * requests do not share a prefix beyond the system prompt (no prefix-cache hits the trace would not have).
+ */
+export function requestText(seed: number, tokens: number): string {
+  const next = wordStream(seed);
+  const words: string[] = [];
+  for (let i = 0; i < tokens; i++) words.push(next());
+  return words.join(' ');
+}
+
+/** Model milliseconds of a reply, from the engine's own report. */
+function modelMsOf(reply: CallLlmResult): number {
+  return reply.engine?.totalMs ?? 0;
+}
+
+export const classifier = defineAgent({
+  name: 'classifier',
+  directives: { batchable: true, minInstances: 1, maxInstances: 2 },
+  startToCloseTimeout: '1 minute',
+  heartbeatTimeout: '30 seconds',
+  retry: { maximumAttempts: 3, initialInterval: '500 ms', backoffCoefficient: 2 },
+  methods: {
+    /** Which branch serves the request: a JSON reply `{ "branch": ... }`. */
+    async classify(input: ClassifyInput): Promise<ClassifyResult> {
+      const reply = await callLlm({
+        agent: 'classifier',
+        messages: [
+          { role: 'system', content: 'Route the request: answer chat or coding.' },
+          { role: 'user', content: requestText(input.seed, Math.min(input.promptTokens, classifierPromptTokens)) },
+        ],
+        jsonSchema: {
+          name: 'route',
+          schema: {
+            type: 'object',
+            properties: { branch: { type: 'string', enum: [input.label] } },
+            required: ['branch'],
+            additionalProperties: false,
+          },
+        },
+        stream: false,
+      });
+      const parsed = JSON.parse(reply.content) as { branch?: unknown };
+      // A real model may answer something else: anything but 'coding' goes to the chat branch.
+      return { branch: parsed.branch === 'coding' ? 'coding' : 'chat', modelMs: modelMsOf(reply) };
+    },
+  },
+});
+
+export const chatBranch = defineAgent({
+  name: 'chatBranch',
+  directives: { batchable: true, minInstances: 1, maxInstances: 8 },
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '30 seconds',
+  retry: { maximumAttempts: 3, initialInterval: '500 ms', backoffCoefficient: 2 },
+  methods: {
+    /** The chat branch's answer, `outputTokens` long. */
+    async reply(input: BranchInput): Promise<ChatReplyResult> {
+      const reply = await callLlm({
+        agent: 'chatBranch',
+        messages: [
+          { role: 'system', content: 'You are a helpful assistant.' },
+          { role: 'user', content: requestText(input.seed, input.promptTokens) },
+        ],
+        metadata: { sim_output_tokens: String(input.outputTokens) },
+      });
+      return { replyChars: reply.content.length, modelMs: modelMsOf(reply) };
+    },
+  },
+});
+
+export const coder = defineAgent({
+  name: 'coder',
+  directives: { batchable: true, minInstances: 1, maxInstances: 8 },
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '30 seconds',
+  retry: { maximumAttempts: 3, initialInterval: '500 ms', backoffCoefficient: 2 },
+  methods: {
+    /**
+     * Writes a program for the request, `outputTokens` long. The simulator writes prose, not code, so the
+     * reply is wrapped into a small JavaScript program (a word count over the reply) with a test whose
+     * expected value is counted here: the code-run tool then does real work on what the model wrote.
+     */
+    async write(input: BranchInput): Promise<WrittenCode> {
+      const reply = await callLlm({
+        agent: 'coder',
+        messages: [
+          { role: 'system', content: 'You write JavaScript. Answer with code only.' },
+          { role: 'user', content: requestText(input.seed, input.promptTokens) },
+        ],
+        metadata: { sim_output_tokens: String(input.outputTokens) },
+      });
+      const words = reply.content.split(/\s+/).filter(Boolean).length;
+      const code = [
+        `const reply = ${JSON.stringify(reply.content)};`,
+        'function countWords(text) { return text.split(/\\s+/).filter(Boolean).length; }',
+      ].join('\n');
+      return { code, tests: [`countWords(reply) === ${words}`], modelMs: modelMsOf(reply) };
+    },
+  },
+});
+
+export const codeRunner = defineTool({
+  name: 'codeRunner',
+  directives: { maxInstances: 8 },
+  startToCloseTimeout: '1 minute',
+  retry: { maximumAttempts: 3, initialInterval: '500 ms', backoffCoefficient: 2 },
+  methods: {
+    /** Runs the coder's program and its tests with the code-run tool (activities/tools/code-run.ts). */
+    async run(input: { code: string; tests: string[] }): Promise<CodeRunResult> {
+      const result = await runCode({ code: input.code, tests: input.tests });
+      return { passed: result.passed, toolMs: result.durationMs };
+    },
+  },
+});
