@@ -13,7 +13,7 @@ import type {
 } from '../stubs/generated';
 import { withInput } from '../stubs/workflow/input';
 import { routerInput } from './inputs';
-import { withDeadline, type RouterResult } from './router-steps';
+import { replicasOf, withDeadline, type RouterResult } from './router-steps';
 
 type RouterActivities = ClassifierActivities & ChatBranchActivities & CoderActivities & CodeRunnerActivities;
 
@@ -46,6 +46,7 @@ export const routerBaselineWorkflow = withInput(
         branch: 'chat',
         replyChars: reply.replyChars,
         criticalPath: { modelMs: route.modelMs + reply.modelMs, toolMs: 0 },
+        replicas: replicasOf(route, reply),
       };
     }
     const written = await withDeadline(input, 'write', (left) => activities(left)['coder.write'](branch));
@@ -59,6 +60,7 @@ export const routerBaselineWorkflow = withInput(
       branch: 'coding',
       passed: ran.passed,
       criticalPath: { modelMs: route.modelMs + written.modelMs, toolMs: ran.toolMs },
+      replicas: replicasOf(route, written),
     };
   },
 );

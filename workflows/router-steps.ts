@@ -28,6 +28,13 @@ export interface RouterResult {
   /** Coding branch: whether the coder's program passed its test. */
   passed?: boolean;
   criticalPath: CriticalPath;
+  /** The replicas that served the request's model calls, in order (when the engine names them). */
+  replicas: string[];
+}
+
+/** The replicas named by a request's model calls, in order. */
+export function replicasOf(...calls: { replica?: string }[]): string[] {
+  return calls.flatMap((c) => (c.replica === undefined ? [] : [c.replica]));
 }
 
 /** The router's steps, as `details[0].step` of a deadline failure names them. */

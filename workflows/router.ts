@@ -8,7 +8,7 @@ import { chatBranch, classifier, codeRunner, coder } from '../stubs/generated';
 import { useSession } from '../stubs/workflow';
 import { withInput } from '../stubs/workflow/input';
 import { routerInput } from './inputs';
-import { withDeadline, type RouterResult } from './router-steps';
+import { replicasOf, withDeadline, type RouterResult } from './router-steps';
 
 export type { RouterInput } from './inputs';
 export type { CriticalPath, RouterResult } from './router-steps';
@@ -26,6 +26,7 @@ export const routerWorkflow = withInput(routerInput, async function routerWorkfl
       branch: 'chat',
       replyChars: reply.replyChars,
       criticalPath: { modelMs: route.modelMs + reply.modelMs, toolMs: 0 },
+      replicas: replicasOf(route, reply),
     };
   }
   const written = await withDeadline(input, 'write', (deadline) => coder.write(branch, { deadline }));
@@ -36,5 +37,6 @@ export const routerWorkflow = withInput(routerInput, async function routerWorkfl
     branch: 'coding',
     passed: ran.passed,
     criticalPath: { modelMs: route.modelMs + written.modelMs, toolMs: ran.toolMs },
+    replicas: replicasOf(route, written),
   };
 });

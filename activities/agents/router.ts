@@ -34,10 +34,8 @@ export interface ClassifyInput extends RouterRequest {
   label: RouterBranch;
 }
 
-export interface ClassifyResult {
+export interface ClassifyResult extends ModelTime {
   branch: RouterBranch;
-  /** Model milliseconds the engine reported for this call (0 when it reports none). */
-  modelMs: number;
 }
 
 export interface BranchInput extends RouterRequest {
@@ -45,17 +43,15 @@ export interface BranchInput extends RouterRequest {
   outputTokens: number;
 }
 
-export interface ChatReplyResult {
+export interface ChatReplyResult extends ModelTime {
   /** Characters of the reply (the text itself is not needed by the workflow, and would only grow history). */
   replyChars: number;
-  modelMs: number;
 }
 
 /** A program the coder wrote, and the tests it should pass. */
-export interface WrittenCode {
+export interface WrittenCode extends ModelTime {
   code: string;
   tests: string[];
-  modelMs: number;
 }
 
 export interface CodeRunResult {
@@ -102,9 +98,16 @@ export function requestText(seed: number, tokens: number): string {
   return words.join(' ');
 }
 
-/** Model milliseconds of a reply, from the engine's own report. */
-function modelMsOf(reply: CallLlmResult): number {
-  return reply.engine?.totalMs ?? 0;
+/** What a model call's engine reported: its model milliseconds (0 when it reports none) and replica. */
+export interface ModelTime {
+  /** Model milliseconds the engine reported for this call (0 when it reports none). */
+  modelMs: number;
+  /** The replica that served it, when the engine names it. */
+  replica?: string;
+}
+
+function modelTimeOf(reply: CallLlmResult): ModelTime {
+  return { modelMs: reply.engine?.totalMs ?? 0, ...(reply.engine && { replica: reply.engine.replica }) };
 }
 
 export const classifier = defineAgent({
@@ -135,7 +138,7 @@ export const classifier = defineAgent({
       });
       const parsed = JSON.parse(reply.content) as { branch?: unknown };
       // A real model may answer something else: anything but 'coding' goes to the chat branch.
-      return { branch: parsed.branch === 'coding' ? 'coding' : 'chat', modelMs: modelMsOf(reply) };
+      return { branch: parsed.branch === 'coding' ? 'coding' : 'chat', ...modelTimeOf(reply) };
     },
   },
 });
@@ -157,7 +160,7 @@ export const chatBranch = defineAgent({
         ],
         metadata: { sim_output_tokens: String(input.outputTokens) },
       });
-      return { replyChars: reply.content.length, modelMs: modelMsOf(reply) };
+      return { replyChars: reply.content.length, ...modelTimeOf(reply) };
     },
   },
 });
@@ -188,7 +191,7 @@ export const coder = defineAgent({
         `const reply = ${JSON.stringify(reply.content)};`,
         'function countWords(text) { return text.split(/\\s+/).filter(Boolean).length; }',
       ].join('\n');
-      return { code, tests: [`countWords(reply) === ${words}`], modelMs: modelMsOf(reply) };
+      return { code, tests: [`countWords(reply) === ${words}`], ...modelTimeOf(reply) };
     },
   },
 });
