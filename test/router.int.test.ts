@@ -30,10 +30,20 @@ let env: TestWorkflowEnvironment;
 let workflowBundle: NalarWorkflowBundle;
 let pool: SimPool;
 
+/** chat-0's count of requests its engine failed for `reason` (nalar_sim_requests_rejected_total). */
+async function rejected(reason: string): Promise<number> {
+  const text = await (await fetch(new URL('/metrics', pool.baseUrls[1]))).text();
+  const line = text
+    .split('\n')
+    .find((l) => l.startsWith('nalar_sim_requests_rejected_total{') && l.includes(`reason="${reason}"`));
+  return Number(line?.split(' ').at(-1) ?? NaN);
+}
+
 /** Replicas: 0 classifier; 1 chat branch (one sequence at a time, one waiting: the 429 test fills both); 2 coder. */
 const replicas = [
   { name: 'classifier-0', model: 'router-classifier' },
-  { name: 'chat-0', model: 'router-chat', maxNumSeqs: 1, maxWaiting: 1 },
+  // 20× slower than the default profile, so the deadline test's long reply cannot finish in time.
+  { name: 'chat-0', model: 'router-chat', maxNumSeqs: 1, maxWaiting: 1, speed: 20 },
   { name: 'coder-0', model: 'router-coder' },
 ];
 
@@ -48,6 +58,8 @@ beforeAll(async () => {
   });
   // The code-run tool's simulated test-suite time off: the tool's own time is still measured.
   process.env.NALAR_TOOL_TIME_SCALE = '0';
+  // The agents convert a deadline to the engine's model ms with it.
+  process.env.NALAR_SIM_TIME_SCALE = '0.01';
 });
 
 afterAll(async () => {
@@ -120,6 +132,25 @@ describe.each(variants)('%s', (name, workflow) => {
     expect(cause).toBeInstanceOf(ApplicationFailure);
     expect(cause.type).toBe(ErrorCode.DEADLINE_EXCEEDED);
     expect(cause.details?.[0]).toEqual({ deadlineMs: 1, step: 'classify' });
+  });
+
+  test('the engine gets the deadline: a reply that cannot finish in time is aborted there and the request fails', async () => {
+    const before = await rejected('deadline');
+    // 4000 tokens at 12 × 20 model ms each: about 10 s real at time scale 0.01, against a deadline of 3 s.
+    const slow = { ...chatRequest, outputTokens: 4000, deadlineMs: 3000 };
+    const err = await withNalarWorker(env, `${name}-engine-deadline`, { workflowBundle }, (taskQueue) =>
+      env.client.workflow.execute(workflow, { taskQueue, workflowId: `${taskQueue}-wf`, args: [slow] }).then(
+        () => undefined,
+        (e: unknown) => e,
+      ),
+    );
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    const cause = (err as WorkflowFailedError).cause as ApplicationFailure;
+    expect(cause.type).toBe(ErrorCode.DEADLINE_EXCEEDED);
+    expect(cause.details?.[0]).toEqual({ deadlineMs: 3000, step: 'chat' });
+    // The engine itself dropped the reply at the deadline (408 deadline_exceeded), freeing its batch slot.
+    await waitFor(async () => (await rejected('deadline')) > before, { what: "chat-0's engine to abort the reply" });
+    await waitFor(() => pool.replicas[1]?.engine.numRunning === 0, { what: 'chat-0 to be idle again' });
   });
 
   test('a full chat replica fails the request with the engine 429 after three attempts', async () => {

@@ -56,12 +56,19 @@ export async function withDeadline<T>(
   try {
     return await call(left);
   } catch (err) {
-    const cause = err instanceof ActivityFailure ? err.cause : undefined;
-    if (cause instanceof TimeoutFailure && cause.timeoutType === 'SCHEDULE_TO_CLOSE') {
-      throw deadlineExceeded(input.deadlineMs, step, err);
-    }
+    if (err instanceof ActivityFailure && outOfTime(err)) throw deadlineExceeded(input.deadlineMs, step, err);
     throw err;
   }
+}
+
+/**
+ * The step ran out of its schedule-to-close time: the timeout fired while an attempt ran, or an attempt failed
+ * retryably (e.g. the engine's own 408 at the deadline) and Temporal did not retry because the next attempt
+ * would start past it (retry state TIMEOUT).
+ */
+function outOfTime(err: ActivityFailure): boolean {
+  const timedOut = err.cause instanceof TimeoutFailure && err.cause.timeoutType === 'SCHEDULE_TO_CLOSE';
+  return timedOut || err.retryState === 'TIMEOUT';
 }
 
 function deadlineExceeded(deadlineMs: number, step: RouterStep, cause?: unknown): ApplicationFailure {

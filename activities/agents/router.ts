@@ -10,6 +10,8 @@
  * `promptTokens` tokens is rebuilt here from the seed, so workflow histories stay small whatever the trace's
  * prompt lengths are.
  */
+import { Context } from '@temporalio/activity';
+import { loadConfig } from '../../common/config';
 import { callLlm, type CallLlmResult } from '../llm';
 import { runCode } from '../tools';
 import { defineAgent, defineTool } from '../../stubs/define';
@@ -74,6 +76,21 @@ const WORDS = [
   'method', 'loop', 'index', 'cache', 'memory', 'thread', 'async', 'await', 'promise', 'result', 'input',
 ] as const; // prettier-ignore
 
+/**
+ * The request's deadline for the engine: the time left before the activity's schedule-to-close timeout (the
+ * workflow sets it to the time left before the request's deadline), in the simulator's model ms
+ * (`metadata.sim_deadline_ms`: real ms ÷ NALAR_SIM_TIME_SCALE). The engine then drops a request still waiting
+ * past it, or aborts a running one (408 `deadline_exceeded`), rather than spending its batch slots on an
+ * answer nobody will read. Engines without the field ignore the metadata. Empty when the call has no deadline.
+ */
+export function engineDeadline(now = Date.now()): Record<string, string> {
+  const info = Context.current().info;
+  if (!(info.scheduleToCloseTimeoutMs > 0)) return {};
+  const leftMs = info.scheduledTimestampMs + info.scheduleToCloseTimeoutMs - now;
+  const modelMs = Math.max(1, Math.floor(leftMs / loadConfig().simTimeScale));
+  return { sim_deadline_ms: String(modelMs) };
+}
+
 /** mulberry32: a small seeded PRNG; enough to pick words, and the same in every process. */
 function wordStream(seed: number): () => string {
   let a = seed >>> 0;
@@ -135,6 +152,7 @@ export const classifier = defineAgent({
           },
         },
         stream: false,
+        metadata: engineDeadline(),
       });
       const parsed = JSON.parse(reply.content) as { branch?: unknown };
       // A real model may answer something else: anything but 'coding' goes to the chat branch.
@@ -158,7 +176,7 @@ export const chatBranch = defineAgent({
           { role: 'system', content: 'You are a helpful assistant.' },
           { role: 'user', content: requestText(input.seed, input.promptTokens) },
         ],
-        metadata: { sim_output_tokens: String(input.outputTokens) },
+        metadata: { sim_output_tokens: String(input.outputTokens), ...engineDeadline() },
       });
       return { replyChars: reply.content.length, ...modelTimeOf(reply) };
     },
@@ -184,7 +202,7 @@ export const coder = defineAgent({
           { role: 'system', content: 'You write JavaScript. Answer with code only.' },
           { role: 'user', content: requestText(input.seed, input.promptTokens) },
         ],
-        metadata: { sim_output_tokens: String(input.outputTokens) },
+        metadata: { sim_output_tokens: String(input.outputTokens), ...engineDeadline() },
       });
       const words = reply.content.split(/\s+/).filter(Boolean).length;
       const code = [
