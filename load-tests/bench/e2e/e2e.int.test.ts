@@ -90,3 +90,32 @@ test('two rates × two variants: report, figure, result, raw records and one clo
   expect(report).toContain('policy set: none');
   expect(readFileSync(path.join(dir, 'figure9.svg'), 'utf8').startsWith('<svg')).toBe(true);
 }, 120_000);
+
+test('requests still running when the drain bound ends are TIMEOUT records, and the run goes on', async () => {
+  const timeoutDir = path.join(dir, 'timeout');
+  const printed: string[] = [];
+  const spy = jest.spyOn(console, 'log').mockImplementation((line: string) => void printed.push(line));
+  const lines: string[] = [];
+  try {
+    // No drain at all: whatever is in flight when the last arrival is due times out.
+    const o = parseE2eBenchOptions([
+      '--rates', '8', '--step-seconds', '1', '--drain-seconds', '0', '--variants', 'nalar', '--warmup', '0',
+    ]); // prettier-ignore
+    await expect(runWorkloadBench(fixtureWorkload, o, (l) => lines.push(l), { dir: timeoutDir })).resolves.toBe(0);
+  } finally {
+    spy.mockRestore();
+  }
+  const records = gunzipSync(readFileSync(path.join(timeoutDir, 'records.jsonl.gz')))
+    .toString('utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as RunRecord);
+  const arrivals = fixtureWorkload.arrivals({ rate: 8, durationMs: 1000, seed: 42 });
+  // One record per arrival, whether it completed or timed out.
+  expect(records.map((r) => r.id).sort()).toEqual(arrivals.map((a) => a.id).sort());
+  const timedOut = records.filter((r) => r.errorCode === 'TIMEOUT');
+  expect(timedOut.length).toBeGreaterThan(0);
+  expect(timedOut.every((r) => !r.ok && r.latencyMs >= 0)).toBe(true);
+  const closing = JSON.parse(printed[0] as string) as { metrics: { rates: { failed: number }[] } };
+  expect(closing.metrics.rates[0]?.failed).toBe(records.filter((r) => !r.ok).length);
+}, 90_000);

@@ -4,6 +4,7 @@
  * (report.md, figure9.svg, result.json, records.jsonl.gz) and ends with the one closing JSON line. Exits 0
  * when the benchmark ran (a missed target is a result).
  */
+import { mkdirSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { barWhiskerChartSpec, renderSvg } from '../plot';
 import { closingLine, resultsDir, runInfo, writeFile } from '../run-info';
@@ -69,6 +70,7 @@ export async function runWorkloadBench(
   const outcome = e2eOutcome(workload.name, s.variants, run.segments, run.records);
 
   const dir = out.dir ?? resultsDir(workload.name);
+  mkdirSync(dir, { recursive: true });
   writeFile(dir, 'records.jsonl.gz', gzipSync(run.records.map((r) => JSON.stringify(r)).join('\n') + '\n'));
   writeFile(dir, 'figure9.svg', await figure9(workload.name, run.segments));
   const result = {

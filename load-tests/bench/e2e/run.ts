@@ -4,6 +4,7 @@
  * to back (which goes first alternates per rate), each playing the same arrivals open loop.
  */
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import type { Client } from '@temporalio/client';
 import { loadConfig } from '../../../common/config';
 import { SimPool } from '../../../sim/pool';
@@ -117,6 +118,9 @@ async function playSegment(p: SegmentPlay): Promise<{ records: RunRecord[]; wall
   const records: RunRecord[] = [];
   const inFlight = new Map<string, { arrival: Arrival; sentAt: number }>();
   const sent = new Set<string>();
+  const abort = new AbortController();
+  // Every call in flight listens on it: as many listeners as calls is expected here, not a leak.
+  setMaxListeners(Math.max(10, arrivals.length * 8), abort.signal);
   let settled = 0;
   let failed = 0;
   let closed = false;
@@ -133,9 +137,10 @@ async function playSegment(p: SegmentPlay): Promise<{ records: RunRecord[]; wall
     const sentAt = Date.now();
     sent.add(arrival.id);
     inFlight.set(arrival.id, { arrival, sentAt });
-    // Not awaited: arrivals never wait for completions (open loop).
-    void workload
-      .run(ctx, arrival)
+    // Not awaited: arrivals never wait for completions (open loop). The signal ends the client calls of a
+    // straggler at the drain bound (a long poll would otherwise outlive the run's connection).
+    void ctx.client
+      .withAbortSignal(abort.signal, () => workload.run(ctx, arrival))
       .catch((err: unknown): RequestRecord[] => {
         log(`run of ${arrival.id} threw (a workload bug): ${err instanceof Error ? err.message : String(err)}`);
         const at = Date.now();
@@ -191,6 +196,7 @@ async function playSegment(p: SegmentPlay): Promise<{ records: RunRecord[]; wall
     }
   }
   if (stragglers.length) {
+    abort.abort();
     log(
       `rate ${ctx.rate}/s ${ctx.variant}: ${stragglers.length} request(s) past the ${s.drainSeconds} s drain: ${timeoutCode}`,
     );
