@@ -5,16 +5,19 @@
  * output goes to a log file, not the terminal, so k6's output stays readable; the last lines are shown when
  * the stack fails to start.
  */
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '../../common/config';
+import { configDefaults, loadConfig } from '../../common/config';
 import { createLogger, type Logger } from '../../common/log';
 import { ensureTool } from '../../common/toolchain';
 import { embeddedStack } from '../../data-plane/supervisor/embedded-stack';
 import { freePort, freePortRange } from '../../data-plane/supervisor/ports';
 import { httpReady, waitUntil } from '../../data-plane/supervisor/readiness';
 import { Supervisor } from '../../data-plane/supervisor/supervisor';
+import { poolProfileSchema } from '../../sim/profile';
+import { agentModelsOf } from '../bench/e2e/run';
+import type { BenchWorkload } from '../bench/workloads/types';
 import { loadTimeScale } from './options';
 
 export interface LoadStack {
@@ -36,6 +39,12 @@ export interface LoadStackOptions {
   token?: string;
   /** The environment the stack's settings come from. @default process.env */
   env?: NodeJS.ProcessEnv;
+  /**
+   * A benchmark workload (load-tests/bench/workloads/) whose simulator replicas, agent bindings and worker
+   * environment the stack takes, at the workload's default time scale unless NALAR_SIM_TIME_SCALE is set
+   * (`npm run load -- router`). @default the default simulator (NALAR_SIM_REPLICAS replicas of one model)
+   */
+  workload?: BenchWorkload;
 }
 
 /** Starts the stack and waits until the gateway's /readyz answers; on failure nothing is left running. */
@@ -44,8 +53,24 @@ export async function startLoadStack(o: LoadStackOptions): Promise<LoadStack> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'nalar-load-'));
   const fd = openSync(o.logFile, 'w');
   const [temporal, ui, gateway] = [await freePort(), await freePort(), await freePort()];
-  const replicas = base.NALAR_SIM_REPLICAS || '2';
+  const timeScale = base.NALAR_SIM_TIME_SCALE || String(o.workload?.defaultTimeScale.value ?? loadTimeScale);
+  const profile =
+    o.workload &&
+    poolProfileSchema.parse(o.workload.simProfile({ seed: configDefaults.simSeed, timeScale: Number(timeScale) }));
+  const replicas = profile ? String(profile.replicas.length) : base.NALAR_SIM_REPLICAS || '2';
   const sim = await freePortRange(Number(replicas) || 2);
+  const workloadEnv: NodeJS.ProcessEnv = {};
+  if (o.workload && profile) {
+    const profileFile = path.join(dataDir, 'sim-profile.json');
+    writeFileSync(profileFile, JSON.stringify({ replicas: profile.replicas }));
+    const baseUrls = profile.replicas.map((_, i) => `http://127.0.0.1:${sim + i}/v1`);
+    Object.assign(workloadEnv, {
+      NALAR_SIM_PROFILE: profileFile,
+      NALAR_SIM_SEED: String(profile.seed),
+      NALAR_AGENT_MODELS: JSON.stringify(agentModelsOf(o.workload.agentReplicas(), profile, baseUrls)),
+      ...o.workload.workerEnv?.({ seed: profile.seed, timeScale: profile.timeScale }),
+    });
+  }
   const env: NodeJS.ProcessEnv = {
     ...base,
     TEMPORAL_ADDRESS: `127.0.0.1:${temporal}`,
@@ -58,7 +83,7 @@ export async function startLoadStack(o: LoadStackOptions): Promise<LoadStack> {
     NALAR_SIM: 'true',
     NALAR_SIM_PORT: String(sim),
     NALAR_SIM_REPLICAS: replicas,
-    NALAR_SIM_TIME_SCALE: base.NALAR_SIM_TIME_SCALE || String(loadTimeScale),
+    NALAR_SIM_TIME_SCALE: timeScale,
     NALAR_METRICS_PORT: '0',
     NALAR_WORKERS: '1',
     // The load test measures the stack, not the per-tenant limiter: lift it unless the caller set it.
@@ -66,6 +91,7 @@ export async function startLoadStack(o: LoadStackOptions): Promise<LoadStack> {
     NALAR_GATEWAY_BURST: base.NALAR_GATEWAY_BURST || '100000',
     NALAR_GATEWAY_MAX_RUNS: base.NALAR_GATEWAY_MAX_RUNS || '100000',
     NALAR_GATEWAY_TOKENS: o.token ? JSON.stringify({ [o.token]: 'load' }) : '',
+    ...workloadEnv,
   };
   const config = loadConfig({ env });
   const temporalBin = await ensureTool('temporal', {

@@ -13,18 +13,18 @@ import { seedFrom } from '../../../sim/prng';
 import type { ReplicaProfileInput } from '../../../sim/profile';
 import type { RouterInput, RouterResult } from '../../../workflows';
 import { readAzureTrace, synthesizeTrace, type RequestKind, type TraceRequest } from '../../traffic/azure-trace';
-import type { Arrival, BenchWorkload, RequestRecord, RunContext } from './types';
+import type { Arrival, BenchVariant, BenchWorkload, RequestRecord, RunContext } from './types';
 
 /** The environment variable naming real Azure trace files to play instead of the synthetic trace. */
 export const routerTraceEnv = 'NALAR_ROUTER_TRACE';
 
 /**
  * Model ms a request may take end to end (× the time scale: real ms); past it the request fails with
- * NALAR_ERR_DEADLINE_EXCEEDED. 20 s: the longest request at low load (a 1024-token chat reply after a
- * 7168-token prompt, about 13.5 s on these replicas) still fits; under overload a request fails instead of
+ * NALAR_ERR_DEADLINE_EXCEEDED. 30 s: the longest request at low load (a 1024-token chat reply after a
+ * 7168-token prompt, about 27 s on these replicas) still fits; under overload a request fails instead of
  * queueing for ever.
  */
-export const routerDeadlineModelMs = 20_000;
+export const routerDeadlineModelMs = 30_000;
 
 /**
  * Median of the code-run tool's simulated test-suite time, model ms (NALAR_TOOL_TIME_SCALE = this / the tool's
@@ -36,11 +36,20 @@ export const routerToolMedianModelMs = 600;
 /** The code-run tool's own median, ms (activities/tools/code-run.ts `latencyMedianMs` default). */
 const codeRunMedianMs = 200;
 
-/** A replica of one branch: a small engine (few sequences, short queue), so a branch saturates at a few requests/s. */
+/**
+ * Every replica: a 14B-class model on an L4-class GPU, twice as slow as the simulator's default (8B on an
+ * A100): 24 model ms per decode step, 0.16 per prompt token. A coding request then takes about 1.3 s at
+ * low load (0.7 s of model time, a 0.6 s test run) and a chat about 3.5 s, far above Temporal's own
+ * overhead, and a branch of two replicas saturates at 3-4 requests/s.
+ */
+const hardware = { speed: 2 } satisfies ReplicaProfileInput;
+
+/** A replica of one branch: a small engine (short queue, small KV cache), so overload shows as failures. */
 const branchReplica = {
+  ...hardware,
   // An 8K-context model (the trace caps prompt + output at 8192); a request that does not fit is a 400.
   maxModelLen: 8192,
-  // A small GPU's KV cache: 4 long requests. Under overload the head of the queue may wait 5 s of model
+  // A small GPU's KV cache: 4 requests of the longest kind. Under overload the head of the queue may wait 5 s of model
   // time for blocks, then fails with 503 kv_cache_exhausted (TGI/SGLang-style: no preemption).
   kvCacheTokens: 32_768,
   kvWaitTimeoutMs: 5_000,
@@ -52,10 +61,10 @@ const branchReplica = {
 /** The replicas, in order: which agent each serves is {@link agentReplicas}. */
 const replicas: ReplicaProfileInput[] = [
   // The classifier: short prompts, a few output tokens; one replica is far from saturation at 8 requests/s.
-  { name: 'classifier-0', model: 'router-classifier', maxNumSeqs: 16, maxWaiting: 32 },
-  // The chat branch: long replies (median 129 tokens, mean about 250): 12 sequences each.
-  { name: 'chat-0', model: 'router-chat', maxNumSeqs: 12, ...branchReplica },
-  { name: 'chat-1', model: 'router-chat', maxNumSeqs: 12, ...branchReplica },
+  { name: 'classifier-0', model: 'router-classifier', maxNumSeqs: 16, maxWaiting: 32, ...hardware },
+  // The chat branch: long replies (median 129 tokens, mean about 250): 16 sequences each.
+  { name: 'chat-0', model: 'router-chat', maxNumSeqs: 16, ...branchReplica },
+  { name: 'chat-1', model: 'router-chat', maxNumSeqs: 16, ...branchReplica },
   // The coding branch: long prompts, short outputs (median 13 tokens): prefill-bound, 4 sequences each.
   { name: 'coder-0', model: 'router-coder', maxNumSeqs: 4, ...branchReplica },
   { name: 'coder-1', model: 'router-coder', maxNumSeqs: 4, ...branchReplica },
@@ -138,21 +147,33 @@ export function routerErrorCode(err: unknown): string {
   return err instanceof Error ? err.name : 'UNKNOWN';
 }
 
-async function run(ctx: RunContext, arrival: Arrival): Promise<RequestRecord[]> {
+/** The workflow type and input of one arrival in a variant (the deadline in real ms at this time scale). */
+function requestOf(
+  arrival: Arrival,
+  o: { variant: BenchVariant; timeScale: number },
+): { workflow: string; input: RouterInput } {
   const p = arrival.payload as RouterPayload;
-  const input: RouterInput = {
-    kind: p.kind,
-    promptTokens: p.promptTokens,
-    outputTokens: p.outputTokens,
-    seed: p.seed,
-    deadlineMs: Math.max(1, Math.round(routerDeadlineModelMs * ctx.timeScale)),
+  return {
+    workflow: o.variant === 'nalar' ? 'routerWorkflow' : 'routerBaselineWorkflow',
+    input: {
+      kind: p.kind,
+      promptTokens: p.promptTokens,
+      outputTokens: p.outputTokens,
+      seed: p.seed,
+      deadlineMs: Math.max(1, Math.round(routerDeadlineModelMs * o.timeScale)),
+    },
   };
+}
+
+async function run(ctx: RunContext, arrival: Arrival): Promise<RequestRecord[]> {
+  const { workflow, input } = requestOf(arrival, ctx);
   const sentAt = Date.now();
   try {
-    const result = await ctx.client.workflow.execute<(i: RouterInput) => Promise<RouterResult>>(
-      ctx.variant === 'nalar' ? 'routerWorkflow' : 'routerBaselineWorkflow',
-      { taskQueue: ctx.taskQueue, workflowId: `${ctx.workflowIdPrefix}${arrival.id}`, args: [input] },
-    );
+    const result = await ctx.client.workflow.execute<(i: RouterInput) => Promise<RouterResult>>(workflow, {
+      taskQueue: ctx.taskQueue,
+      workflowId: `${ctx.workflowIdPrefix}${arrival.id}`,
+      args: [input],
+    });
     const latencyMs = Date.now() - sentAt;
     const criticalPathMs = result.criticalPath.modelMs * ctx.timeScale + result.criticalPath.toolMs;
     return [{ id: arrival.id, kind: arrival.kind, sentAt, latencyMs, ok: true, criticalPathMs }];
@@ -170,16 +191,17 @@ export const routerWorkload: BenchWorkload = {
     'trace whose mix shifts from 95% chat to 95% coding',
   simProfile: ({ seed, timeScale }) => ({ seed, timeScale, replicas }),
   agentReplicas: () => agentReplicas,
-  defaultRates: [2, 3, 4, 5, 6, 8],
+  defaultRates: [1, 2, 3, 4, 5, 6],
   defaultStepSeconds: 30,
   defaultTimeScale: {
     value: 1,
     why:
-      'real time: a coding request is short (median 13 output tokens, about 0.45 s of model time plus a 0.6 s ' +
+      'real time: a coding request is short (median 13 output tokens: about 0.7 s of model time plus a 0.6 s ' +
       'test run); compressed, Temporal’s ~15-25 ms per step would exceed 10% of its latency',
   },
   arrivals,
   run,
+  gatewayRequest: requestOf,
   workerEnv: ({ timeScale }) => ({
     NALAR_SIM_TIME_SCALE: String(timeScale),
     NALAR_TOOL_TIME_SCALE: String((routerToolMedianModelMs / codeRunMedianMs) * timeScale),

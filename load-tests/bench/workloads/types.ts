@@ -93,6 +93,15 @@ export interface BenchWorkload {
    * failed request: a failure is a record with `ok: false`.
    */
   run(ctx: RunContext, arrival: Arrival): Promise<RequestRecord[]>;
+  /**
+   * The HTTP gateway request of one arrival (`POST /v1/workflows/<workflow>` with `input`), for the k6
+   * scenario of the same name (`npm run load -- <name>` writes these for the k6 script to replay).
+   * @default none (the k6 scenario builds its own requests)
+   */
+  gatewayRequest?(
+    arrival: Arrival,
+    o: { variant: BenchVariant; timeScale: number },
+  ): { workflow: string; input: unknown };
   /** Extra environment of the worker process (e.g. a tool's time scale). @default none */
   workerEnv?(o: { seed: number; timeScale: number }): NodeJS.ProcessEnv;
 }

@@ -96,3 +96,57 @@ export function scenarioOptions(name, exec, spec) {
     tags: { profile },
   };
 }
+
+/**
+ * The k6 `options` of a scenario that replays a benchmark workload's arrivals (`npm run load -- <workload>`
+ * writes them, see load-tests/load/run-load.ts): a `ramping-arrival-rate` executor whose rate follows the
+ * trace's arrivals per second (one 1-second stage per second), open loop like the benchmark. The profile
+ * only picks the thresholds: smoke checks correctness alone, the others also the p95 bound.
+ * @param atMs the arrivals' offsets (ms)
+ * @param spec.p95Ms p95 bound of this scenario's HTTP requests in the full profiles
+ * @param spec.iterationSeconds a generous guess of one iteration's time, to size the VU pool
+ */
+export function traceScenarioOptions(name, exec, atMs, spec) {
+  const profile = __ENV.PROFILE || 'constant';
+  if (!profiles.includes(profile)) throw new Error(`PROFILE: ${profile} is not one of ${profiles.join(', ')}`);
+  const smoke = profile === 'smoke';
+  const total = Math.max(1, Math.ceil((Math.max(0, ...atMs) + 1) / 1000));
+  const counts = Array.from({ length: total }, () => 0);
+  for (const t of atMs) counts[Math.floor(t / 1000)] += 1;
+  const peak = Math.max(1, ...counts);
+  const vus = Math.max(2, Math.ceil(peak * spec.iterationSeconds));
+  const scenario = {
+    exec,
+    executor: 'ramping-arrival-rate',
+    timeUnit: '1s',
+    startRate: counts[0],
+    stages: counts.map((c) => ({ target: c, duration: '1s' })),
+    preAllocatedVUs: Math.min(vus, 50),
+    maxVUs: vus * 2,
+    gracefulStop: smoke ? '90s' : '60s',
+  };
+  meta = {
+    scenario: name,
+    profile,
+    executor: scenario.executor,
+    rate: Math.round((atMs.length / total) * 100) / 100,
+    duration: `${total}s (trace replay)`,
+  };
+  const thresholds = smoke
+    ? {
+        http_req_failed: ['rate==0'],
+        checks: ['rate==1'],
+        [`http_req_duration{scenario:${name}}`]: ['p(95)<90000'],
+      }
+    : {
+        http_req_failed: ['rate<0.01'],
+        checks: ['rate>0.99'],
+        [`http_req_duration{scenario:${name}}`]: [`p(95)<${spec.p95Ms}`],
+      };
+  return {
+    scenarios: { [name]: scenario },
+    thresholds,
+    summaryTrendStats: ['avg', 'min', 'med', 'p(90)', 'p(95)', 'p(99)', 'max', 'count'],
+    tags: { profile },
+  };
+}
