@@ -187,9 +187,12 @@ export class Engine {
       this.observer.onRejected?.('queue_full');
       return { accepted: false, reason: 'queue_full' };
     }
+    // One reading of the clock for arrival and the iteration it may start: a real clock read twice would
+    // show a queue time for a request admitted at once.
+    const now = this.clock.now();
     const seq: Sequence = {
       req,
-      arrivedAt: this.clock.now(),
+      arrivedAt: now,
       cachedTokens: 0,
       admittedAt: 0,
       prefillLeft: 0,
@@ -205,7 +208,7 @@ export class Engine {
     const d = req.deadlineMs;
     if (d !== undefined && (q === undefined || d <= q)) this.expireAt(seq, d, 'deadline');
     else if (q !== undefined) this.expireAt(seq, q, 'queue_timeout');
-    if (!this.current) this.wake();
+    if (!this.current) this.wake(now);
     return { accepted: true, cancel: () => this.cancel(seq) };
   }
 
@@ -281,15 +284,14 @@ export class Engine {
     }
   }
 
-  private wake(): void {
+  private wake(now: number): void {
     this.timer?.cancel();
     this.timer = undefined;
-    this.tick();
+    this.tick(now);
   }
 
   /** Completes every iteration that has ended by now, starts the next, and sets the timer for it. */
-  private tick(): void {
-    const now = this.clock.now();
+  private tick(now = this.clock.now()): void {
     while (this.current && this.current.endsAt <= now) {
       const ended = this.current;
       this.finishIteration(ended);
