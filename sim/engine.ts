@@ -6,6 +6,10 @@
  * for every running sequence. Its model time is `decodeBaseMs + decodePerSeqMs × batch +
  * prefillPerTokenMs × prefill tokens`, times the replica's speed and any slowdown, times the time scale.
  *
+ * Under overload it refuses or fails requests as real engines do (README "Overload"): a full waiting queue,
+ * a request larger than the whole KV cache, and, when configured, a head of line starved of KV blocks, a
+ * queue timeout, or a request's own deadline (waiting or running).
+ *
  * Per-iteration work is O(1) plus the requests that start or finish in it: decode progress is a shared
  * step counter, and finishing sequences come off a heap ordered by their last step. That keeps the
  * simulator's own CPU small next to the model time it simulates.
