@@ -6,6 +6,10 @@
  * for every running sequence. Its model time is `decodeBaseMs + decodePerSeqMs × batch +
  * prefillPerTokenMs × prefill tokens`, times the replica's speed and any slowdown, times the time scale.
  *
+ * Under overload it refuses or fails requests as real engines do (README "Overload"): a full waiting queue,
+ * a request larger than the whole KV cache, and, when configured, a head of line starved of KV blocks, a
+ * queue timeout, or a request's own deadline (waiting or running).
+ *
  * Per-iteration work is O(1) plus the requests that start or finish in it: decode progress is a shared
  * step counter, and finishing sequences come off a heap ordered by their last step. That keeps the
  * simulator's own CPU small next to the model time it simulates.
@@ -202,9 +206,12 @@ export class Engine {
       this.observer.onRejected?.('queue_full');
       return { accepted: false, reason: 'queue_full' };
     }
+    // One reading of the clock for arrival and the iteration it may start: a real clock read twice would
+    // show a queue time for a request admitted at once.
+    const now = this.clock.now();
     const seq: Sequence = {
       req,
-      arrivedAt: this.clock.now(),
+      arrivedAt: now,
       cachedTokens: 0,
       admittedAt: 0,
       prefillLeft: 0,
@@ -220,7 +227,7 @@ export class Engine {
     const d = req.deadlineMs;
     if (d !== undefined && (q === undefined || d <= q)) this.expireAt(seq, d, 'deadline');
     else if (q !== undefined) this.expireAt(seq, q, 'queue_timeout');
-    if (!this.current) this.wake();
+    if (!this.current) this.wake(now);
     return { accepted: true, cancel: () => this.cancel(seq) };
   }
 
@@ -296,15 +303,14 @@ export class Engine {
     }
   }
 
-  private wake(): void {
+  private wake(now: number): void {
     this.timer?.cancel();
     this.timer = undefined;
-    this.tick();
+    this.tick(now);
   }
 
   /** Completes every iteration that has ended by now, starts the next, and sets the timer for it. */
-  private tick(): void {
-    const now = this.clock.now();
+  private tick(now = this.clock.now()): void {
     while (this.current && this.current.endsAt <= now) {
       const ended = this.current;
       this.finishIteration(ended);

@@ -10,6 +10,7 @@ import type { RouterInput } from './inputs';
 
 // Workflow code does not value-import common/: the annotation fails the type check if the code is not registered.
 const DEADLINE_EXCEEDED: typeof ErrorCode.DEADLINE_EXCEEDED = 'NALAR_ERR_DEADLINE_EXCEEDED';
+const LLM_DEADLINE_EXCEEDED: typeof ErrorCode.LLM_DEADLINE_EXCEEDED = 'NALAR_ERR_LLM_DEADLINE_EXCEEDED';
 
 /** Model and tool time on a request's critical path (summed along its sequential steps). */
 export interface CriticalPath {
@@ -62,13 +63,15 @@ export async function withDeadline<T>(
 }
 
 /**
- * The step ran out of its schedule-to-close time: the timeout fired while an attempt ran, or an attempt failed
- * retryably (e.g. the engine's own 408 at the deadline) and Temporal did not retry because the next attempt
- * would start past it (retry state TIMEOUT).
+ * The step ran out of its time: its schedule-to-close timeout fired while an attempt ran; the engine dropped
+ * the call at the deadline the agent passed it (`NALAR_ERR_LLM_DEADLINE_EXCEEDED`); or an attempt failed
+ * retryably and Temporal did not retry because the next attempt would start past the deadline (retry state
+ * TIMEOUT).
  */
 function outOfTime(err: ActivityFailure): boolean {
   const timedOut = err.cause instanceof TimeoutFailure && err.cause.timeoutType === 'SCHEDULE_TO_CLOSE';
-  return timedOut || err.retryState === 'TIMEOUT';
+  const engineDropped = err.cause instanceof ApplicationFailure && err.cause.type === LLM_DEADLINE_EXCEEDED;
+  return timedOut || engineDropped || err.retryState === 'TIMEOUT';
 }
 
 function deadlineExceeded(deadlineMs: number, step: RouterStep, cause?: unknown): ApplicationFailure {

@@ -6,6 +6,7 @@ import {
   BURST_WINDOW_MS,
   DEFAULT_IMBALANCE,
   TRACE_CAPS,
+  formatAzureCsv,
   phaseKind,
   readAzureTrace,
   synthesizeTrace,
@@ -211,6 +212,19 @@ describe('readAzureTrace', () => {
     ['empty.csv', 'TIMESTAMP,ContextTokens,GeneratedTokens\n', /no requests in .*empty\.csv/],
   ])('%s: a clear error naming the line', (name, text, message) => {
     expect(() => readAzureTrace([{ path: write(name, text), kind: 'chat' }], { durationMs: 1000 })).toThrow(message);
+  });
+
+  it('reads back a synthetic trace written with formatAzureCsv, to the microsecond', () => {
+    const trace = synthesizeTrace({ durationMs: 10_000, meanRate: 20, seed: 9 });
+    const back = readAzureTrace([{ path: write('synthetic.csv', formatAzureCsv(trace)), kind: 'chat' }], {
+      durationMs: 10_000,
+    });
+    expect(back.slice(0, trace.length).map((r) => r.kind)).toEqual(trace.map((r) => r.kind));
+    const first = trace[0]!.atMs;
+    trace.forEach((r, i) => {
+      expect(back[i]!.atMs).toBeCloseTo(r.atMs - first, 2);
+      expect([back[i]!.promptTokens, back[i]!.outputTokens]).toEqual([r.promptTokens, r.outputTokens]);
+    });
   });
 
   it('rejects a non-positive duration or rate', () => {

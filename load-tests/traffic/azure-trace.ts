@@ -366,3 +366,29 @@ function parseTimestamp(cell: string): number | undefined {
   // Microsecond precision is plenty and keeps epoch ms exact in a double.
   return whole + (frac ? Math.round(Number(`0.${frac}`) * 1e6) / 1e3 : 0);
 }
+
+/** Where {@link formatAzureCsv} puts time 0 by default: the day the 2023 traces were recorded, 00:00 UTC. */
+export const CSV_ORIGIN_EPOCH_MS = Date.UTC(2023, 10, 16);
+
+/**
+ * A trace as a CSV in the Azure format with a `kind` column (`TIMESTAMP,ContextTokens,GeneratedTokens,kind`,
+ * timestamps `YYYY-MM-DD HH:MM:SS.fffffff` UTC from `originEpochMs`), so a synthetic trace can be inspected,
+ * edited, and replayed through {@link readAzureTrace} (to the microsecond).
+ */
+export function formatAzureCsv(trace: readonly TraceRequest[], originEpochMs = CSV_ORIGIN_EPOCH_MS): string {
+  const lines = ['TIMESTAMP,ContextTokens,GeneratedTokens,kind'];
+  for (const r of trace) {
+    lines.push(`${formatTimestamp(originEpochMs + r.atMs)},${r.promptTokens},${r.outputTokens},${r.kind}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+function formatTimestamp(epochMs: number): string {
+  const micros = Math.round(epochMs * 1000);
+  const d = new Date(Math.floor(micros / 1e6) * 1000);
+  const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+  const date = `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
+  const time = `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
+  // Seven fractional digits as in the files; the last one is always 0 (microsecond precision).
+  return `${date} ${time}.${pad(micros % 1e6, 6)}0`;
+}

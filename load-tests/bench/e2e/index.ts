@@ -19,6 +19,9 @@ import { loadWorkload, type WorkloadName } from './workloads';
 export { e2eBenchOptionsUsage, parseE2eBenchOptions, type E2eBenchOptions } from './options';
 export { availableWorkloads, isWorkloadName, workloadNames } from './workloads';
 
+/** A full grid of one workload should take at most this long on the 2-core machine (the issue's budget). */
+export const gridBudgetSeconds = 15 * 60;
+
 /** The options with the workload's defaults applied. */
 export function e2eSettings(workload: BenchWorkload, o: E2eBenchOptions): E2eRunSettings {
   return {
@@ -66,6 +69,12 @@ export async function runWorkloadBench(
     `${workload.name}: ${s.rates.length} rates × ${s.variants.length} variants × ${s.stepSeconds} s ` +
       `(at most ${Math.round(boundSeconds / 60)} min with every drain used in full)`,
   );
+  const gridSeconds = s.rates.length * s.variants.length * s.stepSeconds;
+  if (gridSeconds > gridBudgetSeconds) {
+    log(
+      `warning: ${Math.round(gridSeconds / 60)} min of arrivals alone, over the ${gridBudgetSeconds / 60} min budget of a grid`,
+    );
+  }
   const run = await runE2e(workload, s, log);
   const outcome = e2eOutcome(workload.name, s.variants, run.segments, run.records);
 

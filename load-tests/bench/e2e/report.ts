@@ -24,6 +24,46 @@ function capacityLine(c: Capacity | undefined, top: number): string {
     : `${c.capacityRate}/s (first miss: ${c.firstMissRate}/s; ${bound})`;
 }
 
+/** Per request kind, when a workload has more than one. */
+function kindTable(segments: readonly SegmentSummary[]): string[] {
+  const kinds = [...new Set(segments.flatMap((g) => Object.keys(g.kinds)))].sort();
+  if (kinds.length < 2) return [];
+  return [
+    '',
+    '### Per request kind',
+    '',
+    '| rate/s | variant | kind | requests | completed | failed | mean ms | p50 | p95 | p99 |',
+    '| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...segments.flatMap((g) =>
+      kinds
+        .filter((k) => g.kinds[k])
+        .map((k) => {
+          const s = g.kinds[k] as SegmentSummary['kinds'][string];
+          return (
+            `| ${g.rate} | ${g.variant} | ${k} | ${s.requests} | ${s.completed} | ${s.failed} | ${fmt(s.latency.mean)} | ` +
+            `${fmt(s.latency.p50)} | ${fmt(s.latency.p95)} | ${fmt(s.latency.p99)} |`
+          );
+        }),
+    ),
+  ];
+}
+
+/** Load imbalance per agent (max/mean busy time over its replicas), when a workload has more than one agent. */
+function agentTable(segments: readonly SegmentSummary[]): string[] {
+  const agents = [...new Set(segments.flatMap((g) => Object.keys(g.imbalance.perAgent)))];
+  if (agents.length < 2) return [];
+  return [
+    '',
+    '### Load imbalance per agent',
+    '',
+    `| rate/s | variant | ${agents.join(' | ')} |`,
+    `| ---: | --- | ${agents.map(() => '---:').join(' | ')} |`,
+    ...segments.map(
+      (g) => `| ${g.rate} | ${g.variant} | ${agents.map((a) => fmt(g.imbalance.perAgent[a] ?? NaN)).join(' | ')} |`,
+    ),
+  ];
+}
+
 export interface E2eReportInput {
   workload: BenchWorkload;
   settings: E2eRunSettings;
@@ -78,8 +118,11 @@ export function e2eReport(r: E2eReportInput): string {
         `${fmt(g.imbalance.overall)} | ${fmt(g.imbalance.maxOverAgents)} |`,
     ),
     '',
+    ...kindTable(r.segments),
+    ...agentTable(r.segments),
+    '',
     'Imbalance is max/mean of replica busy time (model time with a sequence in the batch) during the segment, over all',
-    'replicas and over the replicas of each agent (the largest shown; per agent in result.json). Per request kind in result.json.',
+    'replicas and over the replicas of each agent (the largest in the main table). `–`: no replica was busy.',
     '',
     '## Capacity',
     '',
