@@ -14,8 +14,10 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { ErrorCode, failureCode } from '../common/errors';
 import { workflowsPath } from '../data-plane/worker/worker';
+import { requestText } from '../activities/agents/router';
 import type { SimPool } from '../sim/pool';
 import { clientFor, startTestPool } from '../sim/test-helpers';
+import { countTokens } from '../sim/tokens';
 import { routerBaselineWorkflow, routerWorkflow, type RouterInput, type RouterResult } from '../workflows';
 import { waitFor } from './helpers/wait-for';
 import { bundle, connectTestEnv, withNalarWorker, type NalarWorkflowBundle } from './temporal';
@@ -69,6 +71,19 @@ afterAll(async () => {
 
 const chatRequest: RouterInput = { kind: 'chat', promptTokens: 300, outputTokens: 40, seed: 1, deadlineMs: 60_000 };
 const codingRequest: RouterInput = { kind: 'coding', promptTokens: 600, outputTokens: 20, seed: 2, deadlineMs: 60_000 };
+
+test("a request's prompt is rebuilt from its seed at exactly its token count (the simulator's tokenizer)", () => {
+  for (const [seed, tokens] of [
+    [1, 1],
+    [2, 64],
+    [3, 1469],
+    [4, 7168],
+  ] as const) {
+    expect(countTokens(requestText(seed, tokens))).toBe(tokens);
+    expect(requestText(seed, tokens)).toBe(requestText(seed, tokens));
+  }
+  expect(requestText(1, 50)).not.toBe(requestText(2, 50));
+});
 
 const variants = [
   ['routerWorkflow', routerWorkflow],
