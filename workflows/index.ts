@@ -2,5 +2,7 @@
 export * from './chat-session';
 export * from './hello-agent';
 export * from './research';
+export * from './swe';
+export * from './swe-baseline';
 export * from './text-pipeline';
 export * from './write-article';

@@ -2,7 +2,18 @@
 import type { Definition } from '../../stubs/define';
 import { chat } from './chat';
 import { library, researcher } from './researcher';
+import { developer, planner, sweTools, tester } from './swe';
 import { textTools } from './text-tools';
 import { writer } from './writer';
 
-export const definitions: readonly Definition[] = [chat, library, researcher, textTools, writer];
+export const definitions: readonly Definition[] = [
+  chat,
+  developer,
+  library,
+  planner,
+  researcher,
+  sweTools,
+  tester,
+  textTools,
+  writer,
+];
