@@ -22,7 +22,7 @@ export const SUBTASKS_MIN = 1;
 /** See {@link SUBTASKS_MIN}. */
 export const SUBTASKS_MAX = 4;
 /** Output tokens of a developer's final answer (its code): lognormal median, sigma and cap. */
-export const DEVELOPER_TOKENS = { median: 200, sigma: 0.4, max: 600 } as const;
+export const DEVELOPER_TOKENS = { median: 150, sigma: 0.4, max: 600 } as const;
 /** Output tokens of the tester's reply (its tests): lognormal median, sigma and cap. */
 export const TESTER_TOKENS = { median: 120, sigma: 0.4, max: 400 } as const;
 /** The document-index namespace holding the workload's documentation (`swe-docs.json`). */

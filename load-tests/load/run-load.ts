@@ -12,6 +12,7 @@ import { type Logger } from '../../common/log';
 import { ensureTool } from '../../common/toolchain';
 import { httpReady } from '../../data-plane/supervisor/readiness';
 import { runInfo } from '../bench/run-info';
+import { writeScenarioArrivals } from './arrivals';
 import { k6ScriptsDir, type LoadOptions } from './options';
 import { startLoadStack, type LoadStack } from './stack';
 
@@ -69,6 +70,7 @@ export async function runLoad(o: LoadOptions, deps: RunLoadDeps): Promise<LoadRu
       `commit ${info.commit.slice(0, 12)}${info.dirty ? ' (dirty)' : ''}`,
       `${info.machine.cores} cores, ${info.machine.memoryGiB} GiB, ${info.machine.cpu}`,
     ].join('; ');
+    const arrivals = writeScenarioArrivals(o);
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       TARGET: target,
@@ -78,6 +80,7 @@ export async function runLoad(o: LoadOptions, deps: RunLoadDeps): Promise<LoadRu
       TOKEN: o.token ?? '',
       ...(o.rate !== undefined && { RATE: String(o.rate) }),
       ...(o.duration !== undefined && { DURATION: o.duration }),
+      ...(arrivals !== undefined && { ARRIVALS_FILE: arrivals }),
     };
     const script = path.join(k6ScriptsDir, `${o.scenario}.js`);
     // Every sample as JSON lines (gzipped), so any figure can be recomputed (BENCHMARKS.md).

@@ -96,3 +96,51 @@ export function scenarioOptions(name, exec, spec) {
     tags: { profile },
   };
 }
+
+/**
+ * The k6 `options` of a scenario that replays recorded arrivals (a benchmark workload's seeded open-loop
+ * process, written by `npm run load` to ARRIVALS_FILE; see load-tests/load/arrivals.ts) instead of a constant
+ * or ramping rate: one iteration per arrival on a `shared-iterations` executor with one VU per arrival (at
+ * most 300, so at most 300 in flight; later arrivals start when a VU frees up), each waiting for its offset
+ * ({@link replayArrival}). Thresholds as {@link scenarioOptions}'s, without `dropped_iterations`.
+ * @param run `{ rate, durationMs, seed }` of the arrivals file
+ * @param count the number of arrivals
+ */
+export function replayOptions(name, exec, spec, run, count) {
+  const profile = __ENV.PROFILE || 'constant';
+  if (!profiles.includes(profile)) throw new Error(`PROFILE: ${profile} is not one of ${profiles.join(', ')}`);
+  const smoke = profile === 'smoke';
+  const iterations = Math.max(1, count);
+  const scenario = {
+    exec,
+    executor: 'shared-iterations',
+    vus: Math.min(iterations, 300),
+    iterations,
+    // Every arrival's offset, plus time for the last one to finish.
+    maxDuration: `${Math.ceil(run.durationMs / 1000) + spec.iterationSeconds * 4 + 60}s`,
+  };
+  const thresholds = smoke
+    ? {
+        http_req_failed: ['rate==0'],
+        checks: ['rate==1'],
+        [`http_req_duration{scenario:${name}}`]: ['p(95)<60000'],
+      }
+    : {
+        http_req_failed: ['rate<0.01'],
+        checks: ['rate>0.99'],
+        [`http_req_duration{scenario:${name}}`]: [`p(95)<${spec.p95Ms}`],
+      };
+  meta = {
+    scenario: name,
+    profile,
+    executor: `replayed arrivals (${count}, seed ${run.seed})`,
+    rate: run.rate,
+    duration: `${Math.round(run.durationMs / 1000)}s`,
+  };
+  return {
+    scenarios: { [name]: scenario },
+    thresholds,
+    summaryTrendStats: ['avg', 'min', 'med', 'p(90)', 'p(95)', 'p(99)', 'max', 'count'],
+    tags: { profile },
+  };
+}
