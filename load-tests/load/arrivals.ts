@@ -45,8 +45,11 @@ export function writeScenarioArrivals(o: LoadOptions): string | undefined {
   const durationMs = durationSeconds(o.duration ?? (smoke ? '5s' : '1m')) * 1000;
   let arrivals = scenario.arrivals({ rate, durationMs, seed: loadArrivalsSeed });
   if (smoke && arrivals.length === 0) {
-    // A smoke run must send something: the first arrival of a longer draw, at once.
-    const first = scenario.arrivals({ rate, durationMs: 60_000, seed: loadArrivalsSeed }).slice(0, 1);
+    // A smoke run must send something: the first arrival of a longer draw (bounded), at once.
+    let first: Arrival[] = [];
+    for (let ms = durationMs * 2; first.length === 0 && ms <= 1e9; ms *= 2) {
+      first = scenario.arrivals({ rate, durationMs: ms, seed: loadArrivalsSeed }).slice(0, 1);
+    }
     arrivals = first.map((a) => ({ ...a, atMs: 0 }));
   }
   const file = path.join(o.out, 'arrivals.json');
