@@ -165,6 +165,11 @@ test('models, health and vLLM-named metrics', async () => {
     expect(metrics).toContain(name);
   }
   expect(metrics).toMatch(/vllm:request_success_total\{model_name="sim-llama-3-8b",finished_reason="stop"\} 1/);
+  // Busy time (for load imbalance): the replica was busy with the request, and the metric says as much.
+  const busy = /nalar_sim_busy_seconds_total\{model_name="sim-llama-3-8b"\} ([0-9.e-]+)/.exec(metrics);
+  const busyMs = (p.replicas[0] as Replica).busyMs;
+  expect(busyMs).toBeGreaterThan(0);
+  expect(Number(busy?.[1])).toBeCloseTo(busyMs / 1000, 6);
 });
 
 test('bad requests get OpenAI-shaped errors with the right status', async () => {

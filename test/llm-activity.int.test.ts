@@ -105,7 +105,10 @@ test.each([true, false])('the engine report (stream %s) names the replica and it
     replica: { name: 'analyst-0', decodeBaseMs: 10, decodePerSeqMs: 0, prefillPerTokenMs: 0 },
     input: { ...question, stream },
   });
-  expect(result.engine).toEqual({ replica: 'analyst-0', queueMs: 0, totalMs: 200 });
+  // The engine runs on the real clock here, so a request may wait a moment for the next iteration.
+  expect(result.engine?.replica).toBe('analyst-0');
+  expect(result.engine?.queueMs).toBeGreaterThanOrEqual(0);
+  expect((result.engine?.totalMs ?? 0) - (result.engine?.queueMs ?? 0)).toBeCloseTo(200, 0);
 });
 
 test('an agent with several replicas keeps a session on one of them and spreads sessions over all', async () => {

@@ -15,7 +15,7 @@ export const options = replayOptions('swe', 'swe', { p95Ms: 60000, iterationSeco
 
 const workflow = __ENV.VARIANT === 'baseline' ? 'sweBaselineWorkflow' : 'sweWorkflow';
 /** The job's own deadline (NALAR_ERR_DEADLINE_EXCEEDED after it), as the benchmark's. */
-const deadlineMs = 45000;
+const deadlineMs = 30000;
 
 export function swe() {
   replayArrival(arrivals, (arrival) => runWorkflowWait(workflow, { ...arrival.payload, deadlineMs }, 90));

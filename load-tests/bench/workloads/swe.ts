@@ -25,8 +25,8 @@ export const sweReplicas = { planner: [0], developer: [1, 2], tester: [3] } as c
  */
 export const sweReplicaLimits = { maxNumSeqs: 3, maxWaiting: 8, retryAfterSeconds: 1 } as const;
 
-/** Real ms a job may take before it fails with NALAR_ERR_DEADLINE_EXCEEDED (about 5× its low-load mean). */
-export const sweDeadlineMs = 45_000;
+/** Real ms a job may take before it fails with NALAR_ERR_DEADLINE_EXCEEDED (under 3× its low-load mean, and inside the runner's default 30 s drain, so an overloaded job fails with this code). */
+export const sweDeadlineMs = 30_000;
 
 /** Probability that a developer's attempt passes its tests, and re-plans at most (the workflow's defaults). */
 export const sweJobDefaults = { passProbability: 0.7, maxDepth: 2 } as const;
