@@ -14,7 +14,7 @@ export type WorkloadLoader = () => Promise<Record<string, unknown>>;
 
 const loaders: Partial<Record<WorkloadName, WorkloadLoader>> = {
   // One line per workload, e.g.:  analyst: () => import('../../workloads/analyst'),
-  swe: () => import('../../workloads/swe'),
+  swe: () => import('../../workloads/swe.js'),
 };
 
 /** Whether `name` is one of the paper's workloads (available or not). */
