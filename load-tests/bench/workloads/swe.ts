@@ -90,7 +90,13 @@ export async function runSweJob(ctx: RunContext, arrival: Arrival): Promise<Requ
     );
     const latencyMs = performance.now() - started;
     const criticalPathMs = result.criticalPath.modelMs * ctx.timeScale + result.criticalPath.toolMs;
-    return [{ id: arrival.id, kind: arrival.kind, sentAt, latencyMs, ok: true, criticalPathMs }];
+    const details = {
+      status: result.status,
+      subtasks: result.subtasks,
+      attempts: result.attempts,
+      depth: result.depth,
+    };
+    return [{ id: arrival.id, kind: arrival.kind, sentAt, latencyMs, ok: true, criticalPathMs, details }];
   } catch (err) {
     const latencyMs = performance.now() - started;
     return [{ id: arrival.id, kind: arrival.kind, sentAt, latencyMs, ok: false, errorCode: sweFailureCode(err) }];

@@ -59,6 +59,12 @@ export interface RequestRecord {
    * the request failed.
    */
   criticalPathMs?: number;
+  /**
+   * What the workload's result says about the request, for analysis of the raw records (e.g. swe: the job's
+   * `status`, `subtasks`, `attempts` and recursion `depth`). Absent when the request failed or the workload
+   * adds nothing.
+   */
+  details?: Record<string, string | number>;
 }
 
 /** One of the paper's workloads, as the end-to-end benchmark drives it. */
