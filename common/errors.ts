@@ -40,6 +40,10 @@ export const ErrorCode = {
   LLM_UNAUTHORIZED: 'NALAR_ERR_LLM_UNAUTHORIZED',
   LLM_NOT_FOUND: 'NALAR_ERR_LLM_NOT_FOUND',
   LLM_CANCELLED: 'NALAR_ERR_LLM_CANCELLED',
+  LLM_CONTEXT_LENGTH: 'NALAR_ERR_LLM_CONTEXT_LENGTH',
+  LLM_OUT_OF_MEMORY: 'NALAR_ERR_LLM_OUT_OF_MEMORY',
+  LLM_QUEUE_TIMEOUT: 'NALAR_ERR_LLM_QUEUE_TIMEOUT',
+  LLM_DEADLINE_EXCEEDED: 'NALAR_ERR_LLM_DEADLINE_EXCEEDED',
   WORKFLOW_NOT_FOUND: 'NALAR_ERR_WORKFLOW_NOT_FOUND',
   BLOB_MISSING: 'NALAR_ERR_BLOB_MISSING',
   UNAUTHORIZED: 'NALAR_ERR_UNAUTHORIZED',
@@ -179,6 +183,31 @@ export const errorCodes: { readonly [C in ErrorCode]: ErrorCodeInfo } = {
     meaning: 'The model request was cancelled because its activity was.',
     retryable: false,
     formerly: 'NALAR_LLM_CANCELLED',
+  },
+  // Overload rejections (sim/README.md "Overload"). Context length and KV-cache exhaustion are not retried: the
+  // same request fails again on the same (session-pinned) replica while it stays overloaded, so the workflow
+  // must shorten, reroute or shed it. A queue timeout is retried like a 429: the request never ran. A deadline
+  // is not: it is the caller's own latency budget, spent; a retry would answer late and add load to an
+  // overloaded engine.
+  [ErrorCode.LLM_CONTEXT_LENGTH]: {
+    meaning: "The model endpoint refused the request as longer than the model's context or its whole KV cache (400).",
+    retryable: false,
+    httpStatus: 502,
+  },
+  [ErrorCode.LLM_OUT_OF_MEMORY]: {
+    meaning: 'The model endpoint ran out of KV-cache memory for the request while overloaded (503 kv_cache_exhausted).',
+    retryable: false,
+    httpStatus: 503,
+  },
+  [ErrorCode.LLM_QUEUE_TIMEOUT]: {
+    meaning: 'The model endpoint dropped the request after it waited too long for a batch slot (503 queue_timeout).',
+    retryable: true,
+    httpStatus: 503,
+  },
+  [ErrorCode.LLM_DEADLINE_EXCEEDED]: {
+    meaning: "The model request's own deadline passed: dropped while waiting or aborted while running (408).",
+    retryable: false,
+    httpStatus: 504,
   },
   [ErrorCode.WORKFLOW_NOT_FOUND]: {
     meaning: 'The namespace has no workflow with this id (or no run with this run id).',

@@ -6,6 +6,10 @@
  * for every running sequence. Its model time is `decodeBaseMs + decodePerSeqMs × batch +
  * prefillPerTokenMs × prefill tokens`, times the replica's speed and any slowdown, times the time scale.
  *
+ * Under overload it refuses or fails requests as real engines do (README "Overload"): a full waiting queue,
+ * a request larger than the whole KV cache, and, when configured, a head of line starved of KV blocks, a
+ * queue timeout, or a request's own deadline (waiting or running).
+ *
  * Per-iteration work is O(1) plus the requests that start or finish in it: decode progress is a shared
  * step counter, and finishing sequences come off a heap ordered by their last step. That keeps the
  * simulator's own CPU small next to the model time it simulates.
@@ -29,6 +33,35 @@ export interface EngineRequest {
   onFinish: (result: EngineResult) => void;
   /** Called once if the request is dropped by the engine (replica reset). */
   onAbort?: (reason: string) => void;
+  /**
+   * Deadline in model ms after arrival: still waiting then, the request is dropped; running, it is aborted
+   * (its KV blocks freed). Either way `onReject` gets reason 'deadline'. @default none
+   */
+  deadlineMs?: number;
+  /**
+   * Called once when the engine fails an accepted request for overload (queue timeout, deadline, KV cache
+   * exhausted); without it, `onAbort` is called with the reason.
+   */
+  onReject?: (rejection: EngineRejection) => void;
+}
+
+/**
+ * Why the engine refuses or fails a request under overload (README "Overload"):
+ * - `queue_full`: the waiting queue holds `maxWaiting` requests (refused at submit; HTTP 429);
+ * - `context_length`: prompt + output cannot fit in the whole KV cache (refused at submit; HTTP 400);
+ * - `kv_oom`: the head of the queue waited longer than `kvWaitTimeoutMs` for KV blocks (HTTP 503);
+ * - `queue_timeout`: waited longer than `queueTimeoutMs` for a batch slot (HTTP 503);
+ * - `deadline`: the request's own `deadlineMs` passed, waiting or running (HTTP 408).
+ */
+export type RejectReason = 'queue_full' | 'context_length' | 'kv_oom' | 'queue_timeout' | 'deadline';
+
+/** An accepted request the engine failed under overload. */
+export interface EngineRejection {
+  reason: Extract<RejectReason, 'kv_oom' | 'queue_timeout' | 'deadline'>;
+  /** Model ms from arrival to the rejection. */
+  waitedMs: number;
+  /** True when the request was in the batch (only a deadline aborts a running request). */
+  running: boolean;
 }
 
 /** Timings in model milliseconds (what a real GPU server would have taken). */
@@ -41,13 +74,19 @@ export interface EngineResult {
   tpotMs: number;
 }
 
-export type SubmitOutcome = { accepted: true; cancel: () => void } | { accepted: false; reason: 'queue_full' };
+export type SubmitOutcome =
+  | { accepted: true; cancel: () => void }
+  | { accepted: false; reason: 'queue_full' }
+  /** `limitTokens`: the most tokens (prompt + output) one request can hold: the KV cache, in whole blocks. */
+  | { accepted: false; reason: 'context_length'; limitTokens: number };
 
 /** Observer of engine events, for metrics. Model-time values. */
 export interface EngineObserver {
   onAdmitted?(queueMs: number, promptTokens: number, cachedTokens: number): void;
   onFirstToken?(ttftMs: number): void;
   onFinished?(result: EngineResult, outputTokens: number): void;
+  /** A request refused at submit or failed under overload. */
+  onRejected?(reason: RejectReason): void;
 }
 
 interface Sequence {
@@ -64,6 +103,10 @@ interface Sequence {
   lastStep: number;
   emitted: number;
   done: boolean;
+  /** Queue-timeout or deadline timer, cancelled when the request ends. */
+  timer?: Timer;
+  /** When it first found the KV cache too full to admit it, at the head of the queue. */
+  kvBlockedSince?: number;
 }
 
 interface Iteration {
@@ -98,6 +141,8 @@ export class Engine {
   private readonly episodes: Prng;
   private readonly waiting: Sequence[] = [];
   private waitingHead = 0;
+  /** Ended requests (cancelled, timed out) still in `waiting` behind the head, skipped when reached. */
+  private waitingEnded = 0;
   private readonly prefilling: Sequence[] = [];
   private readonly decoding: MinHeap<Sequence>;
   private readonly streaming = new Set<Sequence>();
@@ -126,7 +171,7 @@ export class Engine {
 
   /** Requests waiting for a batch slot. */
   get numWaiting(): number {
-    return this.waiting.length - this.waitingHead;
+    return this.waiting.length - this.waitingHead - this.waitingEnded;
   }
 
   /** Requests in the batch (prefilling or decoding). */
@@ -147,12 +192,26 @@ export class Engine {
     return this.kv.usage;
   }
 
-  /** Queues a request; refuses it when the waiting queue is full. */
+  /**
+   * Queues a request; refuses it when it could never fit in the KV cache, or when the waiting queue is full.
+   */
   submit(req: EngineRequest): SubmitOutcome {
-    if (this.numWaiting >= this.profile.maxWaiting) return { accepted: false, reason: 'queue_full' };
+    const p = this.profile;
+    const capacityBlocks = Math.floor(p.kvCacheTokens / p.blockSize);
+    if (Math.ceil((req.promptTokens + req.outputTokens) / p.blockSize) > capacityBlocks) {
+      this.observer.onRejected?.('context_length');
+      return { accepted: false, reason: 'context_length', limitTokens: capacityBlocks * p.blockSize };
+    }
+    if (this.numWaiting >= p.maxWaiting) {
+      this.observer.onRejected?.('queue_full');
+      return { accepted: false, reason: 'queue_full' };
+    }
+    // One reading of the clock for arrival and the iteration it may start: a real clock read twice would
+    // show a queue time for a request admitted at once.
+    const now = this.clock.now();
     const seq: Sequence = {
       req,
-      arrivedAt: this.clock.now(),
+      arrivedAt: now,
       cachedTokens: 0,
       admittedAt: 0,
       prefillLeft: 0,
@@ -163,8 +222,39 @@ export class Engine {
       done: false,
     };
     this.waiting.push(seq);
-    if (!this.current) this.wake();
+    // The earlier of the queue timeout and the deadline first; a request admitted by then gets its deadline.
+    const q = p.queueTimeoutMs;
+    const d = req.deadlineMs;
+    if (d !== undefined && (q === undefined || d <= q)) this.expireAt(seq, d, 'deadline');
+    else if (q !== undefined) this.expireAt(seq, q, 'queue_timeout');
+    if (!this.current) this.wake(now);
     return { accepted: true, cancel: () => this.cancel(seq) };
+  }
+
+  private expireAt(seq: Sequence, modelMs: number, reason: 'deadline' | 'queue_timeout'): void {
+    const delay = Math.max(0, seq.arrivedAt + modelMs * this.timeScale - this.clock.now());
+    seq.timer = this.clock.setTimer(() => this.expire(seq, reason), delay);
+  }
+
+  /** A queue timeout or deadline came: drop the request if it still waits; abort it at its deadline. */
+  private expire(seq: Sequence, reason: 'deadline' | 'queue_timeout'): void {
+    seq.timer = undefined;
+    if (seq.done) return;
+    const running = seq.reservation !== undefined;
+    if (running && reason === 'queue_timeout') {
+      // Admitted in time: only its own deadline can still end it.
+      if (seq.req.deadlineMs !== undefined) this.expireAt(seq, seq.req.deadlineMs, 'deadline');
+      return;
+    }
+    this.cancel(seq);
+    this.reject(seq, reason, running);
+  }
+
+  private reject(seq: Sequence, reason: EngineRejection['reason'], running: boolean): void {
+    this.observer.onRejected?.(reason);
+    const rejection = { reason, waitedMs: this.toModel(this.clock.now() - seq.arrivedAt), running };
+    if (seq.req.onReject) seq.req.onReject(rejection);
+    else seq.req.onAbort?.(reason);
   }
 
   /** Drops every request (calling `onAbort`) and empties the KV cache: the replica died. */
@@ -179,7 +269,9 @@ export class Engine {
     this.timer?.cancel();
     this.timer = undefined;
     this.kv.clear();
+    this.waitingEnded = 0;
     for (const seq of all) {
+      seq.timer?.cancel();
       if (seq.done) continue;
       seq.done = true;
       seq.req.onAbort?.(reason);
@@ -195,6 +287,9 @@ export class Engine {
   private cancel(seq: Sequence): void {
     if (seq.done) return;
     seq.done = true;
+    seq.timer?.cancel();
+    seq.timer = undefined;
+    if (!seq.reservation) this.waitingEnded++;
     this.streaming.delete(seq);
     if (seq.reservation) {
       this.kv.release(seq.reservation, []);
@@ -208,15 +303,14 @@ export class Engine {
     }
   }
 
-  private wake(): void {
+  private wake(now: number): void {
     this.timer?.cancel();
     this.timer = undefined;
-    this.tick();
+    this.tick(now);
   }
 
   /** Completes every iteration that has ended by now, starts the next, and sets the timer for it. */
-  private tick(): void {
-    const now = this.clock.now();
+  private tick(now = this.clock.now()): void {
     while (this.current && this.current.endsAt <= now) {
       const ended = this.current;
       this.finishIteration(ended);
@@ -287,11 +381,22 @@ export class Engine {
       const seq = this.waiting[this.waitingHead] as Sequence;
       if (seq.done) {
         this.waitingHead++;
+        this.waitingEnded--;
         continue;
       }
       const totalBlocks = Math.ceil((seq.req.promptTokens + seq.req.outputTokens) / p.blockSize);
       const reservation = this.kv.reserve(seq.req.blockChain, totalBlocks);
-      if (!reservation) break; // head of line waits for KV space, as in vLLM
+      if (!reservation) {
+        // Head of line waits for KV space, as in vLLM; with a bound, as engines without preemption, it fails.
+        seq.kvBlockedSince ??= at;
+        if (p.kvWaitTimeoutMs === undefined || at - seq.kvBlockedSince <= p.kvWaitTimeoutMs * this.timeScale) break;
+        this.waitingHead++;
+        seq.done = true;
+        seq.timer?.cancel();
+        seq.timer = undefined;
+        this.reject(seq, 'kv_oom', false);
+        continue;
+      }
       this.waitingHead++;
       seq.reservation = reservation;
       // The last prompt token is always computed, even on a full hit (it yields the first logits).
@@ -359,6 +464,7 @@ export class Engine {
 
   private finish(seq: Sequence, at: number): void {
     seq.done = true;
+    seq.timer?.cancel();
     this.decodingCount--;
     if (this.streaming.delete(seq)) this.emit(seq, seq.req.outputTokens);
     if (seq.reservation) this.kv.release(seq.reservation, seq.req.blockChain);

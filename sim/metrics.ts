@@ -4,7 +4,9 @@
  * simulated GPU server would report.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Engine, EngineObserver, EngineResult } from './engine';
+import type { Engine, EngineObserver, EngineResult, RejectReason } from './engine';
+
+const REJECT_REASONS: readonly RejectReason[] = ['queue_full', 'context_length', 'kv_oom', 'queue_timeout', 'deadline'];
 
 const ttftBuckets = [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 20, 40, 80];
 const tpotBuckets = [0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 20, 40, 80];
@@ -22,6 +24,8 @@ export class ReplicaMetrics implements EngineObserver {
   private readonly success: Counter<'model_name' | 'finished_reason'>;
   /** Requests refused or failed by the simulator, by HTTP status (not a vLLM metric). */
   readonly errors: Counter<'model_name' | 'status'>;
+  /** Requests refused or failed for overload, by reason (engine.ts `RejectReason`; not a vLLM metric). */
+  readonly rejected: Counter<'model_name' | 'reason'>;
 
   constructor(modelName: string, engine: () => Engine) {
     this.labels = { model_name: modelName };
@@ -139,6 +143,21 @@ export class ReplicaMetrics implements EngineObserver {
       labelNames: ['model_name', 'status'],
       registers,
     });
+    this.rejected = new Counter({
+      name: 'nalar_sim_requests_rejected_total',
+      help:
+        'Requests refused or failed for overload, by reason: queue_full (429), context_length (400), ' +
+        'kv_oom (503), queue_timeout (503), deadline (408).',
+      labelNames: ['model_name', 'reason'],
+      registers,
+    });
+    // Every reason is exported from the start (at 0), so a dashboard sees the series before the first rejection.
+    for (const reason of REJECT_REASONS) this.rejected.inc({ ...labels, reason }, 0);
+  }
+
+  /** Counts a request refused or failed for overload (the HTTP status is counted by `countError` too). */
+  onRejected(reason: RejectReason): void {
+    this.rejected.inc({ ...this.labels, reason });
   }
 
   onAdmitted(queueMs: number, promptTokens: number): void {

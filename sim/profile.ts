@@ -74,8 +74,29 @@ export const replicaProfileSchema = z
     blockSize: z.number().int().min(1).default(16),
     /** Requests that may wait for a batch slot; beyond it, 429. */
     maxWaiting: z.number().int().min(0).default(512),
-    /** Retry-After (seconds) sent with 429s. */
+    /** Retry-After (seconds) sent with 429s (and 503 queue timeouts). */
     retryAfterSeconds: z.number().int().min(0).default(1),
+    /**
+     * Overload (README "Overload"). Context length in tokens: a request whose prompt + `max_tokens` exceeds
+     * it is a 400 `context_length_exceeded`, as vLLM answers (without `max_tokens`, a prompt of at least this
+     * many tokens is, and the output stops at this length with finish_reason 'length'). A request whose
+     * prompt + output cannot fit in the whole KV cache is refused the same way whatever this says.
+     * @default none (only the KV cache bounds a request; 8192 models Llama-3-8B, 131072 Llama-3.1-8B)
+     */
+    maxModelLen: z.number().int().min(1).optional(),
+    /**
+     * Overload: model ms the request at the head of the queue may wait for KV blocks while the cache is full
+     * (a batch slot is free, the blocks are not); past it, 503 `kv_cache_exhausted`, as engines without
+     * preemption (TGI, SGLang) fail a request they cannot fit. Checked at iteration boundaries.
+     * @default none (the head waits, as vLLM's scheduler does)
+     */
+    kvWaitTimeoutMs: z.number().positive().optional(),
+    /**
+     * Overload: model ms a request may wait for a batch slot; still waiting past it, it is dropped with 503
+     * `queue_timeout` and Retry-After (a request's own deadline, `metadata.sim_deadline_ms`, can be shorter).
+     * @default none (requests wait until admitted)
+     */
+    queueTimeoutMs: z.number().positive().optional(),
     /** Slowness multiplier of this replica (heterogeneity): 2 = every iteration takes twice as long. */
     speed: z.number().positive().default(1),
     /** Output length when a request does not fix it: lognormal(median, sigma), capped at `max`. */

@@ -285,6 +285,123 @@ test('overload: beyond the waiting-queue bound, 429 with Retry-After', async () 
   await Promise.all((await responses).filter((r) => !r.bodyUsed).map((r) => r.body?.cancel()));
 });
 
+describe('overload: failing requests the way engines do', () => {
+  const flat = { decodeBaseMs: 10, decodePerSeqMs: 0, prefillPerTokenMs: 0 };
+  const rootOf = (p: SimPool, i = 0) => (p.baseUrls[i] as string).replace(/\/v1$/, '');
+  const post = (p: SimPool, body: unknown, i = 0) =>
+    fetch(`${rootOf(p, i)}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  const rejectedCount = (metrics: string, reason: string) =>
+    Number(
+      new RegExp(`nalar_sim_requests_rejected_total\\{model_name="${model}",reason="${reason}"\\} (\\d+)`).exec(
+        metrics,
+      )?.[1],
+    );
+
+  test('context length: 400 context_length_exceeded past maxModelLen or the KV cache; no max_tokens cuts the output', async () => {
+    const clock = new ManualClock();
+    const p = await pool({ clock, replicas: [{ maxModelLen: 64 }, { kvCacheTokens: 320, blockSize: 16 }] });
+    const tooLong = await rejection(clientFor(p, 0).chat.completions.create(ask('hi', { max_tokens: 100 })));
+    expect(tooLong).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((tooLong as APIError).error).toMatchObject({
+      type: 'invalid_request_error',
+      param: 'messages',
+      code: 'context_length_exceeded',
+    });
+    expect((tooLong as APIError).message).toMatch(
+      /maximum context length is 64 tokens\. However, you requested \d+ tokens \(\d+ in the messages, 100 in the completion\)/,
+    );
+    // Without max_tokens the reply stops at the context length, as vLLM's does.
+    const cut = clientFor(p, 0).chat.completions.create(ask('hi', { metadata: { sim_output_tokens: '100' } }));
+    await runClock(p, clock, 1);
+    const reply = await cut;
+    expect(reply.choices[0]?.finish_reason).toBe('length');
+    expect((reply.usage?.prompt_tokens as number) + (reply.usage?.completion_tokens as number)).toBe(64);
+    // Prompt + output beyond the whole KV cache (320 tokens) would wait forever: refused the same way.
+    const huge = await rejection(
+      clientFor(p, 1).chat.completions.create(ask('hi', { metadata: { sim_output_tokens: '400' } })),
+    );
+    expect((huge as APIError).status).toBe(400);
+    expect((huge as APIError).code).toBe('context_length_exceeded');
+    expect((huge as APIError).message).toMatch(/maximum context length is 320 tokens/);
+    const metrics = await (await fetch(`${rootOf(p)}/metrics`)).text();
+    expect(rejectedCount(metrics, 'context_length')).toBe(1);
+    expect(rejectedCount(metrics, 'kv_oom')).toBe(0);
+  });
+
+  test('queue timeout: 503 queue_timeout with Retry-After; deadline: 408 while waiting, an error event mid-stream', async () => {
+    const clock = new ManualClock();
+    const p = await pool({
+      clock,
+      timeScale: 1,
+      replicas: [{ ...flat, maxNumSeqs: 1, queueTimeoutMs: 100, retryAfterSeconds: 3 }],
+    });
+    // A streams and holds the only batch slot until its deadline at 300 model ms aborts it.
+    const stream = await (async () => {
+      const s = clientFor(p).chat.completions.create({
+        ...ask('a', { metadata: { sim_output_tokens: '50', sim_deadline_ms: '300' } }),
+        stream: true,
+      });
+      await waitFor(() => inEngine(p) === 1, { what: 'A in the engine' });
+      clock.advance(10); // its first token: the stream's headers go out
+      return s;
+    })();
+    const chunks: unknown[] = [];
+    const streamed = (async () => {
+      for await (const chunk of stream) chunks.push(chunk);
+    })();
+    const waitsTooLong = post(p, ask('b', { metadata: { sim_output_tokens: '5' } }));
+    const deadline = post(p, ask('c', { metadata: { sim_output_tokens: '5', sim_deadline_ms: '50' } }));
+    await waitFor(() => inEngine(p) === 3, { what: () => `3 requests in the engine (${inEngine(p)})` });
+    clock.advanceUntil(() => inEngine(p) === 0, MAX_CLOCK_MS);
+
+    const b = await waitsTooLong;
+    expect(b.status).toBe(503);
+    expect(b.headers.get('retry-after')).toBe('3');
+    expect(await b.json()).toMatchObject({ error: { type: 'server_error', code: 'queue_timeout' } });
+    const c = await deadline;
+    expect(c.status).toBe(408);
+    expect(await c.json()).toMatchObject({ error: { type: 'timeout_error', code: 'deadline_exceeded' } });
+    const aborted = await rejection(streamed);
+    expect(aborted).toBeInstanceOf(OpenAI.APIError);
+    expect((aborted as APIError).code).toBe('deadline_exceeded');
+    expect((aborted as APIError).message).toMatch(/aborted while running/);
+    expect(chunks.length).toBeGreaterThan(1); // it had started: tokens came before the error
+    const metrics = await (await fetch(`${rootOf(p)}/metrics`)).text();
+    expect(rejectedCount(metrics, 'queue_timeout')).toBe(1);
+    expect(rejectedCount(metrics, 'deadline')).toBe(2);
+    expect(metrics).toMatch(/nalar_sim_request_errors_total\{model_name="sim-llama-3-8b",status="408"\} 2/);
+    // A malformed deadline is the caller's mistake.
+    const bad = await post(p, ask('d', { metadata: { sim_deadline_ms: 'soon' } }));
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ error: { param: 'metadata.sim_deadline_ms' } });
+  });
+
+  test('KV cache exhausted: with kvWaitTimeoutMs, a request that gets no KV blocks in time is a 503', async () => {
+    const clock = new ManualClock();
+    const p = await pool({
+      clock,
+      timeScale: 1,
+      replicas: [{ ...flat, kvCacheTokens: 320, blockSize: 16, kvWaitTimeoutMs: 50 }],
+    });
+    // A holds 17 of the 20 blocks for 250 iterations; B needs 7.
+    const a = post(p, ask('a', { metadata: { sim_output_tokens: '250' } }));
+    await waitFor(() => inEngine(p) === 1, { what: 'A in the engine' });
+    const b = post(p, ask('b', { metadata: { sim_output_tokens: '100' } }));
+    await waitFor(() => inEngine(p) === 2, { what: 'B in the engine' });
+    clock.advanceUntil(() => inEngine(p) === 0, MAX_CLOCK_MS);
+    expect((await a).status).toBe(200);
+    const refused = await b;
+    expect(refused.status).toBe(503);
+    expect(await refused.json()).toMatchObject({ error: { type: 'server_error', code: 'kv_cache_exhausted' } });
+    const metrics = await (await fetch(`${rootOf(p)}/metrics`)).text();
+    expect(rejectedCount(metrics, 'kv_oom')).toBe(1);
+  });
+});
+
 describe('faults', () => {
   test('scripted 500s, then normal service', async () => {
     const client = clientFor(await pool({ replicas: [{ faults: { failFirst: { count: 2, kind: '500' } } }] }));

@@ -9,7 +9,7 @@
 import http from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { realClock, type Clock, type Timer } from '../common/clock';
-import { Engine, type EngineResult } from './engine';
+import { Engine, type EngineRejection, type EngineResult, type SubmitOutcome } from './engine';
 import { ReplicaMetrics } from './metrics';
 import type { ReplicaProfile } from './profile';
 import { chatCompletionRequest, renderPrompt, type ChatCompletionRequest } from './request-schema';
@@ -38,6 +38,54 @@ interface OpenAiError {
   message: string;
   param?: string | null;
   code?: string | null;
+  /** Send the profile's Retry-After (429s always; 503 queue timeouts). */
+  retryAfter?: boolean;
+}
+
+/**
+ * The OpenAI error of a request the engine failed under overload (README "Overload"): the codes are the
+ * stable part, which activities/llm/errors.ts reads.
+ */
+function rejectionError(r: EngineRejection, profile: ReplicaProfile): OpenAiError {
+  const waited = `after ${round(r.waitedMs)} model ms`;
+  switch (r.reason) {
+    case 'kv_oom':
+      return {
+        status: 503,
+        type: 'server_error',
+        code: 'kv_cache_exhausted',
+        message: `Out of KV cache memory: no KV blocks freed for this request ${waited} (kvWaitTimeoutMs ${profile.kvWaitTimeoutMs}) while the cache was full. The server is overloaded.`,
+      };
+    case 'queue_timeout':
+      return {
+        status: 503,
+        type: 'server_error',
+        code: 'queue_timeout',
+        retryAfter: true,
+        message: `Request timed out in the waiting queue ${waited} (queueTimeoutMs ${profile.queueTimeoutMs}): the server is overloaded. Retry later.`,
+      };
+    case 'deadline':
+      return {
+        status: 408,
+        type: 'timeout_error',
+        code: 'deadline_exceeded',
+        message: `Request deadline exceeded ${waited} (metadata.sim_deadline_ms)${r.running ? ': aborted while running' : ' while waiting for a batch slot'}.`,
+      };
+  }
+}
+
+/** vLLM's context-length message, with OpenAI's code. */
+function contextLengthError(limit: number, prompt: number, completion: number): OpenAiError {
+  return {
+    status: 400,
+    type: 'invalid_request_error',
+    param: 'messages',
+    code: 'context_length_exceeded',
+    message:
+      `This model's maximum context length is ${limit} tokens. However, you requested ${prompt + completion} ` +
+      `tokens (${prompt} in the messages, ${completion} in the completion). Please reduce the length of the ` +
+      'messages or completion.',
+  };
 }
 
 function errorBody(e: OpenAiError): {
@@ -236,9 +284,27 @@ export class Replica {
   }
 
   private sendError(reply: FastifyReply, e: OpenAiError): FastifyReply {
-    if (e.status === 429) void reply.header('retry-after', String(this.profile.retryAfterSeconds));
+    if (e.status === 429 || e.retryAfter) void reply.header('retry-after', String(this.profile.retryAfterSeconds));
     this.metrics.countError(e.status);
     return reply.code(e.status).send(errorBody(e));
+  }
+
+  /**
+   * An error on a hijacked (streaming) response: the status and JSON body if nothing was sent yet; once the
+   * stream has started, an SSE `data: {"error": …}` event (the openai client throws it as an APIError), then
+   * the end of the stream.
+   */
+  private sendRawError(raw: http.ServerResponse, e: OpenAiError): void {
+    this.metrics.countError(e.status);
+    if (raw.headersSent) {
+      raw.end(`data: ${JSON.stringify(errorBody(e))}\n\n`);
+      return;
+    }
+    raw.writeHead(e.status, {
+      'content-type': 'application/json; charset=utf-8',
+      ...((e.status === 429 || e.retryAfter) && { 'retry-after': String(this.profile.retryAfterSeconds) }),
+    });
+    raw.end(JSON.stringify(errorBody(e)));
   }
 
   private drawFault(): FaultKind | undefined {
@@ -362,6 +428,16 @@ export class Replica {
       return reply;
     }
 
+    const deadline = req.metadata?.sim_deadline_ms;
+    if (deadline !== undefined && !(/^\d+(\.\d+)?$/.test(deadline) && Number(deadline) > 0)) {
+      return this.sendError(reply, {
+        status: 400,
+        type: 'invalid_request_error',
+        param: 'metadata.sim_deadline_ms',
+        message: `Invalid request: metadata.sim_deadline_ms must be a positive number of model ms, got "${deadline}"`,
+      });
+    }
+
     let prompt: string;
     let output: PlannedOutput;
     try {
@@ -376,12 +452,24 @@ export class Replica {
       });
     }
     const promptPieces = pieces(prompt);
+    const maxModelLen = this.profile.maxModelLen;
+    if (maxModelLen !== undefined) {
+      // As vLLM: prompt + max_tokens must fit the context; without max_tokens the output stops at its end.
+      const maxTokens = req.max_completion_tokens ?? req.max_tokens ?? undefined;
+      const room = maxModelLen - promptPieces.length;
+      if (maxTokens !== undefined ? maxTokens > room : room < 1) {
+        this.metrics.onRejected('context_length');
+        return this.sendError(reply, contextLengthError(maxModelLen, promptPieces.length, maxTokens ?? 0));
+      }
+      if (output.tokens.length > room) output = cutOutput(output, room);
+    }
     const id = `chatcmpl-${(seedFrom(this.seed, prompt, ++this.requestCounter) >>> 0).toString(16)}${this.requestCounter.toString(16)}`;
     const created = Math.floor(Date.now() / 1000);
     const base = {
       promptTokens: promptPieces.length,
       blockChain: blockChain(promptPieces, this.profile.blockSize),
       outputTokens: Math.max(1, output.tokens.length),
+      ...(deadline !== undefined && { deadlineMs: Number(deadline) }),
     };
     const usage = (cached: number) => ({
       prompt_tokens: promptPieces.length,
@@ -427,9 +515,10 @@ export class Replica {
             request.raw.socket.destroy();
             resolve(reply);
           },
+          onReject: (r) => resolve(this.sendError(reply, rejectionError(r, this.profile))),
         });
         if (!submitted.accepted) {
-          resolve(this.queueFull(reply));
+          resolve(this.refused(reply, submitted, promptPieces.length, base.outputTokens));
           return;
         }
         // The response's 'close' before it finished means the client went away: free the batch slot.
@@ -496,8 +585,9 @@ export class Replica {
         raw.end(data + 'data: [DONE]\n\n');
       },
       onAbort: () => raw.destroy(),
+      onReject: (r) => this.sendRawError(raw, rejectionError(r, this.profile)),
     });
-    if (!submitted.accepted) return this.queueFull(reply);
+    if (!submitted.accepted) return this.refused(reply, submitted, promptPieces.length, base.outputTokens);
     reply.hijack();
     raw.on('close', () => {
       if (!raw.writableFinished) submitted.cancel();
@@ -505,7 +595,16 @@ export class Replica {
     return reply;
   }
 
-  private queueFull(reply: FastifyReply): FastifyReply {
+  /** The answer to a request the engine refused at submit. */
+  private refused(
+    reply: FastifyReply,
+    outcome: Exclude<SubmitOutcome, { accepted: true }>,
+    promptTokens: number,
+    outputTokens: number,
+  ): FastifyReply {
+    if (outcome.reason === 'context_length') {
+      return this.sendError(reply, contextLengthError(outcome.limitTokens, promptTokens, outputTokens));
+    }
     return this.sendError(reply, {
       status: 429,
       type: 'rate_limit_error',
@@ -513,6 +612,15 @@ export class Replica {
       message: `Server is overloaded: ${this.profile.maxWaiting} requests already waiting. Retry later.`,
     });
   }
+}
+
+/** `output` cut to its first `n` tokens with finish_reason 'length' (tool calls that lost every token dropped). */
+function cutOutput(output: PlannedOutput, n: number): PlannedOutput {
+  return {
+    tokens: output.tokens.slice(0, n),
+    finishReason: 'length',
+    ...(output.toolCalls && { toolCalls: output.toolCalls.filter((c) => c.start < n) }),
+  };
 }
 
 function round(ms: number): number {

@@ -279,6 +279,29 @@ test('a 400 fails at once with its type, without retries', async () => {
   expect(failure.message).toContain('HTTP 400');
 });
 
+test('a prompt beyond the context length fails at once as NALAR_ERR_LLM_CONTEXT_LENGTH', async () => {
+  const failure = await activityFailure(
+    run({ replica: { maxModelLen: 64 }, input: { ...question, maxTokens: 100 }, maximumAttempts: 5 }),
+  );
+  expect(failure.type).toBe(ErrorCode.LLM_CONTEXT_LENGTH);
+  expect(failure.nonRetryable).toBe(true);
+  expect(failure.retryState).toBe('NON_RETRYABLE_FAILURE');
+  expect(failure.message).toMatch(/HTTP 400 context_length_exceeded: .*maximum context length is 64 tokens/);
+});
+
+test.each([true, false])(
+  'a request past its deadline (stream %s) fails at once as NALAR_ERR_LLM_DEADLINE_EXCEEDED',
+  async (stream) => {
+    // 200 tokens take ~2.4 model seconds; the deadline aborts the call after 100 model ms, running or not.
+    const input = { ...question, stream, metadata: { sim_output_tokens: '200', sim_deadline_ms: '100' } };
+    const failure = await activityFailure(run({ input, maximumAttempts: 5 }));
+    expect(failure.type).toBe(ErrorCode.LLM_DEADLINE_EXCEEDED);
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.retryState).toBe('NON_RETRYABLE_FAILURE');
+    expect(failure.message).toContain('deadline_exceeded');
+  },
+);
+
 test('a wrong key (401) and an unknown model (404) fail at once with their types', async () => {
   const replica = { apiKey: 'right' };
   const unauthorized = await activityFailure(run({ replica, apiKey: 'wrong', maximumAttempts: 5 }));

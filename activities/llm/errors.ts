@@ -1,7 +1,10 @@
 /**
  * How model-call errors become Temporal failures. Temporal owns retries (the OpenAI client runs with
  * maxRetries 0): overload, server errors, timeouts and broken connections are retryable, and a 429's
- * Retry-After becomes the next retry delay; requests the server rejects as wrong are not retried.
+ * Retry-After becomes the next retry delay; requests the server rejects as wrong are not retried. An
+ * engine's overload rejections (context length, KV cache exhausted, queue timeout, deadline: sim/README.md
+ * "Overload") are recognised by their OpenAI error `code` first, whatever the status (a deadline that
+ * aborts a stream arrives as an error event, without one); docs/errors.md says which are retried and why.
  */
 import type { ApplicationFailure } from '@temporalio/common';
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
@@ -39,6 +42,21 @@ function retryAfterMs(headers: unknown): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
+/** OpenAI error codes of an engine's overload rejections (the simulator's; `context_length_exceeded` is OpenAI's). */
+const overloadCodes: Readonly<Record<string, ErrorCode>> = {
+  context_length_exceeded: ErrorCode.LLM_CONTEXT_LENGTH,
+  kv_cache_exhausted: ErrorCode.LLM_OUT_OF_MEMORY,
+  queue_timeout: ErrorCode.LLM_QUEUE_TIMEOUT,
+  deadline_exceeded: ErrorCode.LLM_DEADLINE_EXCEEDED,
+};
+
+/** The overload code of an API error, by its `code`, or vLLM's context-length message (vLLM sends no code). */
+function overloadCode(err: APIError): ErrorCode | undefined {
+  if (typeof err.code === 'string' && Object.hasOwn(overloadCodes, err.code)) return overloadCodes[err.code];
+  if (err.status === 400 && /maximum context length/i.test(err.message)) return ErrorCode.LLM_CONTEXT_LENGTH;
+  return undefined;
+}
+
 /**
  * Translates an error from the `openai` client into an `ApplicationFailure` typed `NALAR_ERR_LLM_…`,
  * retryable as the registry in common/errors.ts says.
@@ -56,6 +74,17 @@ export function toLlmFailure(err: unknown, context: { agent: string; model: stri
   if (err instanceof APIConnectionTimeoutError) return failure(ErrorCode.LLM_TIMEOUT, 'request timed out');
   if (err instanceof APIConnectionError) {
     return failure(ErrorCode.LLM_UNAVAILABLE, `connection failed: ${err.message}`);
+  }
+  if (err instanceof APIError) {
+    const overload = overloadCode(err);
+    if (overload) {
+      const message = `${err.status === undefined ? 'in stream' : `HTTP ${err.status}`} ${String(err.code)}: ${err.message}`;
+      return failure(
+        overload,
+        message,
+        overload === ErrorCode.LLM_QUEUE_TIMEOUT ? retryAfterMs(err.headers) : undefined,
+      );
+    }
   }
   if (err instanceof APIError && err.status !== undefined) {
     const status = err.status;
