@@ -30,7 +30,7 @@ export default tseslint.config(
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {
       parserOptions: { projectService: false },
-      globals: { __ENV: 'readonly', __VU: 'readonly', __ITER: 'readonly' },
+      globals: { __ENV: 'readonly', __VU: 'readonly', __ITER: 'readonly', open: 'readonly' },
     },
   },
   {

@@ -273,7 +273,7 @@ export const errorCodes: { readonly [C in ErrorCode]: ErrorCodeInfo } = {
     retryable: false,
   },
   [ErrorCode.DEADLINE_EXCEEDED]: {
-    meaning: 'A request did not finish within its deadline (a workload input `deadlineMs`); the workflow gave up.',
+    meaning: "A workflow's request deadline (a workload input `deadlineMs`) passed before it finished; it gave up.",
     retryable: false,
     httpStatus: 504,
   },

@@ -4,5 +4,7 @@ export * from './hello-agent';
 export * from './research';
 export * from './router';
 export * from './router-baseline';
+export * from './swe';
+export * from './swe-baseline';
 export * from './text-pipeline';
 export * from './write-article';

@@ -38,6 +38,29 @@ export const researchInput = z.object({
 });
 export type ResearchInput = z.infer<typeof researchInput>;
 
+/** Input of `sweWorkflow` and its vanilla twin `sweBaselineWorkflow` (docs/workloads/swe.md). */
+export const sweInput = z.object({
+  task: text.max(4000),
+  /** The job's seed: its fan-out, token lengths and which attempts pass follow it. */
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 32 - 1),
+  sessionId,
+  /** Subtasks of the first plan. @default drawn from the seed, uniform in 1..4 */
+  subtasks: z.number().int().min(1).max(16).optional(),
+  /** Re-plans of failed subtasks at most (0 = no recursion). @default 2 */
+  maxDepth: z.number().int().min(0).max(8).optional(),
+  /** Probability that a developer's attempt passes its tests. @default 0.7 */
+  passProbability: z.number().min(0).max(1).optional(),
+  /** The job fails with NALAR_ERR_DEADLINE_EXCEEDED when not done after this many ms. @default none */
+  deadlineMs: z.number().int().positive().optional(),
+  /** Most model calls of a developer's agent loop. @default 4 */
+  maxDeveloperSteps: z.number().int().min(1).max(16).optional(),
+});
+export type SweInput = z.infer<typeof sweInput>;
+
 /** One exchange of a chat session. */
 export const chatTurn = z.object({ user: z.string(), assistant: z.string() });
 export type ChatTurnRecord = z.infer<typeof chatTurn>;
@@ -97,6 +120,8 @@ export const workflowInputs = {
   researchWorkflow: researchInput,
   routerWorkflow: routerInput,
   routerBaselineWorkflow: routerInput,
+  sweWorkflow: sweInput,
+  sweBaselineWorkflow: sweInput,
 } as const satisfies Record<string, z.ZodType>;
 
 /** The name of a workflow type that has an input schema. */

@@ -3,6 +3,7 @@ import type { Definition } from '../../stubs/define';
 import { chat } from './chat';
 import { library, researcher } from './researcher';
 import { chatBranch, classifier, codeRunner, coder } from './router';
+import { developer, planner, sweTools, tester } from './swe';
 import { textTools } from './text-tools';
 import { writer } from './writer';
 
@@ -12,8 +13,12 @@ export const definitions: readonly Definition[] = [
   classifier,
   codeRunner,
   coder,
+  developer,
   library,
+  planner,
   researcher,
+  sweTools,
+  tester,
   textTools,
   writer,
 ];

@@ -1,36 +1,25 @@
 /**
- * `router`: the router workload (docs/workloads/router.md) through the gateway, replaying the arrivals of
- * the benchmark's trace (`npm run load -- router` writes them to `ARRIVALS`: the Azure-shaped trace whose mix
- * shifts from 95% chat to 95% coding, at `--rate` for `--duration`). Each arrival is one request in wait mode
- * to `routerWorkflow` (`VARIANT=baseline`: `routerBaselineWorkflow`). Full profiles: p95 under 30 s.
+ * `router`: the router workload (docs/workloads/router.md) through the gateway, with the benchmark's arrival
+ * process: `npm run load -- router` writes the arrivals of the Azure-shaped trace (load-tests/bench/workloads/
+ * router.ts; its mix shifts from 95% chat to 95% coding, or NALAR_ROUTER_TRACE's real files) for the run's
+ * rate and duration, and each is one request started and awaited in one call (`POST
+ * /v1/workflows/routerWorkflow`, or `routerBaselineWorkflow` with VARIANT=baseline). Full profiles: 1 request/s
+ * for 1 m by default, p95 under 30 s.
  */
-import exec from 'k6/execution';
-import { SharedArray } from 'k6/data';
 import { runWorkflowWait } from './lib/gateway.js';
-import { traceScenarioOptions } from './lib/profile.js';
+import { replayOptions } from './lib/profile.js';
+import { loadArrivals, replayArrival } from './lib/replay.js';
 import { handleSummary } from './lib/summary.js';
 
-if (!__ENV.ARRIVALS) throw new Error('ARRIVALS: run this scenario with `npm run load -- router`, which writes them');
-const variant = __ENV.VARIANT || 'nalar';
-if (variant !== 'nalar' && variant !== 'baseline') throw new Error(`VARIANT: ${variant} is not nalar or baseline`);
+const { run, arrivals } = loadArrivals('router');
+export const options = replayOptions('router', 'router', { p95Ms: 30000, iterationSeconds: 10 }, run, arrivals.length);
 
-// k6's init-context `open` reads a file; it is not one of the globals the lint config lists.
-/* global open */
-const arrivals = new SharedArray('arrivals', () => JSON.parse(open(__ENV.ARRIVALS)).arrivals);
-
-export const options = traceScenarioOptions(
-  'router',
-  'router',
-  Array.from({ length: arrivals.length }, (_, i) => arrivals[i].atMs),
-  { p95Ms: 30000, iterationSeconds: 10 },
-);
+const workflow = __ENV.VARIANT === 'baseline' ? 'routerBaselineWorkflow' : 'routerWorkflow';
+/** The request's deadline (NALAR_ERR_DEADLINE_EXCEEDED after it): the benchmark's at time scale 1. */
+const deadlineMs = 30000;
 
 export function router() {
-  const arrival = arrivals[exec.scenario.iterationInTest];
-  // The executor's per-second rates round: an iteration beyond the trace's last arrival has nothing to send.
-  if (!arrival) return;
-  const request = arrival[variant];
-  runWorkflowWait(request.workflow, request.input, Math.ceil(request.input.deadlineMs / 1000) + 30);
+  replayArrival(arrivals, (arrival) => runWorkflowWait(workflow, { ...arrival.payload, deadlineMs }, 60));
 }
 
 export { handleSummary };

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { createLogger } from '../../common/log';
+import { arrivalScenarios } from './arrivals';
 import { loadScenarios } from './options';
 import { recordsFile, runLoad } from './run-load';
 import { startLoadStack, type LoadStack } from './stack';
@@ -30,8 +31,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('there is a scenario per example workflow, one for multi-turn sessions and one per benchmark workload', () => {
-  expect(loadScenarios()).toEqual(['article', 'chat', 'hello', 'pipeline', 'router']);
+test('there is a scenario per example workflow, one for multi-turn sessions and one per paper workload', () => {
+  expect(loadScenarios()).toEqual(['article', 'chat', 'hello', 'pipeline', 'router', 'swe']);
 });
 
 test.each(loadScenarios())('the %s scenario passes its smoke run and writes its report', async (scenario) => {
@@ -59,4 +60,9 @@ test.each(loadScenarios())('the %s scenario passes its smoke run and writes its 
   expect(report).toContain(`# k6 load test: ${scenario} (smoke)`);
   expect(report).toMatch(/\| completed iterations \| [1-9]\d* \|/);
   expect(output).toContain('all thresholds met');
+  if (arrivalScenarios[scenario]) {
+    // A replayed scenario ran one iteration per arrival of the file npm run load wrote.
+    const { arrivals } = JSON.parse(readFileSync(path.join(out, 'arrivals.json'), 'utf8')) as { arrivals: unknown[] };
+    expect(metricValue(summary, 'iterations', 'count')).toBe(arrivals.length);
+  }
 });

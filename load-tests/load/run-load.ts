@@ -4,17 +4,16 @@
  * report is. The result's exit code is k6's: 0 when every threshold held, 99 when one was crossed.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../../common/config';
 import { ErrorCode, NalarError } from '../../common/errors';
 import { type Logger } from '../../common/log';
 import { ensureTool } from '../../common/toolchain';
 import { httpReady } from '../../data-plane/supervisor/readiness';
-import { defaultE2eBenchOptions } from '../bench/e2e/options';
-import { availableWorkloads, isWorkloadName, loadWorkload } from '../bench/e2e/workloads';
 import { runInfo } from '../bench/run-info';
-import type { BenchWorkload } from '../bench/workloads/types';
+import { availableWorkloads, isWorkloadName, loadWorkload } from '../bench/e2e/workloads';
+import { writeScenarioArrivals } from './arrivals';
 import { k6ScriptsDir, type LoadOptions } from './options';
 import { startLoadStack, type LoadStack } from './stack';
 
@@ -42,6 +41,12 @@ export interface RunLoadDeps {
   signal?: AbortSignal;
 }
 
+/**
+ * Scenarios that run, without `--target`, on a stack with their benchmark workload's own simulator replicas,
+ * agent bindings and time scale (load-tests/bench/workloads/<name>.ts) instead of the default simulator.
+ */
+export const workloadStackScenarios: readonly string[] = ['router'];
+
 /** Runs the scenario; throws a `NalarError` when it cannot start (bad target, no k6, the stack fails). */
 export async function runLoad(o: LoadOptions, deps: RunLoadDeps): Promise<LoadRunResult> {
   const { log } = deps;
@@ -49,13 +54,7 @@ export async function runLoad(o: LoadOptions, deps: RunLoadDeps): Promise<LoadRu
   const k6 = await ensureTool('k6', { toolsDir: config.toolsDir, explicitPath: config.k6Bin, log });
   mkdirSync(o.out, { recursive: true });
   // A report left from an earlier run must not pass for this one's.
-  for (const f of ['report.md', 'summary.json', recordsFile, arrivalsFile])
-    rmSync(path.join(o.out, f), { force: true });
-  // A scenario named like a benchmark workload replays that workload's arrivals on that workload's stack.
-  const workload =
-    isWorkloadName(o.scenario) && availableWorkloads().includes(o.scenario)
-      ? await loadWorkload(o.scenario)
-      : undefined;
+  for (const f of ['report.md', 'summary.json', recordsFile]) rmSync(path.join(o.out, f), { force: true });
 
   let stack: LoadStack | undefined;
   let target = o.target;
@@ -66,6 +65,12 @@ export async function runLoad(o: LoadOptions, deps: RunLoadDeps): Promise<LoadRu
       throw new NalarError(ErrorCode.USAGE, '--token: a gateway token has at least 16 characters');
     }
     log.info('starting the embedded stack (dev server, simulator, worker, gateway) on free ports');
+    const workload =
+      isWorkloadName(o.scenario) &&
+      workloadStackScenarios.includes(o.scenario) &&
+      availableWorkloads().includes(o.scenario)
+        ? await loadWorkload(o.scenario)
+        : undefined;
     stack = await startLoadStack({
       log,
       logFile: path.join(o.out, 'stack.log'),
@@ -83,6 +88,7 @@ export async function runLoad(o: LoadOptions, deps: RunLoadDeps): Promise<LoadRu
       `commit ${info.commit.slice(0, 12)}${info.dirty ? ' (dirty)' : ''}`,
       `${info.machine.cores} cores, ${info.machine.memoryGiB} GiB, ${info.machine.cpu}`,
     ].join('; ');
+    const arrivals = writeScenarioArrivals(o);
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       TARGET: target,
@@ -92,12 +98,8 @@ export async function runLoad(o: LoadOptions, deps: RunLoadDeps): Promise<LoadRu
       TOKEN: o.token ?? '',
       ...(o.rate !== undefined && { RATE: String(o.rate) }),
       ...(o.duration !== undefined && { DURATION: o.duration }),
+      ...(arrivals !== undefined && { ARRIVALS_FILE: arrivals }),
     };
-    if (workload?.gatewayRequest) {
-      // An existing gateway's time scale is not known here: its requests get the deadlines of real time.
-      env.ARRIVALS = writeArrivals(workload, o, stack?.timeScale ?? 1);
-      log.info(`arrivals of workload ${workload.name}: ${env.ARRIVALS}`);
-    }
     const script = path.join(k6ScriptsDir, `${o.scenario}.js`);
     // Every sample as JSON lines (gzipped), so any figure can be recomputed (BENCHMARKS.md).
     const records = `--out=json=${path.join(o.out, recordsFile)}`;
@@ -110,39 +112,6 @@ export async function runLoad(o: LoadOptions, deps: RunLoadDeps): Promise<LoadRu
       await stack.stop();
     }
   }
-}
-
-/** The arrivals a workload scenario replays (next to the report): what k6 reads with `open()`. */
-export const arrivalsFile = 'arrivals.json';
-
-/** Seconds of a k6 duration (`30s`, `2m`, `1h`, or plain seconds), as k6's profiles read it. */
-function durationSeconds(d: string): number {
-  const m = /^(\d+(?:\.\d+)?)(s|m|h)?$/.exec(d.trim());
-  if (!m) throw new NalarError(ErrorCode.USAGE, `--duration ${d}: not a duration like 30s or 2m`);
-  return Number(m[1]) * { s: 1, m: 60, h: 3600 }[(m[2] ?? 's') as 's' | 'm' | 'h'];
-}
-
-/**
- * Writes the workload's arrivals of this run (the benchmark's seed; `--rate`, else 1/s for smoke and the
- * workload's lowest grid rate otherwise; `--duration`, else the profile's: smoke 5 s, otherwise 1 m) with
- * the gateway request of each for both variants; returns the file's path.
- */
-function writeArrivals(workload: BenchWorkload, o: LoadOptions, timeScale: number): string {
-  const smoke = o.profile === 'smoke';
-  const rate = o.rate ?? (smoke ? 1 : Math.min(...workload.defaultRates));
-  const seconds = durationSeconds(o.duration ?? (smoke ? '5s' : '1m'));
-  const seed = defaultE2eBenchOptions.seed;
-  const request = workload.gatewayRequest?.bind(workload);
-  const arrivals = workload.arrivals({ rate, durationMs: seconds * 1000, seed }).map((a) => ({
-    id: a.id,
-    atMs: a.atMs,
-    kind: a.kind,
-    nalar: request?.(a, { variant: 'nalar', timeScale }),
-    baseline: request?.(a, { variant: 'baseline', timeScale }),
-  }));
-  const file = path.join(o.out, arrivalsFile);
-  writeFileSync(file, JSON.stringify({ workload: workload.name, rate, seconds, seed, timeScale, arrivals }));
-  return file;
 }
 
 /** Throws a usage error naming the URL when no gateway answers its /readyz. */

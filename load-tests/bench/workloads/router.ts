@@ -201,7 +201,6 @@ export const routerWorkload: BenchWorkload = {
   },
   arrivals,
   run,
-  gatewayRequest: requestOf,
   workerEnv: ({ timeScale }) => ({
     NALAR_SIM_TIME_SCALE: String(timeScale),
     NALAR_TOOL_TIME_SCALE: String((routerToolMedianModelMs / codeRunMedianMs) * timeScale),

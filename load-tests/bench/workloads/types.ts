@@ -59,6 +59,12 @@ export interface RequestRecord {
    * the request failed.
    */
   criticalPathMs?: number;
+  /**
+   * What the workload's result says about the request, for analysis of the raw records (e.g. swe: the job's
+   * `status`, `subtasks`, `attempts` and recursion `depth`). Absent when the request failed or the workload
+   * adds nothing.
+   */
+  details?: Record<string, string | number>;
 }
 
 /** One of the paper's workloads, as the end-to-end benchmark drives it. */
@@ -93,15 +99,6 @@ export interface BenchWorkload {
    * failed request: a failure is a record with `ok: false`.
    */
   run(ctx: RunContext, arrival: Arrival): Promise<RequestRecord[]>;
-  /**
-   * The HTTP gateway request of one arrival (`POST /v1/workflows/<workflow>` with `input`), for the k6
-   * scenario of the same name (`npm run load -- <name>` writes these for the k6 script to replay).
-   * @default none (the k6 scenario builds its own requests)
-   */
-  gatewayRequest?(
-    arrival: Arrival,
-    o: { variant: BenchVariant; timeScale: number },
-  ): { workflow: string; input: unknown };
   /** Extra environment of the worker process (e.g. a tool's time scale). @default none */
   workerEnv?(o: { seed: number; timeScale: number }): NodeJS.ProcessEnv;
 }

@@ -98,39 +98,26 @@ export function scenarioOptions(name, exec, spec) {
 }
 
 /**
- * The k6 `options` of a scenario that replays a benchmark workload's arrivals (`npm run load -- <workload>`
- * writes them, see load-tests/load/run-load.ts): a `ramping-arrival-rate` executor whose rate follows the
- * trace's arrivals per second (one 1-second stage per second), open loop like the benchmark. The profile
- * only picks the thresholds: smoke checks correctness alone, the others also the p95 bound.
- * @param atMs the arrivals' offsets (ms)
- * @param spec.p95Ms p95 bound of this scenario's HTTP requests in the full profiles
- * @param spec.iterationSeconds a generous guess of one iteration's time, to size the VU pool
+ * The k6 `options` of a scenario that replays recorded arrivals (a benchmark workload's seeded open-loop
+ * process, written by `npm run load` to ARRIVALS_FILE; see load-tests/load/arrivals.ts) instead of a constant
+ * or ramping rate: one iteration per arrival on a `shared-iterations` executor with one VU per arrival (at
+ * most 300, so at most 300 in flight; later arrivals start when a VU frees up), each waiting for its offset
+ * ({@link replayArrival}). Thresholds as {@link scenarioOptions}'s, without `dropped_iterations`.
+ * @param run `{ rate, durationMs, seed }` of the arrivals file
+ * @param count the number of arrivals
  */
-export function traceScenarioOptions(name, exec, atMs, spec) {
+export function replayOptions(name, exec, spec, run, count) {
   const profile = __ENV.PROFILE || 'constant';
   if (!profiles.includes(profile)) throw new Error(`PROFILE: ${profile} is not one of ${profiles.join(', ')}`);
   const smoke = profile === 'smoke';
-  const total = Math.max(1, Math.ceil((Math.max(0, ...atMs) + 1) / 1000));
-  const counts = Array.from({ length: total }, () => 0);
-  for (const t of atMs) counts[Math.floor(t / 1000)] += 1;
-  const peak = Math.max(1, ...counts);
-  const vus = Math.max(2, Math.ceil(peak * spec.iterationSeconds));
+  const iterations = Math.max(1, count);
   const scenario = {
     exec,
-    executor: 'ramping-arrival-rate',
-    timeUnit: '1s',
-    startRate: counts[0],
-    stages: counts.map((c) => ({ target: c, duration: '1s' })),
-    preAllocatedVUs: Math.min(vus, 50),
-    maxVUs: vus * 2,
-    gracefulStop: smoke ? '90s' : '60s',
-  };
-  meta = {
-    scenario: name,
-    profile,
-    executor: scenario.executor,
-    rate: Math.round((atMs.length / total) * 100) / 100,
-    duration: `${total}s (trace replay)`,
+    executor: 'shared-iterations',
+    vus: Math.min(iterations, 300),
+    iterations,
+    // Every arrival's offset, plus time for the last one to finish.
+    maxDuration: `${Math.ceil(run.durationMs / 1000) + spec.iterationSeconds * 4 + 60}s`,
   };
   const thresholds = smoke
     ? {
@@ -142,9 +129,14 @@ export function traceScenarioOptions(name, exec, atMs, spec) {
         http_req_failed: ['rate<0.01'],
         checks: ['rate>0.99'],
         [`http_req_duration{scenario:${name}}`]: [`p(95)<${spec.p95Ms}`],
-        // At most 1% of the trace's arrivals may find no free VU.
-        dropped_iterations: [`count<=${Math.ceil(0.01 * atMs.length)}`],
       };
+  meta = {
+    scenario: name,
+    profile,
+    executor: `replayed arrivals (${count}, seed ${run.seed})`,
+    rate: run.rate,
+    duration: `${Math.round(run.durationMs / 1000)}s`,
+  };
   return {
     scenarios: { [name]: scenario },
     thresholds,

@@ -4,7 +4,6 @@
  * whose `name` is the key is the workload. A name without a line is "not available yet", said plainly.
  */
 import type { BenchWorkload } from '../../workloads/types';
-import * as routerModule from '../../workloads/router';
 
 /** The paper's three workloads, in the order `--help` lists them. */
 export const workloadNames = ['analyst', 'router', 'swe'] as const;
@@ -15,8 +14,8 @@ export type WorkloadLoader = () => Promise<Record<string, unknown>>;
 
 const loaders: Partial<Record<WorkloadName, WorkloadLoader>> = {
   // One line per workload, e.g.:  analyst: () => import('../../workloads/analyst'),
-  // A static import (a dynamic `import()` of a .ts path does not type-check in this CommonJS package).
-  router: () => Promise.resolve(routerModule),
+  router: () => import('../../workloads/router.js'),
+  swe: () => import('../../workloads/swe.js'),
 };
 
 /** Whether `name` is one of the paper's workloads (available or not). */
