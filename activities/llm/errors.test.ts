@@ -48,6 +48,15 @@ describe('toLlmFailure: overload rejections', () => {
     ]);
   });
 
+  test('a Retry-After of 0 (retry now) leaves the delay to the retry policy instead of a zero delay', () => {
+    const now = toLlmFailure(apiError(429, { message: 'slow down' }, { 'retry-after': '0' }), where);
+    expect([now.type, now.nonRetryable, now.nextRetryDelay]).toEqual([ErrorCode.LLM_RATE_LIMITED, false, undefined]);
+    const past = new Date(Date.now() - 60_000).toUTCString();
+    expect(
+      toLlmFailure(apiError(429, { message: 'x' }, { 'retry-after': past }), where).nextRetryDelay,
+    ).toBeUndefined();
+  });
+
   test('without an overload code the status decides as before (408 timeout, 503 server error)', () => {
     expect(toLlmFailure(apiError(408, { message: 'slow' }), where).type).toBe(ErrorCode.LLM_TIMEOUT);
     expect(toLlmFailure(apiError(503, { message: 'down', code: 'constructor' }), where).type).toBe(

@@ -37,9 +37,10 @@ function retryAfterMs(headers: unknown): number | undefined {
         : undefined;
   if (!value) return undefined;
   const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+  const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(value) - Date.now();
+  // "Retry now" (0, or a date already past) is left to the retry policy: an ApplicationFailure with a
+  // nextRetryDelay of 0 made Temporal stop retrying after the first attempt (seen with the simulator).
+  return Number.isFinite(ms) && ms > 0 ? ms : undefined;
 }
 
 /** OpenAI error codes of an engine's overload rejections (the simulator's; `context_length_exceeded` is OpenAI's). */
