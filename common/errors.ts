@@ -53,6 +53,7 @@ export const ErrorCode = {
   TEMPORAL_DOWN: 'NALAR_ERR_TEMPORAL_DOWN',
   INTERNAL: 'NALAR_ERR_INTERNAL',
   AGENT_MAX_STEPS: 'NALAR_ERR_AGENT_MAX_STEPS',
+  DEADLINE_EXCEEDED: 'NALAR_ERR_DEADLINE_EXCEEDED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -241,6 +242,11 @@ export const errorCodes: { readonly [C in ErrorCode]: ErrorCodeInfo } = {
   [ErrorCode.AGENT_MAX_STEPS]: {
     meaning: 'An agent loop used its maxSteps model calls and the model still asked for tools.',
     retryable: false,
+  },
+  [ErrorCode.DEADLINE_EXCEEDED]: {
+    meaning: 'A request (a workload turn or job) did not finish before its deadline; its calls were cancelled.',
+    retryable: false,
+    httpStatus: 504,
   },
 };
 
