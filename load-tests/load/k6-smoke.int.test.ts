@@ -30,8 +30,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('there is a scenario per example workflow and one for multi-turn sessions', () => {
-  expect(loadScenarios()).toEqual(['article', 'chat', 'hello', 'pipeline']);
+test('there is a scenario per example workflow, one for multi-turn sessions, one per benchmark workload', () => {
+  expect(loadScenarios()).toEqual(['analyst', 'article', 'chat', 'hello', 'pipeline']);
 });
 
 test.each(loadScenarios())('the %s scenario passes its smoke run and writes its report', async (scenario) => {

@@ -12,6 +12,7 @@ import { type Logger } from '../../common/log';
 import { ensureTool } from '../../common/toolchain';
 import { httpReady } from '../../data-plane/supervisor/readiness';
 import { runInfo } from '../bench/run-info';
+import { writeScenarioArrivals } from './arrivals';
 import { k6ScriptsDir, type LoadOptions } from './options';
 import { startLoadStack, type LoadStack } from './stack';
 
@@ -46,7 +47,8 @@ export async function runLoad(o: LoadOptions, deps: RunLoadDeps): Promise<LoadRu
   const k6 = await ensureTool('k6', { toolsDir: config.toolsDir, explicitPath: config.k6Bin, log });
   mkdirSync(o.out, { recursive: true });
   // A report left from an earlier run must not pass for this one's.
-  for (const f of ['report.md', 'summary.json', recordsFile]) rmSync(path.join(o.out, f), { force: true });
+  for (const f of ['report.md', 'summary.json', recordsFile, 'arrivals.json'])
+    rmSync(path.join(o.out, f), { force: true });
 
   let stack: LoadStack | undefined;
   let target = o.target;
@@ -78,6 +80,8 @@ export async function runLoad(o: LoadOptions, deps: RunLoadDeps): Promise<LoadRu
       TOKEN: o.token ?? '',
       ...(o.rate !== undefined && { RATE: String(o.rate) }),
       ...(o.duration !== undefined && { DURATION: o.duration }),
+      // A scenario named like a benchmark workload replays the benchmark's own arrivals.
+      ...(await writeScenarioArrivals(o, stack?.timeScale)),
     };
     const script = path.join(k6ScriptsDir, `${o.scenario}.js`);
     // Every sample as JSON lines (gzipped), so any figure can be recomputed (BENCHMARKS.md).

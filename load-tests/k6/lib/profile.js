@@ -96,3 +96,52 @@ export function scenarioOptions(name, exec, spec) {
     tags: { profile },
   };
 }
+
+/**
+ * The k6 `options` of scenario `name` replaying recorded arrivals (the benchmark's own, written by
+ * `npm run load` to the file `ARRIVALS` names): one iteration per arrival, all VUs started at once, each
+ * sleeping until its arrival's offset — open loop, whatever the earlier arrivals are doing.
+ * @param spec.count number of arrivals
+ * @param spec.spanSeconds offset of the last arrival, seconds
+ * @param spec.rate the rate the arrivals were drawn at (for the report)
+ * @param spec.p95Ms p95 bound of this scenario's HTTP requests in the full profiles
+ * @param spec.extraThresholds more thresholds for the full profiles
+ */
+export function replayOptions(name, exec, spec) {
+  const profile = __ENV.PROFILE || 'constant';
+  if (!profiles.includes(profile)) throw new Error(`PROFILE: ${profile} is not one of ${profiles.join(', ')}`);
+  const smoke = profile === 'smoke';
+  const scenario = {
+    exec,
+    executor: 'shared-iterations',
+    vus: Math.max(1, spec.count),
+    iterations: Math.max(1, spec.count),
+    // The last arrival's offset plus its whole session.
+    maxDuration: `${Math.ceil(spec.spanSeconds) + (smoke ? 120 : 300)}s`,
+  };
+  const thresholds = smoke
+    ? {
+        http_req_failed: ['rate==0'],
+        checks: ['rate==1'],
+        [`http_req_duration{scenario:${name}}`]: ['p(95)<60000'],
+      }
+    : {
+        http_req_failed: ['rate<0.01'],
+        checks: ['rate>0.99'],
+        [`http_req_duration{scenario:${name}}`]: [`p(95)<${spec.p95Ms}`],
+        ...spec.extraThresholds,
+      };
+  meta = {
+    scenario: name,
+    profile,
+    executor: 'shared-iterations (replayed arrivals)',
+    rate: spec.rate,
+    duration: `${Math.ceil(spec.spanSeconds)}s of arrivals`,
+  };
+  return {
+    scenarios: { [name]: scenario },
+    thresholds,
+    summaryTrendStats: ['avg', 'min', 'med', 'p(90)', 'p(95)', 'p(99)', 'max', 'count'],
+    tags: { profile },
+  };
+}
