@@ -195,3 +195,30 @@ test('the time scale compresses model time into real time', () => {
   expect(clock.now()).toBeLessThan(25);
   expect(t.result?.totalMs).toBeCloseTo(1208, 0);
 });
+
+test('busy time counts model time with a sequence in the batch, not idle time between requests', () => {
+  const { clock, engine } = setup({ decodeBaseMs: 10, decodePerSeqMs: 0, prefillPerTokenMs: 0 });
+  expect(engine.busyMs).toBe(0);
+  const first = request(engine, 10, 5).t;
+  clock.advanceUntil(() => first.result !== undefined, 10_000);
+  // Five iterations of 10 ms: one that prefills and yields the first token, four that decode.
+  expect(engine.busyMs).toBeCloseTo(50, 5);
+  // Idle time does not count.
+  clock.advance(1000);
+  expect(engine.busyMs).toBeCloseTo(50, 5);
+  // Two overlapping requests: busy while either runs, not the sum of both.
+  const a = request(engine, 10, 3).t;
+  const b = request(engine, 10, 3).t;
+  clock.advanceUntil(() => a.result !== undefined && b.result !== undefined, 10_000);
+  expect(engine.busyMs).toBeGreaterThanOrEqual(50 + 30 - 1e-9);
+  expect(engine.busyMs).toBeLessThanOrEqual(50 + 40 + 1e-9);
+});
+
+test('busy time is in model ms whatever the time scale', () => {
+  const clock = new ManualClock();
+  const profile = replicaProfile({ decodeBaseMs: 10, decodePerSeqMs: 0, prefillPerTokenMs: 0 });
+  const engine = new Engine({ profile, clock, timeScale: 0.02, seed: 1 });
+  const { t } = request(engine, 10, 4);
+  clock.advanceUntil(() => t.result !== undefined, 10_000);
+  expect(engine.busyMs).toBeCloseTo(40, 5);
+});

@@ -67,7 +67,11 @@ interface Sequence {
 }
 
 interface Iteration {
+  /** Clock time (real ms) the iteration started. */
+  startedAt: number;
   endsAt: number;
+  /** Whether a sequence was in the batch (prefilling or decoding) during it: only then is the replica busy. */
+  busy: boolean;
   /** Sequences whose prefill completes at the end of this iteration. */
   prefillDone: Sequence[];
 }
@@ -103,6 +107,8 @@ export class Engine {
   private timer: Timer | undefined;
   private lastFlush = 0;
   private slowUntil = 0;
+  /** Real ms of completed iterations that had a sequence in the batch. */
+  private busyRealMs = 0;
   /** Counters since start, in tokens (vLLM's prefix_cache_queries / prefix_cache_hits). */
   prefixQueries = 0;
   prefixHits = 0;
@@ -126,6 +132,15 @@ export class Engine {
   /** Requests in the batch (prefilling or decoding). */
   get numRunning(): number {
     return this.prefilling.length + this.decodingCount;
+  }
+
+  /**
+   * Cumulative model ms the engine had at least one sequence in the batch (prefilling or decoding), over
+   * completed iterations; idle time and time waiting for work do not count. Deltas of it give a replica's
+   * busy time over an interval, the basis of load imbalance (max/mean busy time across replicas).
+   */
+  get busyMs(): number {
+    return this.toModel(this.busyRealMs);
   }
 
   get kvUsage(): number {
@@ -226,7 +241,12 @@ export class Engine {
     // Stall episodes: the replica makes no progress for a while.
     const realPerModelMs = this.timeScale * p.speed;
     if (p.faults.stall.ratePerSecond > 0 && this.draw(p.faults.stall.ratePerSecond, p.decodeBaseMs)) {
-      return { endsAt: at + p.faults.stall.durationMs * this.timeScale, prefillDone: [] };
+      return {
+        startedAt: at,
+        endsAt: at + p.faults.stall.durationMs * this.timeScale,
+        busy: this.numRunning > 0,
+        prefillDone: [],
+      };
     }
     if (
       p.faults.slowdown.ratePerSecond > 0 &&
@@ -253,7 +273,7 @@ export class Engine {
     }
     const modelMs =
       p.decodeBaseMs + p.decodePerSeqMs * (this.decodingCount + prefillSeqs) + p.prefillPerTokenMs * prefillTokens;
-    return { endsAt: at + modelMs * realPerModelMs * slow, prefillDone };
+    return { startedAt: at, endsAt: at + modelMs * realPerModelMs * slow, busy: this.numRunning > 0, prefillDone };
   }
 
   /** True with the probability that a Poisson event of `ratePerSecond` occurs within `modelMs`. */
@@ -292,6 +312,7 @@ export class Engine {
 
   private finishIteration(it: Iteration): void {
     this.step++;
+    if (it.busy) this.busyRealMs += it.endsAt - it.startedAt;
     if (it.prefillDone.length) {
       // They stayed in the prefill queue during the iteration (so they count as running); now they decode.
       const doneSet = new Set(it.prefillDone);

@@ -77,6 +77,16 @@ export class ReplicaMetrics implements EngineObserver {
         this.inc(labels, engine().prefixHits);
       },
     });
+    new Counter({
+      name: 'nalar_sim_busy_seconds_total',
+      help: 'Model seconds the engine had at least one sequence in its batch (for load imbalance; not a vLLM metric).',
+      labelNames,
+      registers,
+      collect() {
+        this.reset();
+        this.inc(labels, engine().busyMs / 1000);
+      },
+    });
     this.ttft = new Histogram({
       name: 'vllm:time_to_first_token_seconds',
       help: 'Histogram of time to first token in seconds.',

@@ -133,6 +133,11 @@ export class Replica {
     }
   }
 
+  /** Cumulative model ms this replica's engine had a sequence in its batch (see `Engine.busyMs`). */
+  get busyMs(): number {
+    return this.engine.busyMs;
+  }
+
   /** The port it listens on (after {@link listen}). */
   get port(): number {
     return this.listenAddress?.port ?? 0;

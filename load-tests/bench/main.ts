@@ -6,6 +6,14 @@ import { defaultFuturesBenchOptions, runFuturesBench, type FuturesBenchOptions }
 import { defaultGatewayBenchOptions, runGatewayBench, type GatewayBenchOptions } from './gateway-bench';
 import { defaultSimBenchOptions, runSimBench, type SimBenchOptions } from './sim-bench';
 import { parseStateBenchOptions, runStateBench, stateBenchUsage } from './state';
+import {
+  availableWorkloads,
+  e2eBenchOptionsUsage,
+  isWorkloadName,
+  parseE2eBenchOptions,
+  runE2eBench,
+  workloadNames,
+} from './e2e';
 
 const usage = `Usage: npm run bench -- <name> [options]
 
@@ -27,6 +35,10 @@ Benchmarks:
          (defaults: ${defaultGatewayBenchOptions.runs} runs and ${defaultGatewayBenchOptions.warmup} warm-up runs per variant)
 
 ${stateBenchUsage}
+
+  ${workloadNames.join('|')}  the paper's workloads end to end: Nalar vs its vanilla Temporal baseline, same seed and
+         arrivals, over a grid of rates (available: ${availableWorkloads().join(', ') || 'none yet'}); Figure 9 and capacity
+${e2eBenchOptionsUsage}
 
 Results go to load-tests/results/<name>/ (report.md, plots, result.json, records.jsonl.gz).`;
 
@@ -110,6 +122,7 @@ async function main(): Promise<number> {
     return name ? 0 : 2;
   }
   const log = (line: string) => console.error(`[bench ${name}] ${line}`);
+  if (isWorkloadName(name)) return runE2eBench(name, parseE2eBenchOptions(rest), log);
   switch (name) {
     case 'sim':
       return runSimBench(parseSimOptions(rest), log);

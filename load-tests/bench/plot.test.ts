@@ -1,4 +1,4 @@
-import { lineChart, lineChartSpec } from './plot';
+import { barWhiskerChartSpec, lineChart, lineChartSpec, renderSvg } from './plot';
 
 const series = [
   {
@@ -55,4 +55,39 @@ test('a logarithmic x axis has a tick at every x of the data, and the legend kee
   const t = texts(await lineChart(sweep, { title: 'curve', xLabel: 'concurrency', yLabel: 'ms', logX: true }));
   expect(t).toEqual(expect.arrayContaining(['1', '8', '32', '512', 'concurrency']));
   expect(t.indexOf('TPOT (model ms)')).toBeLessThan(t.indexOf('p50 latency / 100 (real ms)'));
+});
+
+test('the Figure 9 spec: per rate one mean bar per variant, a p50–p99 whisker and a point per percentile', async () => {
+  const points = [
+    { x: 4, series: 'nalar', mean: 120, p50: 100, p95: 200, p99: 260 },
+    { x: 1, series: 'baseline', mean: 90, p50: 80, p95: 150, p99: 180 },
+    { x: 1, series: 'nalar', mean: 85, p50: 75, p95: 140, p99: 170 },
+    { x: 4, series: 'baseline', mean: NaN, p50: NaN, p95: NaN, p99: NaN },
+  ];
+  const spec = barWhiskerChartSpec(points, {
+    title: 'analyst',
+    xLabel: 'rate (req/s)',
+    yLabel: 'latency (ms)',
+    seriesOrder: ['nalar', 'baseline'],
+  });
+  expect(spec).toMatchObject({
+    encoding: {
+      x: { field: 'x', type: 'ordinal', sort: [1, 4] },
+      xOffset: { field: 'series', sort: ['nalar', 'baseline'] },
+    },
+    layer: [
+      { mark: { type: 'bar' }, encoding: { y: { field: 'mean' }, color: { sort: ['nalar', 'baseline'] } } },
+      { mark: { type: 'rule' }, encoding: { y: { field: 'p50' }, y2: { field: 'p99' } } },
+      {
+        transform: [{ fold: ['p50', 'p95', 'p99'], as: ['percentile', 'value'] }],
+        encoding: { y: { field: 'value' }, shape: { field: 'percentile' } },
+      },
+    ],
+  });
+  // The point without a mean (nothing completed) is not drawn.
+  expect((spec as { data: { values: unknown[] } }).data.values).toHaveLength(3);
+  const svg = await renderSvg(spec);
+  expect(svg.startsWith('<svg')).toBe(true);
+  expect(svg.match(/aria-roledescription="bar"/g)).toHaveLength(3);
+  expect(texts(svg)).toEqual(expect.arrayContaining(['analyst', 'rate (req/s)', 'latency (ms)', 'nalar', 'p95']));
 });

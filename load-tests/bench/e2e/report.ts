@@ -1,0 +1,102 @@
+/** report.md of a workload benchmark: run info, the table per (rate, variant), capacity, overhead, the figure. */
+import type { PoolProfile } from '../../../sim/profile';
+import type { RunInfo, Target } from '../run-info';
+import { round } from '../stats';
+import type { BenchWorkload } from '../workloads/types';
+import { capacityBound, type Capacity, type SegmentSummary } from './stats';
+import type { E2eOutcome } from './outcome';
+import type { E2eRunSettings } from './run';
+
+const fmt = (x: number) => (Number.isFinite(x) ? String(round(x)) : '–');
+const rateOf = (x: number | null | undefined) => (x == null ? '–' : `${x}/s`);
+
+function failedText(s: SegmentSummary): string {
+  const codes = Object.entries(s.failedBy).sort(([, a], [, b]) => b - a);
+  return codes.length ? `${s.failed} (${codes.map(([c, n]) => `${c} ${n}`).join(', ')})` : '0';
+}
+
+function capacityLine(c: Capacity | undefined, top: number): string {
+  if (!c) return '–';
+  if (c.capacityRate === null) return `below the grid (the lowest rate misses the bound of ${fmt(c.boundMs)} ms)`;
+  const bound = `bound ${fmt(c.boundMs)} ms = ${capacityBound.meanFactor} × low-load mean ${fmt(c.lowLoadMeanMs)} ms`;
+  return c.firstMissRate === null
+    ? `≥ ${c.capacityRate}/s (every rate up to the grid's top, ${top}/s, meets the ${bound})`
+    : `${c.capacityRate}/s (first miss: ${c.firstMissRate}/s; ${bound})`;
+}
+
+export interface E2eReportInput {
+  workload: BenchWorkload;
+  settings: E2eRunSettings;
+  info: RunInfo;
+  temporalVersion: string;
+  profile: PoolProfile;
+  runId: string;
+  seconds: number;
+  segments: readonly SegmentSummary[];
+  outcome: E2eOutcome;
+  figure: string;
+}
+
+/** The markdown report. */
+export function e2eReport(r: E2eReportInput): string {
+  const { workload, settings: s, info, outcome } = r;
+  const top = Math.max(...s.rates);
+  const target: Target | undefined = outcome.targets.framework_overhead_share_p50;
+  const replicas = r.profile.replicas.map((p, i) => `${i}: ${p.name} (${p.model})`).join(', ');
+  const agents = Object.entries(workload.agentReplicas())
+    .map(([a, rs]) => `${a} → ${rs.join(', ')}`)
+    .join('; ');
+  const lines = [
+    `# ${workload.name}: Nalar vs vanilla Temporal, end to end`,
+    '',
+    workload.title,
+    '',
+    '## Run',
+    '',
+    `- commit ${info.commit}${info.dirty ? ' (with uncommitted changes)' : ''}, ${info.date}, run ${r.runId}, ${fmt(r.seconds)} s`,
+    `- machine: ${info.machine.cores} cores (${info.machine.cpu}), ${info.machine.memoryGiB} GiB, ${info.machine.platform}, Node ${info.node}`,
+    `- Temporal: ${r.temporalVersion.split('\n').join('; ')} (dev server, one per run)`,
+    `- seed ${s.seed}; time scale ${s.timeScale} real ms per model ms (workload default ${workload.defaultTimeScale.value}: ${workload.defaultTimeScale.why})`,
+    `- simulator profile: ${r.profile.replicas.length} replicas (${replicas}); agents → replicas: ${agents}`,
+    `- policy set: none (the runtime has no control plane yet; both variants share the static split above)`,
+    `- grid: rates ${s.rates.join(', ')} arrivals/s, ${s.stepSeconds} s of arrivals per rate, open loop; variants ${s.variants.join(', ')} back to back per rate (first alternates); drain ${s.drainSeconds} s (then ${'`TIMEOUT`'}); ${s.workers} worker process(es); ${s.warmup} unrecorded warm-up request(s) per variant first`,
+    '',
+    '## Figure 9',
+    '',
+    `![Mean latency per rate and variant, with p50, p95 and p99](${r.figure})`,
+    '',
+    'Bars: mean latency of completed requests; the whisker runs from p50 to p99, with a point at p50, p95 and p99.',
+    '',
+    '## Per rate and variant',
+    '',
+    '| rate/s | variant | arrivals | requests | completed | failed | thr/s | mean ms | p50 | p95 | p99 | max | imbalance (all) | imbalance (max agent) |',
+    '| ---: | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...r.segments.map(
+      (g) =>
+        `| ${g.rate} | ${g.variant} | ${g.arrivals} | ${g.requests} | ${g.completed} | ${failedText(g)} | ${fmt(g.throughput)} | ` +
+        `${fmt(g.latency.mean)} | ${fmt(g.latency.p50)} | ${fmt(g.latency.p95)} | ${fmt(g.latency.p99)} | ${fmt(g.latency.max)} | ` +
+        `${fmt(g.imbalance.overall)} | ${fmt(g.imbalance.maxOverAgents)} |`,
+    ),
+    '',
+    'Imbalance is max/mean of replica busy time (model time with a sequence in the batch) during the segment, over all',
+    'replicas and over the replicas of each agent (the largest shown; per agent in result.json). Per request kind in result.json.',
+    '',
+    '## Capacity',
+    '',
+    `The highest rate up to which every rate of the grid keeps mean latency ≤ ${capacityBound.meanFactor}× the variant's own`,
+    `lowest-rate mean with ≥ ${capacityBound.minCompletedShare * 100}% of requests completed.`,
+    '',
+    ...s.variants.map((v) => `- ${v}: ${capacityLine(outcome.capacities[v], top)}`),
+    `- ratio Nalar / baseline: ${fmt(outcome.capacityRatio)}`,
+    '',
+    '## Framework overhead at low load',
+    '',
+    `p50 over the Nalar variant's completed requests at ${rateOf(Math.min(...s.rates))} of (latency − critical path) / latency,`,
+    'where the critical path is the model and tool time the simulator and tools report:',
+    `**${fmt(outcome.overheadShareP50)}** (target ≤ ${target?.target ?? '–'}: ${target?.met ? 'met' : 'not met'}).`,
+    '',
+    'Raw records: `records.jsonl.gz` (one JSON line per request: the workload record, rate, variant, arrival). All figures: `result.json`.',
+    '',
+  ];
+  return lines.join('\n');
+}

@@ -1,0 +1,313 @@
+/**
+ * The run of one workload benchmark: one Temporal dev server, the simulator pool in process, Nalar worker
+ * process(es) bound to the pool's replicas, then every rate of the grid low to high with both variants back
+ * to back (which goes first alternates per rate), each playing the same arrivals open loop.
+ */
+import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
+import type { Client } from '@temporalio/client';
+import { loadConfig } from '../../../common/config';
+import { SimPool } from '../../../sim/pool';
+import { poolProfileSchema, type PoolProfile } from '../../../sim/profile';
+import { nalarDataConverter } from '../../../state/payloads/data-converter';
+import { withBenchDevServer } from '../harness/dev-server';
+import type { Arrival, BenchVariant, BenchWorkload, RequestRecord, RunContext } from '../workloads/types';
+import { summarizeSegment, type RunRecord, type SegmentSummary } from './stats';
+
+/** The settings of a run: the options with the workload's defaults applied. */
+export interface E2eRunSettings {
+  rates: number[];
+  stepSeconds: number;
+  seed: number;
+  timeScale: number;
+  variants: BenchVariant[];
+  drainSeconds: number;
+  workers: number;
+  warmup: number;
+}
+
+export interface E2eRunResult {
+  runId: string;
+  temporalVersion: string;
+  taskQueue: string;
+  /** The simulator pool's profile as run. */
+  profile: PoolProfile;
+  /** Per (rate, variant), in the order played. */
+  segments: SegmentSummary[];
+  records: RunRecord[];
+  /** Real seconds of the whole run, start-up included. */
+  seconds: number;
+}
+
+/** How long the replicas may take to go idle after a segment before the next starts anyway (with a warning). */
+const idleTimeoutMs = 120_000;
+/** Error code of a request still running when the drain bound ends. */
+export const timeoutCode = 'TIMEOUT';
+/** Error code of an arrival whose `run` threw (the contract says it never does). */
+export const runThrewCode = 'BENCH_RUN_THREW';
+
+/**
+ * NALAR_AGENT_MODELS for the worker: per agent, the model its replicas serve and their base URLs. Throws when
+ * an agent names a replica the pool does not have, or replicas serving different models.
+ */
+export function agentModelsOf(
+  agentReplicas: Record<string, readonly number[]>,
+  profile: PoolProfile,
+  baseUrls: readonly string[],
+): Record<string, { model: string; baseUrls: string[] }> {
+  const out: Record<string, { model: string; baseUrls: string[] }> = {};
+  for (const [agent, replicas] of Object.entries(agentReplicas)) {
+    if (replicas.length === 0) throw new Error(`agent '${agent}' has no replica`);
+    const models = new Set(
+      replicas.map((i) => {
+        const r = profile.replicas[i];
+        if (!r || baseUrls[i] === undefined) throw new Error(`agent '${agent}': the pool has no replica ${i}`);
+        return r.model;
+      }),
+    );
+    if (models.size !== 1) throw new Error(`agent '${agent}': its replicas serve different models (${[...models]})`);
+    out[agent] = { model: [...models][0] as string, baseUrls: replicas.map((i) => baseUrls[i] as string) };
+  }
+  return out;
+}
+
+const busyOf = (pool: SimPool) => pool.replicas.map((r) => r.busyMs);
+const idle = (pool: SimPool) => pool.replicas.every((r) => r.engine.numRunning + r.engine.numWaiting === 0);
+
+/** Resolves when `cond` holds (checked every `everyMs`) or after `timeoutMs`; says which. */
+async function waitFor(cond: () => boolean, timeoutMs: number, everyMs = 20): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  return true;
+}
+
+/** Terminates the running workflows whose id starts with `prefix` (stragglers past the drain bound). */
+async function terminateStragglers(client: Client, prefix: string, log: (line: string) => void): Promise<void> {
+  let n = 0;
+  try {
+    for await (const wf of client.workflow.list({ query: 'ExecutionStatus = "Running"' })) {
+      if (!wf.workflowId.startsWith(prefix)) continue;
+      await client.workflow
+        .getHandle(wf.workflowId, wf.runId)
+        .terminate('past the benchmark drain bound')
+        .catch(() => undefined); // already closed
+      n++;
+    }
+  } catch (err) {
+    log(`could not list stragglers to terminate: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (n) log(`terminated ${n} straggling workflow(s)`);
+}
+
+interface SegmentPlay {
+  workload: BenchWorkload;
+  s: E2eRunSettings;
+  ctx: RunContext;
+  arrivals: readonly Arrival[];
+  pool: SimPool;
+  log: (line: string) => void;
+}
+
+/** Plays one segment open loop; returns its records and wall time once the replicas are idle again. */
+async function playSegment(p: SegmentPlay): Promise<{ records: RunRecord[]; wallSeconds: number }> {
+  const { workload, s, ctx, arrivals, log } = p;
+  const stepMs = Math.max(s.stepSeconds * 1000, ...arrivals.map((a) => a.atMs));
+  const records: RunRecord[] = [];
+  const inFlight = new Map<string, { arrival: Arrival; sentAt: number }>();
+  const sent = new Set<string>();
+  const abort = new AbortController();
+  // Every call in flight listens on it: as many listeners as calls is expected here, not a leak.
+  setMaxListeners(Math.max(10, arrivals.length * 8), abort.signal);
+  let settled = 0;
+  let failed = 0;
+  let closed = false;
+  let allSettled!: () => void;
+  const allDone = new Promise<void>((resolve) => (allSettled = resolve));
+  if (arrivals.length === 0) allSettled();
+  const keep = (arrival: Arrival, recs: readonly RequestRecord[]) => {
+    for (const r of recs) {
+      records.push({ ...r, rate: ctx.rate, variant: ctx.variant, arrival });
+      if (!r.ok) failed++;
+    }
+  };
+  const launch = (arrival: Arrival) => {
+    const sentAt = Date.now();
+    sent.add(arrival.id);
+    inFlight.set(arrival.id, { arrival, sentAt });
+    // Not awaited: arrivals never wait for completions (open loop). The signal ends the client calls of a
+    // straggler at the drain bound (a long poll would otherwise outlive the run's connection).
+    void ctx.client
+      .withAbortSignal(abort.signal, () => workload.run(ctx, arrival))
+      .catch((err: unknown): RequestRecord[] => {
+        log(`run of ${arrival.id} threw (a workload bug): ${err instanceof Error ? err.message : String(err)}`);
+        const at = Date.now();
+        return [
+          { id: arrival.id, kind: arrival.kind, sentAt, latencyMs: at - sentAt, ok: false, errorCode: runThrewCode },
+        ];
+      })
+      .then((recs) => {
+        if (closed) return; // already counted as TIMEOUT
+        inFlight.delete(arrival.id);
+        keep(arrival, recs);
+        if (++settled === arrivals.length) allSettled();
+      });
+  };
+
+  const start = Date.now();
+  const timers = arrivals.map((a) => setTimeout(() => launch(a), Math.max(0, start + a.atMs - Date.now())));
+  const progress = setInterval(() => {
+    log(
+      `rate ${ctx.rate}/s ${ctx.variant}: ${settled + inFlight.size}/${arrivals.length} sent, ${settled} done ` +
+        `(${failed} failed records), ${inFlight.size} in flight`,
+    );
+  }, 5000);
+  let deadlineTimer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    allDone,
+    new Promise<void>((resolve) => (deadlineTimer = setTimeout(resolve, stepMs + s.drainSeconds * 1000))),
+  ]);
+  clearTimeout(deadlineTimer);
+  clearInterval(progress);
+  closed = true;
+  for (const t of timers) clearTimeout(t);
+  const now = Date.now();
+  const stragglers = [...inFlight.values()];
+  for (const { arrival, sentAt } of stragglers) {
+    keep(arrival, [
+      { id: arrival.id, kind: arrival.kind, sentAt, latencyMs: now - sentAt, ok: false, errorCode: timeoutCode },
+    ]);
+  }
+  // Arrivals never sent (only when the event loop fell far behind) are failures too.
+  for (const a of arrivals) {
+    if (!sent.has(a.id)) {
+      keep(a, [
+        {
+          id: a.id,
+          kind: a.kind,
+          sentAt: start + a.atMs,
+          latencyMs: now - (start + a.atMs),
+          ok: false,
+          errorCode: timeoutCode,
+        },
+      ]);
+    }
+  }
+  if (stragglers.length) {
+    abort.abort();
+    log(
+      `rate ${ctx.rate}/s ${ctx.variant}: ${stragglers.length} request(s) past the ${s.drainSeconds} s drain: ${timeoutCode}`,
+    );
+    await terminateStragglers(ctx.client, ctx.workflowIdPrefix, log);
+  }
+  if (!(await waitFor(() => idle(p.pool), idleTimeoutMs))) {
+    log(`replicas still busy ${idleTimeoutMs / 1000} s after the segment; going on`);
+  }
+  return { records, wallSeconds: (Date.now() - start) / 1000 };
+}
+
+/** The warm-up requests: the first `n` arrivals of the lowest rate under another seed, ids prefixed. */
+export function warmupArrivals(workload: BenchWorkload, s: E2eRunSettings): Arrival[] {
+  if (s.warmup === 0) return [];
+  const rate = Math.min(...s.rates);
+  // Another seed: the warm-up must not pre-fill caches with the sessions the grid plays.
+  const seed = (s.seed + 1_000_003) % 2 ** 31;
+  return workload
+    .arrivals({ rate, durationMs: Math.max(s.stepSeconds * 1000, (4 * (s.warmup + 1) * 1000) / rate), seed })
+    .slice(0, s.warmup)
+    .map((a) => ({ ...a, id: `warmup-${a.id}` }));
+}
+
+/** Runs the whole grid of `workload` with settings `s`. */
+export async function runE2e(
+  workload: BenchWorkload,
+  s: E2eRunSettings,
+  log: (line: string) => void,
+): Promise<E2eRunResult> {
+  const t0 = Date.now();
+  const runId = randomBytes(4).toString('hex');
+  const profile = poolProfileSchema.parse(workload.simProfile({ seed: s.seed, timeScale: s.timeScale }));
+  const agentReplicas = workload.agentReplicas();
+  log(`simulator: ${profile.replicas.length} replica(s), time scale ${profile.timeScale}, seed ${profile.seed}`);
+  const pool = await SimPool.start({ profile, basePort: 0 });
+  try {
+    return await withBenchDevServer({ log }, async (server) => {
+      const taskQueue = `bench-${workload.name}-${runId}`;
+      const env: NodeJS.ProcessEnv = {
+        NALAR_AGENT_MODELS: JSON.stringify(agentModelsOf(agentReplicas, profile, pool.baseUrls)),
+        ...workload.workerEnv?.({ seed: s.seed, timeScale: s.timeScale }),
+      };
+      for (let i = 0; i < s.workers; i++) await server.startWorkerProcess({ taskQueue, env });
+      log(`${s.workers} worker process(es) on ${taskQueue}`);
+      // The workers' payload converter (offload settings and blob folder from the same environment).
+      const client = server.client(nalarDataConverter(loadConfig({ env: { ...process.env, ...env } })));
+      const warmups = warmupArrivals(workload, s);
+      for (const variant of s.variants) {
+        const ctx: RunContext = {
+          client,
+          taskQueue,
+          variant,
+          timeScale: s.timeScale,
+          rate: Math.min(...s.rates),
+          workflowIdPrefix: `${workload.name}-${runId}-warmup-${variant}-`,
+        };
+        let failed = 0;
+        for (const a of warmups) {
+          const recs = await workload.run(ctx, a).catch(() => [{ ok: false }]);
+          failed += recs.filter((r) => !r.ok).length;
+        }
+        if (warmups.length) log(`warm-up ${variant}: ${warmups.length} request(s), ${failed} failed record(s)`);
+      }
+      await waitFor(() => idle(pool), idleTimeoutMs);
+      const segments: SegmentSummary[] = [];
+      const records: RunRecord[] = [];
+      for (const [ri, rate] of s.rates.entries()) {
+        const arrivals = workload.arrivals({ rate, durationMs: s.stepSeconds * 1000, seed: s.seed });
+        const order = ri % 2 === 0 ? s.variants : [...s.variants].reverse();
+        for (const variant of order) {
+          const ctx: RunContext = {
+            client,
+            taskQueue,
+            variant,
+            timeScale: s.timeScale,
+            rate,
+            workflowIdPrefix: `${workload.name}-${runId}-r${rate}-${variant}-`,
+          };
+          log(`rate ${rate}/s ${variant}: ${arrivals.length} arrivals over ${s.stepSeconds} s`);
+          const before = busyOf(pool);
+          const played = await playSegment({ workload, s, ctx, arrivals, pool, log });
+          const after = busyOf(pool);
+          const seg = summarizeSegment({
+            rate,
+            variant,
+            arrivals: arrivals.length,
+            stepSeconds: s.stepSeconds,
+            records: played.records,
+            busyMs: after.map((b, i) => b - (before[i] ?? 0)),
+            agentReplicas,
+            wallSeconds: played.wallSeconds,
+          });
+          segments.push(seg);
+          records.push(...played.records);
+          log(
+            `rate ${rate}/s ${variant}: ${seg.completed}/${seg.requests} completed, mean ${Math.round(seg.latency.mean)} ms, ` +
+              `p99 ${Math.round(seg.latency.p99)} ms, imbalance ${seg.imbalance.overall.toFixed(2)} (${played.wallSeconds.toFixed(1)} s)`,
+          );
+        }
+      }
+      return {
+        runId,
+        temporalVersion: server.temporalVersion,
+        taskQueue,
+        profile,
+        segments,
+        records,
+        seconds: (Date.now() - t0) / 1000,
+      };
+    });
+  } finally {
+    await pool.close();
+  }
+}
