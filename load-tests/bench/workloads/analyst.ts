@@ -18,7 +18,7 @@ export const analystParams = {
   /** Turns per session: uniform integer in [min, max]. */
   turns: { min: 2, max: 4 },
   /** Think time before a follow-up turn, in MODEL ms (× time scale = real ms): lognormal, capped. */
-  thinkModelMs: { median: 12_000, sigma: 0.5, max: 40_000 },
+  thinkModelMs: { median: 6_000, sigma: 0.5, max: 16_000 },
   /** Share of turns asking for a long answer (the heavy tail). */
   longTurnShare: 0.15,
   /** Answer tokens of a short turn: lognormal, capped. */
