@@ -2,8 +2,9 @@
  * The financial-analyst session as a vanilla Temporal app would write it: the same agents, prompts and lengths
  * as workflows/analyst.ts, through plain `proxyActivities` (no futures, no future metadata, no managed state).
  * The conversation is kept in workflow state and passed to the analyst's activities as `history`; every model
- * call goes to the replica the workflow id hashes to (pinned for the session); the news-search agent's loop
- * is written out by hand.
+ * call names the session explicitly (`sessionId`: the input's, else the workflow id), so it goes to the replica
+ * the session hashes to (pinned for the session, as with Nalar); the news-search agent's loop is written out by
+ * hand.
  */
 import { ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { ErrorCode } from '../common/errors';
@@ -45,7 +46,11 @@ async function newsBranch(turn: AnalystTurn, plan: string): Promise<{ text: stri
   const messages: ChatMessage[] = [{ role: 'user', content: `${turn.message}\nAnalyst's plan: ${plan}` }];
   const path = { modelMs: 0, toolMs: 0 };
   for (let step = 1; step <= analystDefaults.newsMaxSteps; step++) {
-    const reply = await agents['newsSearch.step']({ messages, reportTokens: turn.reportTokens });
+    const reply = await agents['newsSearch.step']({
+      messages,
+      reportTokens: turn.reportTokens,
+      sessionId: turn.session,
+    });
     path.modelMs += reply.modelMs;
     if (reply.toolCalls.length === 0) return { text: reply.content, path };
     messages.push({
@@ -84,17 +89,19 @@ export const analystSessionBaselineWorkflow = withInput(
     return runAnalystSession('analystSessionBaselineWorkflow', input, session, async (turn) => {
       const context = {
         message: turn.message,
-        briefKey: turn.session,
+        briefKey: turn.briefKey,
         contextTokens: turn.contextTokens,
         history: turn.history,
+        sessionId: turn.session,
       };
       const plan = await agents['analyst.plan']({ ...context, planTokens: turn.planTokens });
       const brief = {
         message: turn.message,
         plan: plan.text,
-        briefKey: turn.session,
+        briefKey: turn.briefKey,
         reportTokens: turn.reportTokens,
         dataTokens: turn.dataTokens,
+        sessionId: turn.session,
       };
       const [s, b, r, n] = await Promise.all([
         agents['stockAnalysis.analyse'](brief),

@@ -71,8 +71,13 @@ export interface AnalystSessionResult {
 
 /** One turn to run, with every default applied. */
 export interface AnalystTurn {
-  /** The session (the route key of every model call, and the brief's seed). */
+  /** The session: the route key of every model call (the replica it hashes to serves the whole session). */
   session: string;
+  /**
+   * Seeds the session's brief: the workflow id, so two runs of one session id (the benchmark's two variants)
+   * do not share a cached prefix on the replica they both hash to.
+   */
+  briefKey: string;
   message: string;
   /** Earlier exchanges of the session, oldest first. */
   history: ChatTurnRecord[];
@@ -161,6 +166,7 @@ export async function runAnalystSession(
           await previous;
           return runTurn({
             session,
+            briefKey: workflowInfo().workflowId,
             message: msg.message,
             history: [...turns],
             contextTokens: input.contextTokens ?? analystDefaults.contextTokens,

@@ -56,12 +56,12 @@ export const analystSessionWorkflow = withInput(
     const session = useSession(input);
     return runAnalystSession('analystSessionWorkflow', input, session, async (turn) => {
       // No `history`: the analyst reads the conversation from the session's managed state.
-      const context = { message: turn.message, briefKey: turn.session, contextTokens: turn.contextTokens };
+      const context = { message: turn.message, briefKey: turn.briefKey, contextTokens: turn.contextTokens };
       const plan = await analyst.plan({ ...context, planTokens: turn.planTokens });
       const brief = {
         message: turn.message,
         plan: plan.text,
-        briefKey: turn.session,
+        briefKey: turn.briefKey,
         reportTokens: turn.reportTokens,
         dataTokens: turn.dataTokens,
       };

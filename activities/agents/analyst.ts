@@ -27,7 +27,7 @@ export interface AnalystExchange {
 export interface AnalystContext {
   /** The user's message of this turn. */
   message: string;
-  /** Seeds the session's brief (the session id): the same brief on every turn of one session. */
+  /** Seeds the session's brief (the workflow id): the same brief on every turn of one session. */
   briefKey: string;
   /** Tokens of the session's brief at the head of every analyst prompt. */
   contextTokens: number;
@@ -36,6 +36,8 @@ export interface AnalystContext {
    * the session's managed state (`ManagedList` `analyst-conversation`), and `summarise` appends the turn.
    */
   history?: AnalystExchange[];
+  /** The session whose replica serves the calls. @default the future's session, else the workflow id */
+  sessionId?: string;
 }
 
 export interface AnalystPlanInput extends AnalystContext {
@@ -72,6 +74,8 @@ export interface SpecialistInput {
   reportTokens: number;
   /** Tokens of the specialist's data excerpt in its prompt. */
   dataTokens: number;
+  /** The session whose replica serves the call. @default the future's session, else the workflow id */
+  sessionId?: string;
 }
 
 /** The managed list of an analyst session's exchanges (Nalar variant). */
@@ -150,8 +154,18 @@ async function analystPrefix(input: AnalystContext): Promise<ChatMessage[]> {
   ];
 }
 
-async function timedCall(agent: string, messages: ChatMessage[], outputTokens: number): Promise<TimedText> {
-  const reply = await callLlm({ agent, messages, metadata: { sim_output_tokens: String(outputTokens) } });
+async function timedCall(
+  agent: string,
+  messages: ChatMessage[],
+  outputTokens: number,
+  sessionId: string | undefined,
+): Promise<TimedText> {
+  const reply = await callLlm({
+    agent,
+    messages,
+    metadata: { sim_output_tokens: String(outputTokens) },
+    ...(sessionId !== undefined && { sessionId }),
+  });
   return { text: reply.content, modelMs: reply.engine?.totalMs ?? 0 };
 }
 
@@ -165,7 +179,7 @@ export const analyst = defineAgent({
   methods: {
     /** Plans the turn: which specialists to ask what. Prompt: the session prefix. */
     async plan(input: AnalystPlanInput): Promise<TimedText> {
-      return timedCall('analyst', await analystPrefix(input), input.planTokens);
+      return timedCall('analyst', await analystPrefix(input), input.planTokens, input.sessionId);
     },
     /**
      * Answers the turn from the specialists' reports. Prompt: the plan's prompt, the plan, the reports. In the
@@ -180,7 +194,7 @@ export const analyst = defineAgent({
           content: `Specialist reports:\n${input.reports.map((r) => `[${r.agent}] ${r.text}`).join('\n')}\nAnswer the client.`,
         },
       ];
-      const answer = await timedCall('analyst', messages, input.answerTokens);
+      const answer = await timedCall('analyst', messages, input.answerTokens, input.sessionId);
       if (input.history === undefined) await conversation().append({ user: input.message, assistant: answer.text });
       return answer;
     },
@@ -199,6 +213,7 @@ async function specialistCall(agent: string, role: string, input: SpecialistInpu
       { role: 'user', content: `${input.message}\nAnalyst's plan: ${input.plan}` },
     ],
     input.reportTokens,
+    input.sessionId,
   );
 }
 
@@ -266,6 +281,8 @@ export interface NewsSearchStepInput {
   messages: ChatMessage[];
   /** Tokens of the final (text) report. */
   reportTokens: number;
+  /** The session whose replica serves the call. @default the future's session, else the workflow id */
+  sessionId?: string;
 }
 
 /** One news-search model reply, with the engine's model ms. */
@@ -293,6 +310,7 @@ export const newsSearch = defineAgent({
         toolChoice: answered ? 'none' : 'required',
         parallelToolCalls: false,
         metadata: { sim_output_tokens: String(input.reportTokens) },
+        ...(input.sessionId !== undefined && { sessionId: input.sessionId }),
       });
       return {
         content: reply.content,

@@ -16,15 +16,15 @@ import type { Arrival, BenchVariant, BenchWorkload, RequestRecord, RunContext } 
 /** Every seeded distribution of the workload, with its default (docs/workloads/analyst.md says why). */
 export const analystParams = {
   /** Turns per session: uniform integer in [min, max]. */
-  turns: { min: 2, max: 4 },
+  turns: { min: 2, max: 3 },
   /** Think time before a follow-up turn, in MODEL ms (× time scale = real ms): lognormal, capped. */
-  thinkModelMs: { median: 6_000, sigma: 0.5, max: 16_000 },
+  thinkModelMs: { median: 4_000, sigma: 0.5, max: 10_000 },
   /** Share of turns asking for a long answer (the heavy tail). */
   longTurnShare: 0.15,
   /** Answer tokens of a short turn: lognormal, capped. */
   shortAnswerTokens: { median: 180, sigma: 0.35, max: 400 },
   /** Answer tokens of a long turn: lognormal, capped. */
-  longAnswerTokens: { median: 1000, sigma: 0.35, max: 2000 },
+  longAnswerTokens: { median: 800, sigma: 0.35, max: 1600 },
   /** Report tokens of each specialist: lognormal, capped. */
   reportTokens: { median: 100, sigma: 0.3, max: 200 },
   /** Tokens of the session's brief in every analyst prompt (so a moved session pays ~320 model ms of prefill). */
@@ -90,7 +90,7 @@ export function planSession(seed: number, id: string, timeScale: number): Analys
 }
 
 /** The default time scale (real ms per model ms); the arrivals need it for think times. */
-const defaultTimeScale = 0.5;
+const defaultTimeScale = 0.75;
 
 /** The workflow type of each variant. */
 export const analystWorkflowTypes: Record<BenchVariant, string> = {
@@ -184,7 +184,14 @@ function arrivals(o: { rate: number; durationMs: number; seed: number }, timeSca
 async function run(ctx: RunContext, arrival: Arrival): Promise<RequestRecord[]> {
   const plan = arrival.payload as AnalystSessionPlan;
   const workflowId = `${ctx.workflowIdPrefix}${arrival.id}`;
+  // Both variants name the session alike (the prefix without the variant), so each arrival's session hashes to
+  // the same analyst replica in both: the comparison is not one of two random placements.
+  const suffix = `${ctx.variant}-`;
+  const sessionPrefix = ctx.workflowIdPrefix.endsWith(suffix)
+    ? ctx.workflowIdPrefix.slice(0, -suffix.length)
+    : ctx.workflowIdPrefix;
   const input: AnalystSessionInput = {
+    sessionId: `${sessionPrefix}${arrival.id}`,
     idleTimeoutMs: 300_000,
     contextTokens: analystParams.contextTokens,
     dataTokens: analystParams.dataTokens,
@@ -242,14 +249,15 @@ export const analystWorkload: BenchWorkload = {
     'think times, a heavy tail of long answers; sessions pinned to analyst replicas',
   simProfile,
   agentReplicas,
-  // Sessions per second; each has 2-4 turns (mean 3), ~8 activities per turn.
-  defaultRates: [0.1, 0.3, 0.6, 0.9, 1.2],
-  defaultStepSeconds: 30,
+  // Sessions per second; each has 2-3 turns (mean 2.5), ~8 activities per turn: ≤ 24 activities/s at 1.2.
+  defaultRates: [0.2, 0.4, 0.6, 0.8, 1.0, 1.2],
+  defaultStepSeconds: 20,
   defaultTimeScale: {
     value: defaultTimeScale,
     why:
-      'a short turn is ~5 s of model time (plan, specialists, answer), 2.5 s real at 0.5: about 20x the ' +
-      '~7 sequential Temporal steps of a turn (~20 ms each), so the overhead share stays under 0.10',
+      'a short turn is ~5 s of model time (plan, specialists, answer), ~3.7 s real at 0.75: more than 10x the ' +
+      '~0.3 s a turn spends in Temporal (update-with-start and ~6 sequential steps), so the overhead share stays ' +
+      'under 0.10; a session (2-3 turns, think times on the same clock) fits the runner’s 30 s drain',
   },
   arrivals: (o) => arrivals(o),
   run,
