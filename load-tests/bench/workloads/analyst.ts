@@ -34,7 +34,7 @@ export const analystParams = {
   /** Real ms a turn may take before it fails with NALAR_ERR_DEADLINE_EXCEEDED. */
   turnDeadlineMs: 60_000,
   /** Analyst replicas, and each one's batch size and waiting-queue bound (small: HOL blocking shows). */
-  analyst: { replicas: 4, maxNumSeqs: 2, maxWaiting: 6 },
+  analyst: { replicas: 6, maxNumSeqs: 1, maxWaiting: 6 },
   /** Replicas of each specialist (enough that they are not the bottleneck). */
   specialist: { replicas: 1, maxNumSeqs: 16, maxWaiting: 64 },
 } as const;
@@ -249,9 +249,9 @@ export const analystWorkload: BenchWorkload = {
     'think times, a heavy tail of long answers; sessions pinned to analyst replicas',
   simProfile,
   agentReplicas,
-  // Sessions per second; each has 2-3 turns (mean 2.5), ~8 activities per turn: ≤ 24 activities/s at 1.2.
-  defaultRates: [0.2, 0.4, 0.6, 0.8, 1.0, 1.2],
-  defaultStepSeconds: 20,
+  // Sessions per second; each has 2-3 turns (mean 2.5), ~8 activities per turn: ≤ 18 activities/s at 0.9.
+  defaultRates: [0.15, 0.3, 0.45, 0.6, 0.75, 0.9],
+  defaultStepSeconds: 30,
   defaultTimeScale: {
     value: defaultTimeScale,
     why:
