@@ -67,3 +67,13 @@ test('a failure is named by its innermost typed code', () => {
   expect(failureCodeOf(outer)).toBe('NALAR_ERR_LLM_RATE_LIMITED');
   expect(failureCodeOf(new TypeError('x'))).toBe('TypeError');
 });
+
+test('common random numbers: a higher rate plays the same sessions, closer together', () => {
+  const low = analystWorkload.arrivals({ rate: 0.5, durationMs: 60_000, seed: 3 });
+  const high = analystWorkload.arrivals({ rate: 1, durationMs: 60_000, seed: 3 });
+  expect(high.length).toBeGreaterThan(low.length);
+  for (const [i, a] of low.entries()) {
+    expect(high[i]?.payload).toEqual(a.payload);
+    expect(Math.abs((high[i]?.atMs ?? 0) * 2 - a.atMs)).toBeLessThanOrEqual(2);
+  }
+});

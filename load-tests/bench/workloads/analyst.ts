@@ -18,13 +18,13 @@ export const analystParams = {
   /** Turns per session: uniform integer in [min, max]. */
   turns: { min: 2, max: 3 },
   /** Think time before a follow-up turn, in MODEL ms (× time scale = real ms): lognormal, capped. */
-  thinkModelMs: { median: 4_000, sigma: 0.5, max: 10_000 },
+  thinkModelMs: { median: 3_000, sigma: 0.5, max: 8_000 },
   /** Share of turns asking for a long answer (the heavy tail). */
   longTurnShare: 0.15,
   /** Answer tokens of a short turn: lognormal, capped. */
-  shortAnswerTokens: { median: 180, sigma: 0.35, max: 400 },
+  shortAnswerTokens: { median: 150, sigma: 0.35, max: 320 },
   /** Answer tokens of a long turn: lognormal, capped. */
-  longAnswerTokens: { median: 800, sigma: 0.35, max: 1600 },
+  longAnswerTokens: { median: 640, sigma: 0.3, max: 1200 },
   /** Report tokens of each specialist: lognormal, capped. */
   reportTokens: { median: 100, sigma: 0.3, max: 200 },
   /** Tokens of the session's brief in every analyst prompt (so a moved session pays ~320 model ms of prefill). */
@@ -167,9 +167,13 @@ function agentReplicas(): Record<string, readonly number[]> {
   return out;
 }
 
-/** Poisson arrivals of sessions at `rate` per second, each with its seeded turns. */
+/**
+ * Poisson arrivals of sessions at `rate` per second, each with its seeded turns. One unit-rate sequence per seed,
+ * scaled by 1/rate, and session i the same at every rate (common random numbers): the rates of a grid differ in
+ * load only, not in which heavy-tailed sessions happened to be drawn.
+ */
 function arrivals(o: { rate: number; durationMs: number; seed: number }, timeScale = defaultTimeScale): Arrival[] {
-  const prng = new Prng(seedFrom(o.seed, 'analyst-arrivals', o.rate));
+  const prng = new Prng(seedFrom(o.seed, 'analyst-arrivals'));
   const out: Arrival[] = [];
   for (let t = 0, i = 0; ; i++) {
     t += (-Math.log(1 - prng.next()) / o.rate) * 1000;
