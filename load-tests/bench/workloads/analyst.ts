@@ -253,13 +253,13 @@ export const analystWorkload: BenchWorkload = {
     'think times, a heavy tail of long answers; sessions pinned to analyst replicas',
   simProfile,
   agentReplicas,
-  // Sessions per second; each has 2-3 turns (mean 2.5), ~8 activities per turn: ≤ 18 activities/s at 0.9.
-  defaultRates: [0.15, 0.3, 0.45, 0.6, 0.75, 0.9],
+  // Sessions per second; each has 2-3 turns (mean 2.5), ~8 activities per turn: ≤ 22 activities/s at 1.1.
+  defaultRates: [0.15, 0.3, 0.5, 0.7, 0.9, 1.1],
   defaultStepSeconds: 30,
   defaultTimeScale: {
     value: defaultTimeScale,
     why:
-      'a short turn is ~5 s of model time (plan, specialists, answer), ~3.7 s real at 0.75: more than 10x the ' +
+      'a short turn is ~4.5 s of model time (plan, specialists, answer), ~3.3 s real at 0.75: more than 10x the ' +
       '~0.3 s a turn spends in Temporal (update-with-start and ~6 sequential steps), so the overhead share stays ' +
       'under 0.10; a session (2-3 turns, think times on the same clock) fits the runner’s 30 s drain',
   },
