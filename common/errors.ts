@@ -273,7 +273,8 @@ export const errorCodes: { readonly [C in ErrorCode]: ErrorCodeInfo } = {
     retryable: false,
   },
   [ErrorCode.DEADLINE_EXCEEDED]: {
-    meaning: "A workflow's request deadline (a workload input `deadlineMs`) passed before it finished; it gave up.",
+    meaning:
+      "A request (a workload's turn, job or routed request) did not finish before its deadline (its input's `deadlineMs` or turn deadline); its pending calls were cancelled.",
     retryable: false,
     httpStatus: 504,
   },

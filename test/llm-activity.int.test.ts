@@ -138,6 +138,16 @@ test('an agent with several replicas keeps a session on one of them and spreads 
     for (let i = 0; i < 30; i++) out[`${taskQueue}-s${i}`] = await replicaOf(`${taskQueue}-s${i}`);
     // The same session again (a new run of the same workflow id) lands where it was.
     for (let i = 0; i < 3; i++) expect(await replicaOf(`${taskQueue}-s${i}`)).toBe(out[`${taskQueue}-s${i}`]);
+    // An explicit `sessionId` wins over the workflow id: another workflow naming session s_i lands with it
+    // (10 sessions: that all 10 land there by the other workflow's own hash has chance (1/3)^10).
+    for (let i = 0; i < 10; i++) {
+      const r = await env.client.workflow.execute('llmCallWorkflow', {
+        taskQueue,
+        workflowId: `${taskQueue}-other${i}`,
+        args: [{ ...question, sessionId: `${taskQueue}-s${i}` }, 1],
+      });
+      expect((r as CallLlmResult).engine?.replica).toBe(out[`${taskQueue}-s${i}`]);
+    }
     return out;
   });
   expect(new Set(Object.values(seen))).toEqual(new Set(['r0', 'r1', 'r2']));

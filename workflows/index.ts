@@ -1,4 +1,6 @@
 /** The workflow registration barrel: the worker's single `workflowsPath`. Re-export every workflow here. */
+export * from './analyst';
+export * from './analyst-baseline';
 export * from './chat-session';
 export * from './hello-agent';
 export * from './research';

@@ -108,6 +108,37 @@ export const routerInput = z.object({
 export type RouterInput = z.infer<typeof routerInput>;
 
 /**
+ * Input of `analystSessionWorkflow` and its vanilla twin `analystSessionBaselineWorkflow` (the financial-analyst
+ * workload; docs/workloads/analyst.md). Defaults: `analystDefaults` in workflows/analyst-session.ts.
+ */
+export const analystSessionInput = z.object({
+  sessionId,
+  /** The session ends after this many milliseconds without a message. */
+  idleTimeoutMs: z.number().int().positive(),
+  /** Tokens of the session's brief at the head of every analyst prompt. @default 4000 */
+  contextTokens: z.number().int().min(0).max(64_000).optional(),
+  /** Tokens of each specialist's data excerpt. @default 600 */
+  dataTokens: z.number().int().min(0).max(16_000).optional(),
+  /** A turn not answered this many ms after its message arrived fails with NALAR_ERR_DEADLINE_EXCEEDED. @default 120000 */
+  turnDeadlineMs: z.number().int().positive().optional(),
+  /** Turns so far: set by the session itself when it continues as new. */
+  turns: z.array(chatTurn).optional(),
+  /** Continue as new once history has this many events. @default shouldContinueAsNew's (2000) */
+  maxHistoryEvents: z.number().int().min(10).optional(),
+});
+export type AnalystSessionInput = z.infer<typeof analystSessionInput>;
+
+/** The argument of an analyst session's `message` update: the next user turn and its seeded lengths. */
+export const analystTurnInput = z.object({
+  message: text.max(32_000),
+  /** Tokens of the analyst's answer (the workload's heavy tail). @default 200 */
+  maxTokens: z.number().int().positive().max(8192).optional(),
+  /** Tokens of each specialist's report. @default 120 */
+  reportTokens: z.number().int().positive().max(4096).optional(),
+});
+export type AnalystTurnInput = z.infer<typeof analystTurnInput>;
+
+/**
  * Every workflow type of workflows/index.ts with its input schema: what a gateway validates a request body
  * against before it starts that workflow type (a test checks that the two lists match).
  */
@@ -122,6 +153,8 @@ export const workflowInputs = {
   routerBaselineWorkflow: routerInput,
   sweWorkflow: sweInput,
   sweBaselineWorkflow: sweInput,
+  analystSessionWorkflow: analystSessionInput,
+  analystSessionBaselineWorkflow: analystSessionInput,
 } as const satisfies Record<string, z.ZodType>;
 
 /** The name of a workflow type that has an input schema. */

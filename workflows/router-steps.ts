@@ -12,13 +12,9 @@ import type { RouterInput } from './inputs';
 const DEADLINE_EXCEEDED: typeof ErrorCode.DEADLINE_EXCEEDED = 'NALAR_ERR_DEADLINE_EXCEEDED';
 const LLM_DEADLINE_EXCEEDED: typeof ErrorCode.LLM_DEADLINE_EXCEEDED = 'NALAR_ERR_LLM_DEADLINE_EXCEEDED';
 
-/** Model and tool time on a request's critical path (summed along its sequential steps). */
-export interface CriticalPath {
-  /** Model milliseconds the engine reported (model time: × the simulator's time scale = real time). */
-  modelMs: number;
-  /** Real milliseconds the tools measured. */
-  toolMs: number;
-}
+import type { CriticalPath } from './critical-path';
+
+export type { CriticalPath } from './critical-path';
 
 /** What one router request returns. */
 export interface RouterResult {

@@ -17,26 +17,9 @@ const DEADLINE_EXCEEDED: typeof ErrorCode.DEADLINE_EXCEEDED = 'NALAR_ERR_DEADLIN
 export const sweDefaults = { maxDepth: 2, passProbability: 0.7, maxDeveloperSteps: 4 } as const;
 
 /** Model time (the simulator's engine report, model ms) and tool time (real ms) along the critical path. */
-export interface CriticalPath {
-  modelMs: number;
-  toolMs: number;
-}
+import { longest, sequential, type CriticalPath } from './critical-path';
 
-/** Sequential steps: their times add up. */
-export function sequential(...paths: CriticalPath[]): CriticalPath {
-  return paths.reduce((a, b) => ({ modelMs: a.modelMs + b.modelMs, toolMs: a.toolMs + b.toolMs }), {
-    modelMs: 0,
-    toolMs: 0,
-  });
-}
-
-/**
- * Parallel branches: the longest one, by model ms plus tool ms. (Model ms are model time and tool ms real
- * time; the benchmark runs tools at the simulator's time scale, so the sum ranks branches as the clock does.)
- */
-export function longest(paths: CriticalPath[]): CriticalPath {
-  return paths.reduce((a, b) => (b.modelMs + b.toolMs > a.modelMs + a.toolMs ? b : a), { modelMs: 0, toolMs: 0 });
-}
+export { longest, sequential, type CriticalPath };
 
 /** What one subtask's branch (developer, tester, code-run) reports. */
 export interface SubtaskOutcome {

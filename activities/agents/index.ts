@@ -1,5 +1,6 @@
 /** Every agent and tool definition; the worker registers their methods as `<name>.<method>` activities. */
 import type { Definition } from '../../stubs/define';
+import { analyst, bondMarket, marketResearch, newsSearch, newsWire, stockAnalysis } from './analyst';
 import { chat } from './chat';
 import { library, researcher } from './researcher';
 import { chatBranch, classifier, codeRunner, coder } from './router';
@@ -8,6 +9,8 @@ import { textTools } from './text-tools';
 import { writer } from './writer';
 
 export const definitions: readonly Definition[] = [
+  analyst,
+  bondMarket,
   chat,
   chatBranch,
   classifier,
@@ -15,8 +18,12 @@ export const definitions: readonly Definition[] = [
   coder,
   developer,
   library,
+  marketResearch,
+  newsSearch,
+  newsWire,
   planner,
   researcher,
+  stockAnalysis,
   sweTools,
   tester,
   textTools,

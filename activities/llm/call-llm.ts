@@ -58,6 +58,12 @@ export const callLlmInput = z.object({
   toolChoice: z.union([z.enum(['auto', 'none', 'required']), z.object({ name: z.string().min(1) })]).optional(),
   /** Whether one reply may call several tools. @default the endpoint's (true) */
   parallelToolCalls: z.boolean().optional(),
+  /**
+   * The session whose replica serves the call (`hash(session) % n` over the agent's `baseUrls`), for callers
+   * without a future that still pin a conversation (a vanilla workflow with an explicit session id).
+   * @default the running future's session, else the workflow id
+   */
+  sessionId: z.string().min(1).max(512).optional(),
 });
 
 export type CallLlmInput = z.input<typeof callLlmInput>;
@@ -140,7 +146,7 @@ async function callLlmWith(config: LlmConfig, rawInput: CallLlmInput): Promise<C
   const input = parsed.data;
   const ctx = Context.current();
   // The session picks the replica (a plain activity of a vanilla workflow: its workflow is the session).
-  const routeKey = currentFuture()?.sessionId ?? ctx.info.workflowExecution?.workflowId;
+  const routeKey = input.sessionId ?? currentFuture()?.sessionId ?? ctx.info.workflowExecution?.workflowId;
   const binding = modelBinding(input.agent, config, process.env, routeKey);
   const request = {
     model: binding.model,

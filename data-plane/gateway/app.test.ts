@@ -271,3 +271,20 @@ test('/metrics counts requests by route pattern and status', async () => {
   );
   expect(text).toContain('nalar_gateway_request_duration_seconds_bucket');
 });
+
+test('the session routes refuse an unknown session workflow and an analyst turn with a bad field, naming them', async () => {
+  const app = gateway({ plugins: [createSessionRoutes({ idleTimeoutMs: 60_000 })] });
+  await app.ready();
+  const post = (url: string, payload: object) =>
+    app
+      .inject({ method: 'POST', url, headers: auth(tokenA), payload })
+      .then((r) => ({ status: r.statusCode, body: r.json<{ error: { code: string; message: string } }>() }));
+  const unknown = await post('/v1/sessions/s1/messages?workflow=nope', { message: 'hi' });
+  expect(unknown.status).toBe(400);
+  expect(unknown.body.error.code).toBe('NALAR_ERR_INVALID_INPUT');
+  expect(unknown.body.error.message).toMatch(/^workflow: expected one of chat, analyst, analyst-baseline/);
+  const bad = await post('/v1/sessions/s1/messages?workflow=analyst', { message: 'hi', reportTokens: 0 });
+  expect(bad.status).toBe(400);
+  expect(bad.body.error.message).toMatch(/^reportTokens: /);
+  await app.close();
+});

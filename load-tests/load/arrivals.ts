@@ -6,6 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { analystWorkload } from '../bench/workloads/analyst';
 import { routerWorkload } from '../bench/workloads/router';
 import { sweArrivals } from '../bench/workloads/swe';
 import type { Arrival } from '../bench/workloads/types';
@@ -19,6 +20,7 @@ export interface ArrivalScenario {
 
 /** Every replayed scenario by name (a `load-tests/k6/<name>.js` each). */
 export const arrivalScenarios: Readonly<Record<string, ArrivalScenario>> = {
+  analyst: { arrivals: (o) => analystWorkload.arrivals(o), defaultRate: 0.5 },
   router: { arrivals: (o) => routerWorkload.arrivals(o), defaultRate: 1 },
   swe: { arrivals: sweArrivals, defaultRate: 0.5 },
 };

@@ -32,7 +32,7 @@ afterAll(async () => {
 });
 
 test('there is a scenario per example workflow, one for multi-turn sessions and one per paper workload', () => {
-  expect(loadScenarios()).toEqual(['article', 'chat', 'hello', 'pipeline', 'router', 'swe']);
+  expect(loadScenarios()).toEqual(['analyst', 'article', 'chat', 'hello', 'pipeline', 'router', 'swe']);
 });
 
 test.each(loadScenarios())('the %s scenario passes its smoke run and writes its report', async (scenario) => {

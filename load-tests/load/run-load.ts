@@ -45,7 +45,8 @@ export interface RunLoadDeps {
  * Scenarios that run, without `--target`, on a stack with their benchmark workload's own simulator replicas,
  * agent bindings and time scale (load-tests/bench/workloads/<name>.ts) instead of the default simulator.
  */
-export const workloadStackScenarios: readonly string[] = ['router'];
+// The analyst's think times are in its default time scale's real ms: its stack must run at that scale.
+export const workloadStackScenarios: readonly string[] = ['analyst', 'router'];
 
 /** Runs the scenario; throws a `NalarError` when it cannot start (bad target, no k6, the stack fails). */
 export async function runLoad(o: LoadOptions, deps: RunLoadDeps): Promise<LoadRunResult> {
@@ -54,7 +55,8 @@ export async function runLoad(o: LoadOptions, deps: RunLoadDeps): Promise<LoadRu
   const k6 = await ensureTool('k6', { toolsDir: config.toolsDir, explicitPath: config.k6Bin, log });
   mkdirSync(o.out, { recursive: true });
   // A report left from an earlier run must not pass for this one's.
-  for (const f of ['report.md', 'summary.json', recordsFile]) rmSync(path.join(o.out, f), { force: true });
+  for (const f of ['report.md', 'summary.json', recordsFile, 'arrivals.json'])
+    rmSync(path.join(o.out, f), { force: true });
 
   let stack: LoadStack | undefined;
   let target = o.target;

@@ -6,6 +6,8 @@
  * - `POST /v1/sessions/:id/messages` `{ "message": "…" }`: the next user turn, sent as the `message` Update
  *   with update-with-start (the first message starts the session). Answers `{ id, turn, reply }`, or with
  *   `Accept: text/event-stream` the turn's events (`token`, `reset`, `future`) and then a `reply` event.
+ *   `?workflow=analyst` (or `analyst-baseline`) drives a financial-analyst session instead of a chat session
+ *   (workflows/analyst.ts; its body also takes `reportTokens`, its reply adds `criticalPath`).
  * - `GET /v1/sessions/:id`: the turns so far (the `turns` query).
  * - `DELETE /v1/sessions/:id`: ends the session after the turn in progress (the `end` signal).
  */
@@ -22,13 +24,15 @@ import type { ErrorCode as ErrorCodeType } from '../../../common/errors';
 import type { RunEventBus } from '../../../state/streams/bus';
 import { eventData } from '../../../state/streams/events';
 import {
+  analystTurnInput,
   chatMessageInput,
   chatTurn,
+  type AnalystSessionInput,
   type ChatMessageInput,
   type ChatSessionInput,
   type ChatTurnRecord,
 } from '../../../workflows/inputs';
-import type { ChatSessionReply } from '../../../workflows/chat-session';
+import type { CriticalPath } from '../../../workflows/analyst-session';
 import { ErrorCode, NalarError, routeDoc, type GatewayPlugin, type GatewayRouteDeps } from '../context';
 import { errorOf } from '../streams/outcome';
 import { openSse } from '../streams/sse';
@@ -50,7 +54,36 @@ const sessionParams = z.object({
   id: z.string().regex(/^[A-Za-z0-9._~-]{1,200}$/, 'expected 1-200 letters, digits, ".", "_", "~" or "-"'),
 });
 
-const workflowType = 'chatSessionWorkflow';
+/**
+ * The session workflows these routes drive, by `?workflow=` (default `chat`): the workflow type, its message
+ * schema, and its start input. The first message of a session fixes its type.
+ */
+const sessionKinds = {
+  chat: { workflowType: 'chatSessionWorkflow', body: chatMessageInput },
+  analyst: { workflowType: 'analystSessionWorkflow', body: analystTurnInput },
+  'analyst-baseline': { workflowType: 'analystSessionBaselineWorkflow', body: analystTurnInput },
+} as const;
+type SessionKind = keyof typeof sessionKinds;
+
+const sessionQuery = z.object({
+  workflow: z.enum(Object.keys(sessionKinds) as [SessionKind, ...SessionKind[]]).optional(),
+});
+
+/** A turn's reply as every session workflow returns it (the analyst's adds its critical path). */
+interface SessionTurnReply {
+  turn: number;
+  reply: string;
+  futureId?: string;
+  criticalPath?: CriticalPath;
+}
+
+function sessionKindOf(request: FastifyRequest): SessionKind {
+  const parsed = sessionQuery.safeParse(request.query);
+  if (!parsed.success) {
+    throw new NalarError(ErrorCode.INVALID_INPUT, `workflow: expected one of ${Object.keys(sessionKinds).join(', ')}`);
+  }
+  return parsed.data.workflow ?? 'chat';
+}
 
 function sessionWorkflowId(deps: GatewayRouteDeps, request: FastifyRequest): { id: string; workflowId: string } {
   const parsed = sessionParams.safeParse(request.params);
@@ -76,11 +109,12 @@ async function sendTurn(
   deps: GatewayRouteDeps,
   tenant: string,
   workflowId: string,
+  kind: SessionKind,
   message: ChatMessageInput,
   idleTimeoutMs: number,
-): Promise<ChatSessionReply> {
-  const input: ChatSessionInput = { idleTimeoutMs };
-  const start = new WithStartWorkflowOperation(workflowType, {
+): Promise<SessionTurnReply> {
+  const input: ChatSessionInput | AnalystSessionInput = { idleTimeoutMs };
+  const start = new WithStartWorkflowOperation(sessionKinds[kind].workflowType, {
     workflowId,
     taskQueue: deps.taskQueue,
     args: [input],
@@ -89,7 +123,7 @@ async function sendTurn(
     memo: deps.startHeaders(tenant),
   });
   try {
-    return await client.workflow.executeUpdateWithStart<Workflow, ChatSessionReply, [ChatMessageInput]>('message', {
+    return await client.workflow.executeUpdateWithStart<Workflow, SessionTurnReply, [ChatMessageInput]>('message', {
       args: [message],
       startWorkflowOperation: start,
     });
@@ -102,7 +136,8 @@ const turnReply = z.object({ id: z.string(), turn: z.number().int(), reply: z.st
 const messageDoc = routeDoc({
   summary:
     'Send the next user turn to a session (started if it does not exist: update-with-start) and answer the reply; ' +
-    'with Accept: text/event-stream, stream the turn (future and token events, then a reply event)',
+    'with Accept: text/event-stream, stream the turn (future and token events, then a reply event). ' +
+    '?workflow=analyst|analyst-baseline: a financial-analyst session (body adds reportTokens; reply adds criticalPath)',
   body: chatMessageInput,
   responses: {
     '200': { description: 'The reply (JSON), or the turn as Server-Sent Events', schema: turnReply },
@@ -136,7 +171,8 @@ export function createSessionRoutes(options: SessionRoutesOptions): GatewayPlugi
   return (app, deps) => {
     app.post('/sessions/:id/messages', messageDoc, async (request: FastifyRequest, reply: FastifyReply) => {
       const { id, workflowId } = sessionWorkflowId(deps, request);
-      const body = chatMessageInput.safeParse(request.body);
+      const kind = sessionKindOf(request);
+      const body = sessionKinds[kind].body.safeParse(request.body);
       if (!body.success) {
         const issue = body.error.issues[0];
         throw new NalarError(
@@ -149,8 +185,21 @@ export function createSessionRoutes(options: SessionRoutesOptions): GatewayPlugi
       }
       const wantsStream = /\btext\/event-stream\b/.test(request.headers.accept ?? '');
       if (!wantsStream || !options.bus) {
-        const turn = await sendTurn(deps.client, deps, request.tenant, workflowId, body.data, options.idleTimeoutMs);
-        return { id, turn: turn.turn, reply: turn.reply };
+        const turn = await sendTurn(
+          deps.client,
+          deps,
+          request.tenant,
+          workflowId,
+          kind,
+          body.data,
+          options.idleTimeoutMs,
+        );
+        return {
+          id,
+          turn: turn.turn,
+          reply: turn.reply,
+          ...(turn.criticalPath && { criticalPath: turn.criticalPath }),
+        };
       }
       // Subscribe before sending, so no token of this turn is missed.
       const sub = options.bus.subscribe(workflowId);
@@ -171,10 +220,18 @@ export function createSessionRoutes(options: SessionRoutesOptions): GatewayPlugi
         }
       })();
       try {
-        const turn = await sendTurn(deps.client, deps, request.tenant, workflowId, body.data, options.idleTimeoutMs);
+        const turn = await sendTurn(
+          deps.client,
+          deps,
+          request.tenant,
+          workflowId,
+          kind,
+          body.data,
+          options.idleTimeoutMs,
+        );
         // The turn's tokens precede its future's `completed` event: wait for that (bounded), then answer.
         replyFuture = turn.futureId;
-        if (completed.has(turn.futureId)) sub.close();
+        if (turn.futureId !== undefined && completed.has(turn.futureId)) sub.close();
         else grace = setTimeout(() => sub.close(), endGraceMs);
         await forward;
         w.send('reply', { id, turn: turn.turn, reply: turn.reply });

@@ -114,10 +114,16 @@ export function runWorkflowAsync(workflow, input, pollSeconds = 0.2, deadlineSec
   return run;
 }
 
-/** Sends one user message to session `id` (the first one starts it). Passes on 200 with a non-empty reply. */
-export function sessionTurn(id, message) {
+/**
+ * Sends one user message to session `id` (the first one starts it). Passes on 200 with a non-empty reply.
+ * `extra` adds body fields (e.g. an analyst turn's `maxTokens`, `reportTokens`); `workflow` picks the session
+ * workflow (`?workflow=analyst`; default: the chat session).
+ */
+export function sessionTurn(id, message, extra = {}, workflow = undefined) {
   const name = 'POST /v1/sessions/:id/messages';
-  const res = http.post(`${baseUrl}/v1/sessions/${encodeURIComponent(id)}/messages`, JSON.stringify({ message }), {
+  const query = workflow ? `?workflow=${encodeURIComponent(workflow)}` : '';
+  const url = `${baseUrl}/v1/sessions/${encodeURIComponent(id)}/messages${query}`;
+  const res = http.post(url, JSON.stringify({ ...extra, message }), {
     headers: headers(true),
     tags: { name },
     timeout: '120s',

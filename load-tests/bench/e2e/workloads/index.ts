@@ -13,7 +13,8 @@ export type WorkloadName = (typeof workloadNames)[number];
 export type WorkloadLoader = () => Promise<Record<string, unknown>>;
 
 const loaders: Partial<Record<WorkloadName, WorkloadLoader>> = {
-  // One line per workload, e.g.:  analyst: () => import('../../workloads/analyst'),
+  // One line per workload (the .js extension: node16 module resolution wants one in a dynamic import).
+  analyst: () => import('../../workloads/analyst.js'),
   router: () => import('../../workloads/router.js'),
   swe: () => import('../../workloads/swe.js'),
 };
