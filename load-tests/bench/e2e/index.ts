@@ -9,7 +9,7 @@ import { gzipSync } from 'node:zlib';
 import { barWhiskerChartSpec, renderSvg } from '../plot';
 import { closingLine, resultsDir, runInfo, writeFile } from '../run-info';
 import type { BenchWorkload } from '../workloads/types';
-import { allVariants, type E2eBenchOptions } from './options';
+import { allVariants, defaultDrainSeconds, type E2eBenchOptions } from './options';
 import { e2eOutcome } from './outcome';
 import { e2eReport } from './report';
 import { runE2e, type E2eRunSettings } from './run';
@@ -30,7 +30,7 @@ export function e2eSettings(workload: BenchWorkload, o: E2eBenchOptions): E2eRun
     seed: o.seed,
     timeScale: o.timeScale ?? workload.defaultTimeScale.value,
     variants: o.variants,
-    drainSeconds: o.drainSeconds,
+    drainSeconds: o.drainSeconds ?? workload.defaultDrainSeconds ?? defaultDrainSeconds,
     workers: o.workers,
     warmup: o.warmup,
   };

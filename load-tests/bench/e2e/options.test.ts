@@ -3,10 +3,10 @@ import { workloadOfModule, loadWorkload, isWorkloadName } from './workloads';
 import { fixtureWorkload } from './fixture-workload';
 import { e2eSettings } from '.';
 
-test('no options: documented defaults, the workload fills in rates, step and time scale', () => {
+test('no options: documented defaults, the workload fills in rates, step, time scale and drain', () => {
   const o = parseE2eBenchOptions([]);
   expect(o).toEqual(defaultE2eBenchOptions);
-  expect(o).toEqual({ seed: 42, variants: ['nalar', 'baseline'], drainSeconds: 30, workers: 1, warmup: 3 });
+  expect(o).toEqual({ seed: 42, variants: ['nalar', 'baseline'], workers: 1, warmup: 3 });
   expect(e2eSettings(fixtureWorkload, o)).toEqual({
     rates: [1, 2],
     stepSeconds: 3,
@@ -17,6 +17,10 @@ test('no options: documented defaults, the workload fills in rates, step and tim
     workers: 1,
     warmup: 3,
   });
+  // A workload whose requests run long sets its own drain; --drain-seconds still wins.
+  const longRequests = { ...fixtureWorkload, defaultDrainSeconds: 75 };
+  expect(e2eSettings(longRequests, o).drainSeconds).toBe(75);
+  expect(e2eSettings(longRequests, parseE2eBenchOptions(['--drain-seconds', '5'])).drainSeconds).toBe(5);
 });
 
 test('every option parses; rates are sorted low to high without repeats', () => {

@@ -22,9 +22,10 @@ export interface E2eBenchOptions {
   variants: BenchVariant[];
   /**
    * Real seconds to wait after a step's last arrival for requests still running; those still running then
-   * are failed records with `errorCode: 'TIMEOUT'` (and their workflows are terminated). @default 30
+   * are failed records with `errorCode: 'TIMEOUT'` (and their workflows are terminated).
+   * @default the workload's `defaultDrainSeconds`, else 30
    */
-  drainSeconds: number;
+  drainSeconds?: number;
   /** Nalar worker processes polling the task queue. @default 1 */
   workers: number;
   /**
@@ -35,10 +36,12 @@ export interface E2eBenchOptions {
   warmup: number;
 }
 
+/** Drain of a workload that sets no `defaultDrainSeconds`. */
+export const defaultDrainSeconds = 30;
+
 export const defaultE2eBenchOptions: E2eBenchOptions = {
   seed: 42,
   variants: [...allVariants],
-  drainSeconds: 30,
   workers: 1,
   warmup: 3,
 };
@@ -47,7 +50,7 @@ export const defaultE2eBenchOptions: E2eBenchOptions = {
 export const e2eBenchOptionsUsage = `         options: --rates R,R,...  --step-seconds S  --seed N  --time-scale X  --variants nalar,baseline
                   --drain-seconds S  --workers N  --warmup N
          (defaults: the workload's rate grid, step length and time scale; seed ${defaultE2eBenchOptions.seed}; both variants;
-          ${defaultE2eBenchOptions.drainSeconds} s drain for stragglers, then TIMEOUT; ${defaultE2eBenchOptions.workers} worker process; ${defaultE2eBenchOptions.warmup} unrecorded
+          the workload's drain for stragglers (${defaultDrainSeconds} s unless it sets one), then TIMEOUT; ${defaultE2eBenchOptions.workers} worker process; ${defaultE2eBenchOptions.warmup} unrecorded
           warm-up requests per variant)`;
 
 /** Parses the options after the workload's name. */

@@ -256,6 +256,9 @@ export const analystWorkload: BenchWorkload = {
   // Sessions per second; each has 2-3 turns (mean 2.5), ~8 activities per turn: ≤ 22 activities/s at 1.1.
   defaultRates: [0.15, 0.3, 0.5, 0.7, 0.9, 1.1],
   defaultStepSeconds: 30,
+  // A session is 2-3 turns with think times between them: near capacity one that arrives at the end of a step
+  // takes 30-45 s, and with the runner's 30 s default it failed as TIMEOUT for its length, not for overload.
+  defaultDrainSeconds: 45,
   defaultTimeScale: {
     value: defaultTimeScale,
     why:

@@ -90,6 +90,12 @@ export interface BenchWorkload {
   defaultRates: readonly number[];
   /** Default real seconds of arrivals per rate step. */
   defaultStepSeconds: number;
+  /**
+   * Default real seconds the runner waits after a step's last arrival for requests still running (then they
+   * fail as `TIMEOUT`): at least what one arrival takes at moderate load, so the bound measures overload, not
+   * the length of a request. @default 30
+   */
+  defaultDrainSeconds?: number;
   /** Default simulator time scale (real ms per model ms) and why, for the report. */
   defaultTimeScale: { value: number; why: string };
   /** The arrivals of one rate step: seeded, open loop, the same for both variants. */
