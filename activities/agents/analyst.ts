@@ -11,11 +11,11 @@
  * passed to the activities as `history`. The prompts are the same either way.
  */
 import { performance } from 'node:perf_hooks';
-import { createHash } from 'node:crypto';
 import { callLlm, type ChatMessage, type LlmToolCall, type LlmToolDefinition } from '../llm';
 import { searchCorpus } from '../tools';
 import { ManagedList } from '../../state/managed';
 import { defineAgent, defineTool } from '../../stubs/define';
+import { seededWords } from './seeded-text';
 
 /** One finished exchange of an analyst session. */
 export interface AnalystExchange {
@@ -117,21 +117,9 @@ const briefWords = [
   'liquidity',
 ];
 
-/**
- * `tokens` words (one simulator token each) seeded by `key`: a session's brief or a specialist's data. Two
- * keys give different text, so sessions never share a cached prefix beyond the system line.
- */
-export function seededWords(key: string, tokens: number): string {
-  const words: string[] = [];
-  let block = Buffer.alloc(0);
-  for (let i = 0; words.length < tokens; i++) {
-    if (i % 32 === 0)
-      block = createHash('sha256')
-        .update(`${key}/${i / 32}`)
-        .digest();
-    words.push(briefWords[(block[i % 32] ?? 0) % briefWords.length] ?? 'market');
-  }
-  return words.join(' ');
+/** `tokens` words of the finance vocabulary seeded by `key` (a session's brief, a specialist's data). */
+function briefText(key: string, tokens: number): string {
+  return seededWords(key, tokens, briefWords);
 }
 
 function conversation(): ManagedList<AnalystExchange> {
@@ -144,7 +132,7 @@ async function analystPrefix(input: AnalystContext): Promise<ChatMessage[]> {
   return [
     {
       role: 'system',
-      content: `You are a financial analyst. Client and market brief: ${seededWords(input.briefKey, input.contextTokens)}`,
+      content: `You are a financial analyst. Client and market brief: ${briefText(input.briefKey, input.contextTokens)}`,
     },
     ...history.flatMap((t): ChatMessage[] => [
       { role: 'user', content: t.user },
@@ -208,7 +196,7 @@ async function specialistCall(agent: string, role: string, input: SpecialistInpu
     [
       {
         role: 'system',
-        content: `You are a ${role}. Data: ${seededWords(`${agent}/${input.briefKey}`, input.dataTokens)}`,
+        content: `You are a ${role}. Data: ${briefText(`${agent}/${input.briefKey}`, input.dataTokens)}`,
       },
       { role: 'user', content: `${input.message}\nAnalyst's plan: ${input.plan}` },
     ],

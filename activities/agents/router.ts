@@ -15,6 +15,7 @@ import { loadConfig } from '../../common/config';
 import { callLlm, type CallLlmResult } from '../llm';
 import { runCode } from '../tools';
 import { defineAgent, defineTool } from '../../stubs/define';
+import { seededWords } from './seeded-text';
 
 /** The two branches of the router, which are also the two request kinds of the trace. */
 export type RouterBranch = 'chat' | 'coding';
@@ -91,28 +92,12 @@ export function engineDeadline(now = Date.now()): Record<string, string> {
   return { sim_deadline_ms: String(modelMs) };
 }
 
-/** mulberry32: a small seeded PRNG; enough to pick words, and the same in every process. */
-function wordStream(seed: number): () => string {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    const u = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    return WORDS[Math.floor(u * WORDS.length)] as string;
-  };
-}
-
 /**
  * The request's prompt: `tokens` seeded words (one token each). Different seeds give different text, so
  * requests do not share a prefix beyond the system prompt (no prefix-cache hits the trace would not have).
  */
 export function requestText(seed: number, tokens: number): string {
-  const next = wordStream(seed);
-  const words: string[] = [];
-  for (let i = 0; i < tokens; i++) words.push(next());
-  return words.join(' ');
+  return seededWords(`router/${seed}`, tokens, WORDS);
 }
 
 /** What a model call's engine reported: its model milliseconds (0 when it reports none) and replica. */
