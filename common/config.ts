@@ -214,6 +214,11 @@ export const settings = {
             /** Replicas serving this agent: each call goes to one (a session stays on its first). Wins over baseUrl. */
             baseUrls: z.array(z.url()).min(1).optional(),
             model: z.string().min(1).optional(),
+            /**
+             * The endpoint takes vLLM's `priority` request field (`--scheduling-policy priority`): calls send their
+             * priority. Off by default: a server without priority scheduling refuses a non-zero one.
+             */
+            priority: z.boolean().optional(),
             /** Name of the environment variable holding this agent's API key (keys never sit in config). */
             apiKeyEnv: z
               .string()
@@ -224,7 +229,7 @@ export const settings = {
       ),
     ),
     default: {},
-    doc: 'Per-agent model binding as JSON: {"planner": {"baseUrl": "...", "model": "...", "apiKeyEnv": "OPENAI_API_KEY"}}; "baseUrls": [...] lists several replicas (a session stays on the one it first used)',
+    doc: 'Per-agent model binding as JSON: {"planner": {"baseUrl": "...", "model": "...", "apiKeyEnv": "OPENAI_API_KEY"}}; "baseUrls": [...] lists several replicas (a session stays on the one it first used); "priority": true sends the priority of each call (the vLLM field)',
   }),
   toolTimeScale: setting({
     env: 'NALAR_TOOL_TIME_SCALE',

@@ -387,3 +387,54 @@ test('busy time is in model ms whatever the time scale', () => {
   clock.advanceUntil(() => t.result !== undefined, 10_000);
   expect(engine.busyMs).toBeCloseTo(40, 5);
 });
+
+describe('scheduling policy', () => {
+  // One sequence at a time, 10 model ms per iteration: the order of admission is the order of finishing.
+  const oneAtATime = { maxNumSeqs: 1, decodeBaseMs: 10, decodePerSeqMs: 0, prefillPerTokenMs: 0 };
+
+  function finishOrder(schedulingPolicy: 'fcfs' | 'priority', priorities: number[]): number[] {
+    const { clock, engine } = setup({ ...oneAtATime, schedulingPolicy });
+    const order: number[] = [];
+    // The first request starts at once; the rest wait and are admitted one by one.
+    priorities.forEach((priority, i) => {
+      const req: EngineRequest = {
+        promptTokens: 10,
+        blockChain: [],
+        outputTokens: 2,
+        priority,
+        onFinish: () => order.push(i),
+      };
+      expect(engine.submit(req).accepted).toBe(true);
+    });
+    clock.advanceUntil(() => order.length === priorities.length, 100_000);
+    return order;
+  }
+
+  test("'priority' admits the lowest value first, arrival order among equals (vLLM's semantics)", () => {
+    expect(finishOrder('priority', [5, 3, 9, 3, -1, 5])).toEqual([0, 4, 1, 3, 5, 2]);
+  });
+
+  test("'fcfs' (the default) keeps arrival order whatever the priorities", () => {
+    expect(finishOrder('fcfs', [5, 3, 9, 3, -1, 5])).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
+  test('a cancelled waiting request is skipped under both policies', () => {
+    for (const schedulingPolicy of ['fcfs', 'priority'] as const) {
+      const { clock, engine } = setup({ ...oneAtATime, schedulingPolicy });
+      const running = request(engine, 10, 2).t;
+      const waiting = engine.submit({
+        promptTokens: 10,
+        blockChain: [],
+        outputTokens: 2,
+        priority: 0,
+        onFinish: () => {},
+      });
+      const after = request(engine, 10, 2).t;
+      if (waiting.accepted) waiting.cancel();
+      expect(engine.numWaiting).toBe(1);
+      clock.advanceUntil(() => after.result !== undefined, 10_000);
+      expect(running.result).toBeDefined();
+      expect(engine.numWaiting + engine.numRunning).toBe(0);
+    }
+  });
+});

@@ -17,6 +17,7 @@
 import type { Clock, Timer } from '../common/clock';
 import { KvCache, type Reservation } from './kv-cache';
 import { MinHeap } from './min-heap';
+import { waitingQueue, type WaitingQueue } from './waiting-queue';
 import type { ReplicaProfile } from './profile';
 import { Prng } from './text';
 
@@ -38,6 +39,8 @@ export interface EngineRequest {
    * (its KV blocks freed). Either way `onReject` gets reason 'deadline'. @default none
    */
   deadlineMs?: number;
+  /** Scheduling priority under the `priority` policy: lower values are admitted first. @default 0 */
+  priority?: number;
   /**
    * Called once when the engine fails an accepted request for overload (queue timeout, deadline, KV cache
    * exhausted); without it, `onAbort` is called with the reason.
@@ -139,8 +142,7 @@ export class Engine {
   private readonly streamFlushMs: number;
   private readonly kv: KvCache;
   private readonly episodes: Prng;
-  private readonly waiting: Sequence[] = [];
-  private waitingHead = 0;
+  private readonly waiting: WaitingQueue<Sequence>;
   /** Ended requests (cancelled, timed out) still in `waiting` behind the head, skipped when reached. */
   private waitingEnded = 0;
   private readonly prefilling: Sequence[] = [];
@@ -167,11 +169,12 @@ export class Engine {
     this.kv = new KvCache(Math.floor(this.profile.kvCacheTokens / this.profile.blockSize));
     this.episodes = new Prng(options.seed);
     this.decoding = new MinHeap((s) => s.lastStep);
+    this.waiting = waitingQueue(this.profile.schedulingPolicy);
   }
 
   /** Requests waiting for a batch slot. */
   get numWaiting(): number {
-    return this.waiting.length - this.waitingHead - this.waitingEnded;
+    return this.waiting.size - this.waitingEnded;
   }
 
   /** Requests in the batch (prefilling or decoding). */
@@ -221,7 +224,7 @@ export class Engine {
       emitted: 0,
       done: false,
     };
-    this.waiting.push(seq);
+    this.waiting.push(seq, req.priority ?? 0);
     // The earlier of the queue timeout and the deadline first; a request admitted by then gets its deadline.
     const q = p.queueTimeoutMs;
     const d = req.deadlineMs;
@@ -259,9 +262,7 @@ export class Engine {
 
   /** Drops every request (calling `onAbort`) and empties the KV cache: the replica died. */
   reset(reason: string): void {
-    const all = [...this.waiting.slice(this.waitingHead), ...this.prefilling, ...this.decoding.drain()];
-    this.waiting.length = 0;
-    this.waitingHead = 0;
+    const all = [...this.waiting.drain(), ...this.prefilling, ...this.decoding.drain()];
     this.prefilling.length = 0;
     this.streaming.clear();
     this.decodingCount = 0;
@@ -378,9 +379,9 @@ export class Engine {
   private admit(at: number): void {
     const p = this.profile;
     while (this.numWaiting > 0 && this.numRunning < p.maxNumSeqs) {
-      const seq = this.waiting[this.waitingHead] as Sequence;
+      const seq = this.waiting.peek() as Sequence;
       if (seq.done) {
-        this.waitingHead++;
+        this.waiting.shift();
         this.waitingEnded--;
         continue;
       }
@@ -390,14 +391,14 @@ export class Engine {
         // Head of line waits for KV space, as in vLLM; with a bound, as engines without preemption, it fails.
         seq.kvBlockedSince ??= at;
         if (p.kvWaitTimeoutMs === undefined || at - seq.kvBlockedSince <= p.kvWaitTimeoutMs * this.timeScale) break;
-        this.waitingHead++;
+        this.waiting.shift();
         seq.done = true;
         seq.timer?.cancel();
         seq.timer = undefined;
         this.reject(seq, 'kv_oom', false);
         continue;
       }
-      this.waitingHead++;
+      this.waiting.shift();
       seq.reservation = reservation;
       // The last prompt token is always computed, even on a full hit (it yields the first logits).
       seq.cachedTokens = Math.min(reservation.cachedBlocks.length * p.blockSize, seq.req.promptTokens - 1);
@@ -408,10 +409,6 @@ export class Engine {
       this.prefixHits += seq.cachedTokens;
       this.prefilling.push(seq);
       this.observer.onAdmitted?.(this.toModel(at - seq.arrivedAt), seq.req.promptTokens, seq.cachedTokens);
-    }
-    if (this.waitingHead > 1024 && this.waitingHead * 2 > this.waiting.length) {
-      this.waiting.splice(0, this.waitingHead);
-      this.waitingHead = 0;
     }
   }
 

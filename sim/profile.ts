@@ -74,6 +74,11 @@ export const replicaProfileSchema = z
     blockSize: z.number().int().min(1).default(16),
     /** Requests that may wait for a batch slot; beyond it, 429. */
     maxWaiting: z.number().int().min(0).default(512),
+    /**
+     * Order of the waiting queue (vLLM's --scheduling-policy): 'fcfs' by arrival; 'priority' by the request's
+     * `priority` field (lower first), arrival order among equals. Under 'fcfs' a non-zero priority is a 400.
+     */
+    schedulingPolicy: z.enum(['fcfs', 'priority']).default('fcfs'),
     /** Retry-After (seconds) sent with 429s (and 503 queue timeouts). */
     retryAfterSeconds: z.number().int().min(0).default(1),
     /**

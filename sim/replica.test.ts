@@ -488,3 +488,52 @@ describe('faults', () => {
     expect(slow / fast).toBeLessThan(3.5);
   });
 });
+
+describe('scheduling priority (vLLM `priority` field)', () => {
+  test("under 'priority' the waiting request with the lowest priority goes first", async () => {
+    const clock = new ManualClock();
+    const p = await pool({
+      clock,
+      replicas: [
+        { schedulingPolicy: 'priority', maxNumSeqs: 1, decodeBaseMs: 10, decodePerSeqMs: 0, prefillPerTokenMs: 0 },
+      ],
+    });
+    const client = clientFor(p);
+    const send = (content: string, priority: number) =>
+      client.chat.completions.create({
+        ...ask(content, {
+          max_tokens: 5,
+          ignore_eos: true,
+        } as Partial<OpenAI.Chat.ChatCompletionCreateParamsNonStreaming>),
+        priority,
+      } as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming);
+    // One at a time into the engine, so their arrival order is known: the first runs, the other two wait.
+    const first = send('first', 0);
+    await waitFor(() => inEngine(p) === 1, { what: 'the first request in the engine' });
+    const low = send('low priority', 5);
+    await waitFor(() => inEngine(p) === 2, { what: 'the second request in the engine' });
+    const high = send('high priority', -1);
+    await runClock(p, clock, 3);
+    const [, lowBody, highBody] = await Promise.all([first, low, high]);
+    // The later, higher-priority request waited one request's time; the earlier low one waited for both.
+    expect(simTimings(highBody).queue_ms).toBeCloseTo(50, 5);
+    expect(simTimings(lowBody).queue_ms).toBeCloseTo(100, 5);
+  });
+
+  test("under 'fcfs' (the default) a non-zero priority is refused, as vLLM refuses it", async () => {
+    const p = await pool({ replicas: [{}] });
+    const err = await rejection(
+      clientFor(p).chat.completions.create({
+        ...ask('hi'),
+        priority: 2,
+      } as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming),
+    );
+    expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((err as APIError).message).toMatch(/Priority scheduling is not enabled/);
+    const zero = await clientFor(p).chat.completions.create({
+      ...ask('hi', { max_tokens: 2 }),
+      priority: 0,
+    } as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming);
+    expect(zero.choices).toHaveLength(1);
+  });
+});

@@ -428,6 +428,16 @@ export class Replica {
       return reply;
     }
 
+    const priority = req.priority ?? 0;
+    if (priority !== 0 && this.profile.schedulingPolicy !== 'priority') {
+      // vLLM's answer when priority scheduling is not enabled.
+      return this.sendError(reply, {
+        status: 400,
+        type: 'invalid_request_error',
+        param: 'priority',
+        message: `Got priority ${priority} but Priority scheduling is not enabled.`,
+      });
+    }
     const deadline = req.metadata?.sim_deadline_ms;
     if (deadline !== undefined && !(/^\d+(\.\d+)?$/.test(deadline) && Number(deadline) > 0)) {
       return this.sendError(reply, {
@@ -470,6 +480,7 @@ export class Replica {
       blockChain: blockChain(promptPieces, this.profile.blockSize),
       outputTokens: Math.max(1, output.tokens.length),
       ...(deadline !== undefined && { deadlineMs: Number(deadline) }),
+      priority,
     };
     const usage = (cached: number) => ({
       prompt_tokens: promptPieces.length,

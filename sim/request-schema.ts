@@ -1,5 +1,6 @@
 /** The subset of the OpenAI chat-completions request the simulator understands, validated with zod. */
 import { z } from 'zod';
+import { maxAbsPriority } from './waiting-queue';
 
 const textPart = z.object({ type: z.literal('text'), text: z.string() });
 
@@ -88,6 +89,11 @@ export const chatCompletionRequest = z
     tool_choice: toolChoice.nullish(),
     /** @default true */
     parallel_tool_calls: z.boolean().nullish(),
+    /**
+     * vLLM's scheduling priority (lower first) under `--scheduling-policy priority` (the profile's
+     * `schedulingPolicy`); under 'fcfs' only 0 is accepted. @default 0
+     */
+    priority: z.number().int().min(-maxAbsPriority).max(maxAbsPriority).nullish(),
   })
   .superRefine((r, ctx) => {
     checkToolResults(r.messages, ctx);

@@ -153,6 +153,44 @@ test('an agent with several replicas keeps a session on one of them and spreads 
   expect(new Set(Object.values(seen))).toEqual(new Set(['r0', 'r1', 'r2']));
 });
 
+test('priority reaches engines configured to take it, and only those', async () => {
+  const pool = await startTestPool({ replicas: [{ name: 'fcfs' }, { name: 'prio', schedulingPolicy: 'priority' }] });
+  pools.push(pool);
+  const [fcfs, prio] = pool.baseUrls as [string, string];
+  const taskQueue = uniqueTaskQueue('llm-priority');
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle,
+    activities: createLlmActivities({
+      llmBaseUrl: fcfs,
+      llmApiKey: undefined,
+      llmModel: configDefaults.llmModel,
+      llmTimeout: loadConfig().llmTimeout,
+      agentModels: {
+        plain: { baseUrl: fcfs },
+        ranked: { baseUrl: prio, priority: true },
+        // Misconfigured on purpose: a server without priority scheduling refuses the field (as vLLM does).
+        misconfigured: { baseUrl: fcfs, priority: true },
+      },
+    }),
+  });
+  const call = (agent: string, i: number) =>
+    env.client.workflow.execute('llmCallWorkflow', {
+      taskQueue,
+      workflowId: `${taskQueue}-${agent}-${i}`,
+      args: [{ ...question, agent, priority: 3 }, 1],
+    }) as Promise<CallLlmResult>;
+  await worker.runUntil(async () => {
+    // Not configured: the field is not sent, so the fcfs server answers.
+    expect((await call('plain', 1)).engine?.replica).toBe('fcfs');
+    expect((await call('ranked', 1)).engine?.replica).toBe('prio');
+    const refused = await activityFailure(call('misconfigured', 1));
+    expect(refused.type).toBe(ErrorCode.LLM_BAD_REQUEST);
+    expect(refused.message).toMatch(/Priority scheduling is not enabled/);
+  });
+});
+
 test('the shared simulator pool started by the test setup serves agents', async () => {
   const baseUrl = process.env.NALAR_TEST_SIM_BASE_URL;
   if (!baseUrl) throw new Error('NALAR_TEST_SIM_BASE_URL is not set: run through npm test');

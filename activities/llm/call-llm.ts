@@ -59,6 +59,11 @@ export const callLlmInput = z.object({
   /** Whether one reply may call several tools. @default the endpoint's (true) */
   parallelToolCalls: z.boolean().optional(),
   /**
+   * Scheduling priority at the engine (vLLM's `priority` field: lower first). Sent only to endpoints configured
+   * to take it (NALAR_AGENT_MODELS `priority: true`); otherwise ignored. @default none (the engine's 0)
+   */
+  priority: z.number().int().min(-1_048_576).max(1_048_576).optional(),
+  /**
    * The session whose replica serves the call (`hash(session) % n` over the agent's `baseUrls`), for callers
    * without a future that still pin a conversation (a vanilla workflow with an explicit session id).
    * @default the running future's session, else the workflow id
@@ -168,6 +173,8 @@ async function callLlmWith(config: LlmConfig, rawInput: CallLlmInput): Promise<C
           : { type: 'function' as const, function: { name: input.toolChoice.name } },
     }),
     ...(input.parallelToolCalls !== undefined && { parallel_tool_calls: input.parallelToolCalls }),
+    // A vLLM extension of the OpenAI body; the openai client passes unknown fields through.
+    ...(input.priority !== undefined && binding.acceptsPriority && { priority: input.priority }),
     ...(input.maxTokens !== undefined && { max_tokens: input.maxTokens }),
     ...(input.metadata && { metadata: input.metadata }),
     ...(input.jsonSchema && {

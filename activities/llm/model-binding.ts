@@ -13,6 +13,8 @@ export interface ModelBinding {
   model: string;
   /** Environment variable of the key, for error messages (the key itself is never logged). */
   apiKeySource: string;
+  /** The endpoint takes vLLM's `priority` request field (NALAR_AGENT_MODELS `priority: true`). */
+  acceptsPriority: boolean;
   client: OpenAI;
 }
 
@@ -42,7 +44,7 @@ export function modelBinding(
     client = new OpenAI({ baseURL: baseUrl, apiKey, maxRetries: 0, timeout: config.llmTimeout });
     clients.set(cacheKey, client);
   }
-  return { baseUrl, model: own.model ?? config.llmModel, apiKeySource, client };
+  return { baseUrl, model: own.model ?? config.llmModel, apiKeySource, acceptsPriority: own.priority ?? false, client };
 }
 
 const roundRobin = new Map<string, number>();
