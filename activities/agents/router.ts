@@ -146,6 +146,18 @@ export const classifier = defineAgent({
   },
 });
 
+/** A branch's model call: the request's seeded prompt, its reply length and the time left as the engine's deadline. */
+function branchCall(agent: 'chatBranch' | 'coder', system: string, input: BranchInput): Promise<CallLlmResult> {
+  return callLlm({
+    agent,
+    messages: [
+      { role: 'system', content: system },
+      { role: 'user', content: requestText(input.seed, input.promptTokens) },
+    ],
+    metadata: { sim_output_tokens: String(input.outputTokens), ...engineDeadline() },
+  });
+}
+
 export const chatBranch = defineAgent({
   name: 'chatBranch',
   directives: { batchable: true, minInstances: 1, maxInstances: 8 },
@@ -155,14 +167,7 @@ export const chatBranch = defineAgent({
   methods: {
     /** The chat branch's answer, `outputTokens` long. */
     async reply(input: BranchInput): Promise<ChatReplyResult> {
-      const reply = await callLlm({
-        agent: 'chatBranch',
-        messages: [
-          { role: 'system', content: 'You are a helpful assistant.' },
-          { role: 'user', content: requestText(input.seed, input.promptTokens) },
-        ],
-        metadata: { sim_output_tokens: String(input.outputTokens), ...engineDeadline() },
-      });
+      const reply = await branchCall('chatBranch', 'You are a helpful assistant.', input);
       return { replyChars: reply.content.length, ...modelTimeOf(reply) };
     },
   },
@@ -181,14 +186,7 @@ export const coder = defineAgent({
      * expected value is counted here: the code-run tool then does real work on what the model wrote.
      */
     async write(input: BranchInput): Promise<WrittenCode> {
-      const reply = await callLlm({
-        agent: 'coder',
-        messages: [
-          { role: 'system', content: 'You write JavaScript. Answer with code only.' },
-          { role: 'user', content: requestText(input.seed, input.promptTokens) },
-        ],
-        metadata: { sim_output_tokens: String(input.outputTokens), ...engineDeadline() },
-      });
+      const reply = await branchCall('coder', 'You write JavaScript. Answer with code only.', input);
       const words = reply.content.split(/\s+/).filter(Boolean).length;
       const code = [
         `const reply = ${JSON.stringify(reply.content)};`,

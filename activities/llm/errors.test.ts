@@ -51,7 +51,8 @@ describe('toLlmFailure: overload rejections', () => {
   test('a Retry-After of 0 (retry now) leaves the delay to the retry policy instead of a zero delay', () => {
     const now = toLlmFailure(apiError(429, { message: 'slow down' }, { 'retry-after': '0' }), where);
     expect([now.type, now.nonRetryable, now.nextRetryDelay]).toEqual([ErrorCode.LLM_RATE_LIMITED, false, undefined]);
-    const past = new Date(Date.now() - 60_000).toUTCString();
+    // An HTTP date long past, whatever the machine's clock says.
+    const past = 'Wed, 21 Oct 2015 07:28:00 GMT';
     expect(
       toLlmFailure(apiError(429, { message: 'x' }, { 'retry-after': past }), where).nextRetryDelay,
     ).toBeUndefined();

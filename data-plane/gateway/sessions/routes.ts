@@ -183,17 +183,11 @@ export function createSessionRoutes(options: SessionRoutesOptions): GatewayPlugi
           },
         );
       }
+      const send = () =>
+        sendTurn(deps.client, deps, request.tenant, workflowId, kind, body.data, options.idleTimeoutMs);
       const wantsStream = /\btext\/event-stream\b/.test(request.headers.accept ?? '');
       if (!wantsStream || !options.bus) {
-        const turn = await sendTurn(
-          deps.client,
-          deps,
-          request.tenant,
-          workflowId,
-          kind,
-          body.data,
-          options.idleTimeoutMs,
-        );
+        const turn = await send();
         return {
           id,
           turn: turn.turn,
@@ -220,15 +214,7 @@ export function createSessionRoutes(options: SessionRoutesOptions): GatewayPlugi
         }
       })();
       try {
-        const turn = await sendTurn(
-          deps.client,
-          deps,
-          request.tenant,
-          workflowId,
-          kind,
-          body.data,
-          options.idleTimeoutMs,
-        );
+        const turn = await send();
         // The turn's tokens precede its future's `completed` event: wait for that (bounded), then answer.
         replyFuture = turn.futureId;
         if (turn.futureId !== undefined && completed.has(turn.futureId)) sub.close();

@@ -29,6 +29,39 @@ export function seconds(duration) {
   return Number(m[1]) * { s: 1, m: 60, h: 3600 }[m[2] || 's'];
 }
 
+/** The PROFILE of this run (default `constant`); an unknown one is an error. */
+function selectedProfile() {
+  const profile = __ENV.PROFILE || 'constant';
+  if (!profiles.includes(profile)) throw new Error(`PROFILE: ${profile} is not one of ${profiles.join(', ')}`);
+  return profile;
+}
+
+/** Thresholds of every scenario: correctness-only for smoke, with the scenario's p95 bound for the full profiles. */
+function baseThresholds(name, smoke, p95Ms) {
+  return smoke
+    ? {
+        http_req_failed: ['rate==0'],
+        checks: ['rate==1'],
+        // Catches hangs only: a loaded CI machine may be slow, never wrong.
+        [`http_req_duration{scenario:${name}}`]: ['p(95)<60000'],
+      }
+    : {
+        http_req_failed: ['rate<0.01'],
+        checks: ['rate>0.99'],
+        [`http_req_duration{scenario:${name}}`]: [`p(95)<${p95Ms}`],
+      };
+}
+
+/** The k6 `options` object of one scenario. */
+function k6Options(name, scenario, thresholds, profile) {
+  return {
+    scenarios: { [name]: scenario },
+    thresholds,
+    summaryTrendStats: ['avg', 'min', 'med', 'p(90)', 'p(95)', 'p(99)', 'max', 'count'],
+    tags: { profile },
+  };
+}
+
 /**
  * The k6 `options` of scenario `name` running function `exec`.
  * @param spec.rate default iterations per second of the full profiles (`RATE` overrides)
@@ -37,8 +70,7 @@ export function seconds(duration) {
  * @param spec.extraThresholds more thresholds for the full profiles (e.g. on a custom trend)
  */
 export function scenarioOptions(name, exec, spec) {
-  const profile = __ENV.PROFILE || 'constant';
-  if (!profiles.includes(profile)) throw new Error(`PROFILE: ${profile} is not one of ${profiles.join(', ')}`);
+  const profile = selectedProfile();
   const smoke = profile === 'smoke';
   const rate = Number(__ENV.RATE || (smoke ? 1 : spec.rate));
   if (!(rate > 0)) throw new Error(`RATE: ${__ENV.RATE} is not a positive number`);
@@ -67,21 +99,14 @@ export function scenarioOptions(name, exec, spec) {
           ],
         }
       : { ...common, executor: 'constant-arrival-rate', rate, duration: `${total}s` };
-  const thresholds = smoke
-    ? {
-        http_req_failed: ['rate==0'],
-        checks: ['rate==1'],
-        // Catches hangs only: a loaded CI machine may be slow, never wrong.
-        [`http_req_duration{scenario:${name}}`]: ['p(95)<60000'],
-      }
-    : {
-        http_req_failed: ['rate<0.01'],
-        checks: ['rate>0.99'],
-        [`http_req_duration{scenario:${name}}`]: [`p(95)<${spec.p95Ms}`],
-        // At most 1% of the planned arrivals may find no free VU.
-        dropped_iterations: [`count<=${Math.ceil(0.01 * rate * total * (profile === 'ramping' ? 2 : 1))}`],
-        ...spec.extraThresholds,
-      };
+  const thresholds = {
+    ...baseThresholds(name, smoke, spec.p95Ms),
+    ...(!smoke && {
+      // At most 1% of the planned arrivals may find no free VU.
+      dropped_iterations: [`count<=${Math.ceil(0.01 * rate * total * (profile === 'ramping' ? 2 : 1))}`],
+      ...spec.extraThresholds,
+    }),
+  };
   meta = {
     scenario: name,
     profile,
@@ -89,12 +114,7 @@ export function scenarioOptions(name, exec, spec) {
     rate,
     duration: profile === 'ramping' ? scenario.stages.map((x) => x.duration).join(' + ') : `${total}s`,
   };
-  return {
-    scenarios: { [name]: scenario },
-    thresholds,
-    summaryTrendStats: ['avg', 'min', 'med', 'p(90)', 'p(95)', 'p(99)', 'max', 'count'],
-    tags: { profile },
-  };
+  return k6Options(name, scenario, thresholds, profile);
 }
 
 /**
@@ -107,8 +127,7 @@ export function scenarioOptions(name, exec, spec) {
  * @param count the number of arrivals
  */
 export function replayOptions(name, exec, spec, run, count) {
-  const profile = __ENV.PROFILE || 'constant';
-  if (!profiles.includes(profile)) throw new Error(`PROFILE: ${profile} is not one of ${profiles.join(', ')}`);
+  const profile = selectedProfile();
   const smoke = profile === 'smoke';
   const iterations = Math.max(1, count);
   const scenario = {
@@ -119,17 +138,7 @@ export function replayOptions(name, exec, spec, run, count) {
     // Every arrival's offset, plus time for the last one to finish.
     maxDuration: `${Math.ceil(run.durationMs / 1000) + spec.iterationSeconds * 4 + 60}s`,
   };
-  const thresholds = smoke
-    ? {
-        http_req_failed: ['rate==0'],
-        checks: ['rate==1'],
-        [`http_req_duration{scenario:${name}}`]: ['p(95)<60000'],
-      }
-    : {
-        http_req_failed: ['rate<0.01'],
-        checks: ['rate>0.99'],
-        [`http_req_duration{scenario:${name}}`]: [`p(95)<${spec.p95Ms}`],
-      };
+  const thresholds = baseThresholds(name, smoke, spec.p95Ms);
   meta = {
     scenario: name,
     profile,
@@ -137,10 +146,5 @@ export function replayOptions(name, exec, spec, run, count) {
     rate: run.rate,
     duration: `${Math.round(run.durationMs / 1000)}s`,
   };
-  return {
-    scenarios: { [name]: scenario },
-    thresholds,
-    summaryTrendStats: ['avg', 'min', 'med', 'p(90)', 'p(95)', 'p(99)', 'max', 'count'],
-    tags: { profile },
-  };
+  return k6Options(name, scenario, thresholds, profile);
 }
