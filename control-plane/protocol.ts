@@ -131,3 +131,15 @@ export const emptyDecisions: Decisions = {
   priorities: {},
   limits: {},
 };
+
+/**
+ * HTTP endpoints of the global controller that local controllers use.
+ * - `POST /v1/reports` with a Report body → 202 `{ "decisionsVersion": n }` (the newest version it has).
+ * - `GET /v1/decisions?after=<version>&waitMs=<ms>` → 200 with Decisions as soon as a version newer than
+ *   `after` exists (at once if it already does), or 204 when `waitMs` passes first (a long poll).
+ * Both require `authorization: Bearer <token>` when the global controller was given a token.
+ */
+export const reportsPath = '/v1/reports';
+export const decisionsPath = '/v1/decisions';
+/** Longest a decisions long poll is held before 204. */
+export const maxDecisionsWaitMs = 30_000;
