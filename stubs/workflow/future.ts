@@ -20,6 +20,7 @@ import {
   type Sinks,
 } from '@temporalio/workflow';
 import { durationToMs } from './duration';
+import { policyPriority } from './priority';
 import { futureSummary } from './summary';
 import type { ErrorCode } from '../../common/errors';
 import {
@@ -221,6 +222,9 @@ export function call<T>(spec: StubSpec, method: string, input: unknown, options:
   for (const d of dependencies) d.addConsumer(id);
   const session = currentSession();
   const taskQueue = options.taskQueue ?? spec.taskQueue ?? info.taskQueue;
+  // The call's own priority wins over one a policy set by signal (read again when the call is scheduled).
+  const priorityNow = (): number | undefined => options.priority ?? policyPriority(spec.name);
+  const initialPriority = priorityNow();
   const meta: FutureMeta = {
     id,
     sessionId: session,
@@ -229,7 +233,7 @@ export function call<T>(spec: StubSpec, method: string, input: unknown, options:
     dependencies: dependencies.map((d) => d.id),
     consumers: [],
     executor: { taskQueue },
-    ...(options.priority !== undefined && { priority: options.priority }),
+    ...(initialPriority !== undefined && { priority: initialPriority }),
     // A tenant's runs share capacity fairly with other tenants' whatever keys their workflow code picks.
     fairnessKey: currentTenant() ?? options.fairnessKey ?? session,
     state: 'created',
@@ -248,6 +252,10 @@ export function call<T>(spec: StubSpec, method: string, input: unknown, options:
     const resolved = substitute(input, new Map(dependencies.map((d, i) => [d, values[i]])));
     emit(self, 'ready');
     if (options.deadline !== undefined) meta.deadline = Date.now() + durationToMs(options.deadline);
+    // A priority signal may have come while the call waited for its dependencies.
+    const priority = priorityNow();
+    if (priority === undefined) delete meta.priority;
+    else meta.priority = priority;
     const activityOptions: ActivityOptions = {
       activityId: id,
       taskQueue,
@@ -262,7 +270,7 @@ export function call<T>(spec: StubSpec, method: string, input: unknown, options:
       ...(options.deadline !== undefined && { scheduleToCloseTimeout: options.deadline }),
       priority: {
         fairnessKey: meta.fairnessKey,
-        ...(options.priority !== undefined && { priorityKey: options.priority }),
+        ...(priority !== undefined && { priorityKey: priority }),
       },
     };
     const activities = proxyActivities<Record<string, (arg: unknown) => Promise<T>>>(activityOptions);

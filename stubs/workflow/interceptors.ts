@@ -1,8 +1,10 @@
 /**
  * Workflow interceptors module (registered with the worker's `interceptors.workflowModules`): puts each
  * future's metadata into the headers of the activity it schedules, so worker-side code (the local
- * controller, agent code) sees session, dependencies, priority and deadline; and reports a workflow whose
- * code throws an error that fails its workflow task (a bug: Temporal retries the task until the code is fixed).
+ * controller, agent code) sees session, dependencies, priority and deadline; makes every workflow accept the
+ * control plane's priority signal (and carry its priorities over continue-as-new); and reports a workflow
+ * whose code throws an error that fails its workflow task (a bug: Temporal retries the task until the code
+ * is fixed).
  */
 import {
   ContinueAsNew,
@@ -14,7 +16,8 @@ import {
   type WorkflowInterceptorsFactory,
 } from '@temporalio/workflow';
 import { futureMetaForActivity, futuresCalled } from './future';
-import { FUTURE_HEADER } from './types';
+import { acceptPrioritySignals, prioritiesInForce } from './priority';
+import { FUTURE_HEADER, PRIORITIES_HEADER } from './types';
 
 /** What workflow code reports to the worker about its own failures (not called during replay). */
 export interface NalarDiagnosticsSinks extends Sinks {
@@ -65,6 +68,8 @@ export const interceptors: WorkflowInterceptorsFactory = () => ({
   inbound: [
     {
       async execute(input, next) {
+        // Before the workflow function runs, so its first calls already see priorities sent with the start.
+        acceptPrioritySignals(input.headers[PRIORITIES_HEADER]);
         try {
           const result = await next(input);
           reportEnd('completed');
@@ -92,6 +97,15 @@ export const interceptors: WorkflowInterceptorsFactory = () => ({
         return next({
           ...input,
           headers: { ...input.headers, [FUTURE_HEADER]: defaultPayloadConverter.toPayload(meta) },
+        });
+      },
+      async continueAsNew(input, next) {
+        // A policy's priorities hold for the session, not one run: the next run starts with them.
+        const carried = prioritiesInForce();
+        if (!carried) return next(input);
+        return next({
+          ...input,
+          headers: { ...input.headers, [PRIORITIES_HEADER]: defaultPayloadConverter.toPayload(carried) },
         });
       },
     },

@@ -24,7 +24,11 @@ export interface StubSpec {
 
 /** Per-call options of a stub call. */
 export interface CallOptions {
-  /** Task-queue priority, 1 (highest) to 5; lower runs first. @default 3 (Temporal's default) */
+  /**
+   * Task-queue priority, 1 (highest) to 5; lower runs first.
+   * @default the priority a policy set for this agent's calls in this workflow ({@link PRIORITY_SIGNAL}), else
+   * none (Temporal's default, 3)
+   */
   priority?: number;
   /** Fairness key: work of different keys shares capacity fairly. @default the session id */
   fairnessKey?: string;
@@ -87,3 +91,21 @@ export const FUTURE_HEADER = 'nalar-future';
  * fairness key of every activity the run schedules, so tenants share task-queue capacity fairly.
  */
 export const TENANT_MEMO_KEY = 'nalarTenant';
+
+/**
+ * Name of the signal that sets a policy's priority on a running workflow (the control plane's
+ * `setPriority(session, value, agent?)`): every workflow of a Nalar worker accepts it, and its later stub
+ * calls carry the priority as their Temporal priority key and in their future's metadata.
+ */
+export const PRIORITY_SIGNAL = 'nalar.setPriority';
+
+/** Payload of {@link PRIORITY_SIGNAL}. */
+export interface PrioritySignal {
+  /** 1 (first) … 5 (last), Temporal's priority-key scale; `null` clears it (calls go back to their own default). */
+  value: number | null;
+  /** The agent or tool (a stub's name) it applies to; absent or `'*'`: every agent without its own entry. */
+  agent?: string;
+}
+
+/** Header carrying a run's policy priorities (agent or `'*'` → value) to the run it continues as. */
+export const PRIORITIES_HEADER = 'nalar-priorities';
