@@ -85,7 +85,8 @@ export type SubmitOutcome =
 
 /** Observer of engine events, for metrics. Model-time values. */
 export interface EngineObserver {
-  onAdmitted?(queueMs: number, promptTokens: number, cachedTokens: number): void;
+  /** `priority`: the request's scheduling priority (0 when it set none). */
+  onAdmitted?(queueMs: number, promptTokens: number, cachedTokens: number, priority: number): void;
   onFirstToken?(ttftMs: number): void;
   onFinished?(result: EngineResult, outputTokens: number): void;
   /** A request refused at submit or failed under overload. */
@@ -145,6 +146,8 @@ export class Engine {
   private readonly waiting: WaitingQueue<Sequence>;
   /** Ended requests (cancelled, timed out) still in `waiting` behind the head, skipped when reached. */
   private waitingEnded = 0;
+  /** Requests waiting (not ended), by scheduling priority. */
+  private readonly waitingPriorities = new Map<number, number>();
   private readonly prefilling: Sequence[] = [];
   private readonly decoding: MinHeap<Sequence>;
   private readonly streaming = new Set<Sequence>();
@@ -175,6 +178,11 @@ export class Engine {
   /** Requests waiting for a batch slot. */
   get numWaiting(): number {
     return this.waiting.size - this.waitingEnded;
+  }
+
+  /** Requests waiting for a batch slot, by scheduling priority (0 for requests that set none). */
+  get numWaitingByPriority(): ReadonlyMap<number, number> {
+    return this.waitingPriorities;
   }
 
   /** Requests in the batch (prefilling or decoding). */
@@ -225,6 +233,7 @@ export class Engine {
       done: false,
     };
     this.waiting.push(seq, req.priority ?? 0);
+    this.countWaiting(seq, 1);
     // The earlier of the queue timeout and the deadline first; a request admitted by then gets its deadline.
     const q = p.queueTimeoutMs;
     const d = req.deadlineMs;
@@ -271,6 +280,7 @@ export class Engine {
     this.timer = undefined;
     this.kv.clear();
     this.waitingEnded = 0;
+    this.waitingPriorities.clear();
     for (const seq of all) {
       seq.timer?.cancel();
       if (seq.done) continue;
@@ -290,7 +300,10 @@ export class Engine {
     seq.done = true;
     seq.timer?.cancel();
     seq.timer = undefined;
-    if (!seq.reservation) this.waitingEnded++;
+    if (!seq.reservation) {
+      this.waitingEnded++;
+      this.countWaiting(seq, -1);
+    }
     this.streaming.delete(seq);
     if (seq.reservation) {
       this.kv.release(seq.reservation, []);
@@ -302,6 +315,13 @@ export class Engine {
         this.decodingCount--;
       }
     }
+  }
+
+  private countWaiting(seq: Sequence, delta: 1 | -1): void {
+    const priority = seq.req.priority ?? 0;
+    const n = (this.waitingPriorities.get(priority) ?? 0) + delta;
+    if (n === 0) this.waitingPriorities.delete(priority);
+    else this.waitingPriorities.set(priority, n);
   }
 
   private wake(now: number): void {
@@ -392,6 +412,7 @@ export class Engine {
         seq.kvBlockedSince ??= at;
         if (p.kvWaitTimeoutMs === undefined || at - seq.kvBlockedSince <= p.kvWaitTimeoutMs * this.timeScale) break;
         this.waiting.shift();
+        this.countWaiting(seq, -1);
         seq.done = true;
         seq.timer?.cancel();
         seq.timer = undefined;
@@ -399,6 +420,7 @@ export class Engine {
         continue;
       }
       this.waiting.shift();
+      this.countWaiting(seq, -1);
       seq.reservation = reservation;
       // The last prompt token is always computed, even on a full hit (it yields the first logits).
       seq.cachedTokens = Math.min(reservation.cachedBlocks.length * p.blockSize, seq.req.promptTokens - 1);
@@ -408,7 +430,8 @@ export class Engine {
       this.prefixQueries += seq.req.promptTokens;
       this.prefixHits += seq.cachedTokens;
       this.prefilling.push(seq);
-      this.observer.onAdmitted?.(this.toModel(at - seq.arrivedAt), seq.req.promptTokens, seq.cachedTokens);
+      const queueMs = this.toModel(at - seq.arrivedAt);
+      this.observer.onAdmitted?.(queueMs, seq.req.promptTokens, seq.cachedTokens, seq.req.priority ?? 0);
     }
   }
 

@@ -12,6 +12,16 @@ const ttftBuckets = [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5,
 const tpotBuckets = [0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 20, 40, 80];
 const e2eBuckets = [0.3, 0.5, 0.8, 1, 1.5, 2, 2.5, 5, 10, 15, 20, 30, 40, 50, 60, 120, 240, 480, 960, 1920];
 
+/**
+ * The `priority` label of a request's scheduling priority: its value from 0 to 9 (Nalar sends 1–5, vLLM's
+ * default is 0), `<0` or `>9` beyond, so a client sending arbitrary integers cannot grow the series without bound.
+ */
+export function priorityLabel(priority: number): string {
+  if (priority < 0) return '<0';
+  if (priority > 9) return '>9';
+  return String(Math.floor(priority));
+}
+
 export class ReplicaMetrics implements EngineObserver {
   readonly registry = new Registry();
   private readonly labels: { model_name: string };
@@ -19,6 +29,9 @@ export class ReplicaMetrics implements EngineObserver {
   private readonly tpot: Histogram<'model_name'>;
   private readonly e2e: Histogram<'model_name'>;
   private readonly queueTime: Histogram<'model_name'>;
+  private readonly queueTimeByPriority: Histogram<'model_name' | 'priority'>;
+  /** Priority labels of every request seen waiting or admitted: their waiting series stay, at 0 when none waits. */
+  private readonly seenPriorities = new Set<string>();
   private readonly promptTokens: Counter<'model_name'>;
   private readonly generationTokens: Counter<'model_name'>;
   private readonly success: Counter<'model_name' | 'finished_reason'>;
@@ -32,6 +45,24 @@ export class ReplicaMetrics implements EngineObserver {
     const registers = [this.registry];
     const labelNames = ['model_name'] as const;
     const labels = this.labels;
+    const seenPriorities = this.seenPriorities;
+    new Gauge({
+      name: 'nalar_sim_num_requests_waiting',
+      help:
+        'Requests waiting to be processed, by scheduling priority (the request field; lower first under ' +
+        "--scheduling-policy priority). Not a vLLM metric: vLLM's num_requests_waiting has no priority label.",
+      labelNames: ['model_name', 'priority'],
+      registers,
+      collect() {
+        const counts = new Map<string, number>();
+        for (const [priority, n] of engine().numWaitingByPriority) {
+          const label = priorityLabel(priority);
+          counts.set(label, (counts.get(label) ?? 0) + n);
+          seenPriorities.add(label);
+        }
+        for (const priority of seenPriorities) this.set({ ...labels, priority }, counts.get(priority) ?? 0);
+      },
+    });
     new Gauge({
       name: 'vllm:num_requests_running',
       help: 'Number of requests in model execution batches.',
@@ -119,6 +150,15 @@ export class ReplicaMetrics implements EngineObserver {
       buckets: e2eBuckets,
       registers,
     });
+    this.queueTimeByPriority = new Histogram({
+      name: 'nalar_sim_request_queue_time_seconds',
+      help:
+        'Histogram of time spent in WAITING phase for request, by scheduling priority (not a vLLM metric: ' +
+        'vllm:request_queue_time_seconds without the label).',
+      labelNames: ['model_name', 'priority'],
+      buckets: e2eBuckets,
+      registers,
+    });
     this.promptTokens = new Counter({
       name: 'vllm:prompt_tokens_total',
       help: 'Number of prefill tokens processed.',
@@ -160,8 +200,11 @@ export class ReplicaMetrics implements EngineObserver {
     this.rejected.inc({ ...this.labels, reason });
   }
 
-  onAdmitted(queueMs: number, promptTokens: number): void {
+  onAdmitted(queueMs: number, promptTokens: number, _cachedTokens: number, priority: number): void {
     this.queueTime.observe(this.labels, queueMs / 1000);
+    const label = priorityLabel(priority);
+    this.seenPriorities.add(label);
+    this.queueTimeByPriority.observe({ ...this.labels, priority: label }, queueMs / 1000);
     this.promptTokens.inc(this.labels, promptTokens);
   }
 

@@ -490,7 +490,7 @@ describe('faults', () => {
 });
 
 describe('scheduling priority (vLLM `priority` field)', () => {
-  test("under 'priority' the waiting request with the lowest priority goes first", async () => {
+  test("under 'priority' the waiting request with the lowest priority goes first; waiting and queue time by priority in /metrics", async () => {
     const clock = new ManualClock();
     const p = await pool({
       clock,
@@ -513,11 +513,29 @@ describe('scheduling priority (vLLM `priority` field)', () => {
     const low = send('low priority', 5);
     await waitFor(() => inEngine(p) === 2, { what: 'the second request in the engine' });
     const high = send('high priority', -1);
+    await waitFor(() => inEngine(p) === 3, { what: 'the third request in the engine' });
+    const metricsUrl = `${(p.baseUrls[0] as string).replace(/\/v1$/, '')}/metrics`;
+    const sample = (metrics: string, name: string, priority: string): number | undefined => {
+      const labels = `model_name="sim-llama-3-8b",priority="${priority}"`;
+      const m = new RegExp(`^${name}\\{${labels}\\} (\\S+)$`, 'm').exec(metrics);
+      return m ? Number(m[1]) : undefined;
+    };
+    // Waiting by priority (beyond 0–9 under one label); the running request no longer counts.
+    const waiting = await (await fetch(metricsUrl)).text();
+    expect(sample(waiting, 'nalar_sim_num_requests_waiting', '5')).toBe(1);
+    expect(sample(waiting, 'nalar_sim_num_requests_waiting', '<0')).toBe(1);
+    expect(sample(waiting, 'nalar_sim_num_requests_waiting', '0')).toBe(0);
     await runClock(p, clock, 3);
     const [, lowBody, highBody] = await Promise.all([first, low, high]);
     // The later, higher-priority request waited one request's time; the earlier low one waited for both.
     expect(simTimings(highBody).queue_ms).toBeCloseTo(50, 5);
     expect(simTimings(lowBody).queue_ms).toBeCloseTo(100, 5);
+    // Queue time by priority class, in model seconds; nothing waits any more.
+    const done = await (await fetch(metricsUrl)).text();
+    expect(sample(done, 'nalar_sim_request_queue_time_seconds_sum', '<0')).toBeCloseTo(0.05, 5);
+    expect(sample(done, 'nalar_sim_request_queue_time_seconds_sum', '5')).toBeCloseTo(0.1, 5);
+    expect(sample(done, 'nalar_sim_request_queue_time_seconds_count', '0')).toBe(1);
+    for (const priority of ['0', '5', '<0']) expect(sample(done, 'nalar_sim_num_requests_waiting', priority)).toBe(0);
   });
 
   test("under 'fcfs' (the default) a non-zero priority is refused, as vLLM refuses it", async () => {
