@@ -72,19 +72,31 @@ const workerOptions = (controller: LocalController) => ({
  * Runs the workflow: waits for its earlier calls, sends `signals` (priority signal payloads), lets it go on,
  * and returns its result, the last run's history and the futures' last reported metadata.
  */
-async function runWithSignals(signals: unknown[], options: { workflowId?: string; continueAsNew?: boolean } = {}) {
+async function runWithSignals(
+  signals: unknown[],
+  options: { workflowId?: string; continueAsNew?: boolean; withStart?: unknown } = {},
+) {
   const controller = new LocalController();
   return withNalarWorker(env, 'prio', workerOptions(controller), async (taskQueue) => {
     const workflowId = options.workflowId ?? `${taskQueue}-wf`;
     const input: PrioritySignalInput = { sessionId: 'sess-p', continueAsNew: options.continueAsNew ?? false };
-    const handle = await env.client.workflow.start('prioritySignalWorkflow', { taskQueue, workflowId, args: [input] });
+    const start = { taskQueue, workflowId, args: [input] as [PrioritySignalInput] };
+    const handle =
+      options.withStart === undefined
+        ? await env.client.workflow.start('prioritySignalWorkflow', start)
+        : await env.client.workflow.signalWithStart('prioritySignalWorkflow', {
+            ...start,
+            signal: prioritySignalName,
+            signalArgs: [options.withStart],
+          });
     await untilWaiting(handle);
     for (const payload of signals) await handle.signal(prioritySignalName, payload);
     await handle.signal('proceed');
     const result = await env.client.workflow.getHandle(workflowId).result();
     const history = await env.client.workflow.getHandle(workflowId).fetchHistory(); // the last run
     const metas = new Map(controller.recent().map((e) => [e.futureId, e.meta]));
-    const firstRunHistory = await env.client.workflow.getHandle(workflowId, handle.firstExecutionRunId).fetchHistory();
+    const firstRunId = 'signaledRunId' in handle ? handle.signaledRunId : handle.firstExecutionRunId;
+    const firstRunHistory = await env.client.workflow.getHandle(workflowId, firstRunId).fetchHistory();
     return { result, history, metas, workflowId, firstRunHistory };
   });
 }
@@ -126,6 +138,12 @@ test('an invalid signal is ignored without failing the workflow; null clears a p
   expect(countEvents(history, (e) => e.workflowTaskFailedEventAttributes)).toBe(0);
   const priorities = scheduledPriorities(history);
   expect([1, 2, 3, 4, 5].map((n) => priorities.get(`${workflowId}/${n}`))).toEqual([0, 0, 0, 0, 2]);
+});
+
+test('a signal sent with the start applies to the first calls', async () => {
+  const { history, workflowId } = await runWithSignals([], { withStart: { value: 3 } });
+  const priorities = scheduledPriorities(history);
+  expect([1, 2, 3, 4, 5].map((n) => priorities.get(`${workflowId}/${n}`))).toEqual([3, 3, 3, 3, 2]);
 });
 
 test('the priorities carry over continue-as-new', async () => {

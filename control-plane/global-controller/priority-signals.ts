@@ -100,7 +100,7 @@ export class PrioritySignaller {
    */
   update(prev: SessionPriorities, next: SessionPriorities): Promise<PrioritySignalOutcome> {
     const run = this.tail.then(() => this.signal(priorityChanges(prev, next)));
-    this.tail = run;
+    this.tail = run.catch(() => undefined); // a bug in one update must not stop the later ones
     return run;
   }
 
