@@ -437,4 +437,20 @@ describe('scheduling policy', () => {
       expect(engine.numWaiting + engine.numRunning).toBe(0);
     }
   });
+  test('waiting requests are counted by priority until admitted, cancelled or timed out', () => {
+    const { clock, engine } = setup({ ...oneAtATime, schedulingPolicy: 'priority', queueTimeoutMs: 25 });
+    const submit = (priority: number) =>
+      engine.submit({ promptTokens: 10, blockChain: [], outputTokens: 2, priority, onFinish: () => {} });
+    const byPriority = () => Object.fromEntries(engine.numWaitingByPriority);
+    submit(5); // runs at once: not waiting
+    const cancelled = submit(1);
+    submit(1);
+    submit(5);
+    expect(byPriority()).toEqual({ 1: 2, 5: 1 });
+    if (cancelled.accepted) cancelled.cancel();
+    expect(byPriority()).toEqual({ 1: 1, 5: 1 });
+    // 10 ms per request: the priority-1 one is admitted at 10 ms; the priority-5 one times out at 25 ms.
+    clock.advanceUntil(() => engine.numWaiting === 0, 10_000);
+    expect(byPriority()).toEqual({});
+  });
 });
