@@ -47,12 +47,14 @@ export function priorityChanges(prev: SessionPriorities, next: SessionPriorities
 
 /** What one {@link PrioritySignaller.update} did, in signals (a workflow gets one per changed key). */
 export interface PrioritySignalOutcome {
+  /** Delivered (recorded in the workflow's history). */
   sent: number;
   /** The workflow had closed: nothing left to prioritise. */
   closed: number;
   failed: number;
 }
 
+/** Options of {@link PrioritySignaller}. */
 export interface PrioritySignallerOptions {
   /** Client of the namespace the sessions' workflows run in. */
   client: Pick<WorkflowClient, 'getHandle'>;
