@@ -49,6 +49,7 @@ async function stackEnv(): Promise<NodeJS.ProcessEnv> {
     NALAR_METRICS_PORT: String(await freePort()),
     NALAR_CODEC_PORT: String(await freePort()),
     NALAR_GATEWAY_PORT: String(await freePort()),
+    NALAR_CONTROLLER_PORT: String(await freePort()),
   };
   // Output goes to a pipe, as with `npm start > log`: no colours unless asked for (Jest may pass FORCE_COLOR on).
   delete env.FORCE_COLOR;
@@ -270,7 +271,8 @@ test('npm start -- --help documents the stack and every setting', async () => {
   const listed = [...stack.output().matchAll(/^ +\d+\. (\S+) /gm)].map((m) => m[1]);
   const components = embeddedStack({ config: loadConfig({ env }), temporalBin: 'temporal' });
   expect(listed).toEqual(components.map((c) => c.name));
-  expect(listed).toEqual(['temporal', 'codec', 'sim', 'worker-1', 'worker-2', 'gateway']);
+  expect(listed).toEqual(['temporal', 'codec', 'sim', 'controller', 'worker-1', 'worker-2', 'gateway']);
+  expect(stack.output()).toMatch(/^ +NALAR_CONTROLLER_PORT .* \(default: 8236\)$/m);
   expect(stack.output()).toMatch(/^ +NALAR_GATEWAY_PORT .* \(default: 8235\)$/m);
   expect(stack.output()).toContain('NALAR_DEV_SERVER_UI_PORT');
   expect(stack.output()).toContain('--codec-endpoint');
