@@ -417,10 +417,11 @@ export class ControlView implements Snapshot {
     node.decisionsVersion = report.decisionsVersion;
     node.taskQueues = report.taskQueues;
     node.reports++;
+    // Loads first: they list the node's replicas in configuration order, which agents keep.
+    this.replaceLoads(node, report.replicas);
     for (const event of report.events) this.applyEvent(event, now);
     for (const call of report.calls) this.applyCall(call, now);
     this.replaceWaiting(node, report.waiting, now);
-    this.replaceLoads(node, report.replicas);
     return outcome;
   }
 
