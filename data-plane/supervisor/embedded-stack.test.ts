@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { loadConfig } from '../../common/config';
 import { embeddedStack } from './embedded-stack';
 import { ManagedProcess } from './managed-process';
@@ -90,4 +92,14 @@ test('a global controller bound beyond loopback without a token stops the stack 
   )!;
   expect(controller.description).toContain('bearer token');
   expect(JSON.stringify(controller)).not.toContain(token);
+});
+
+test('docker-compose.yml runs the global controller on loopback with the worker in its network, as npm start does', () => {
+  const compose = readFileSync(path.resolve(__dirname, '..', '..', 'docker-compose.yml'), 'utf8');
+  expect(compose).toMatch(
+    /^ {2}controller:\n(?: {4}.*\n|\n)*? {6}\['sh', '-c', '.*control-plane\/global-controller\/main\.ts'\]/m,
+  );
+  expect(compose).toContain('NALAR_CONTROLLER_HOST: ${NALAR_CONTROLLER_HOST:-127.0.0.1}');
+  expect(compose).toMatch(/^ {2}worker:\n(?: {4}.*\n|\n)*? {4}network_mode: service:controller$/m);
+  expect(compose).toContain('NALAR_CONTROLLER_URL: http://127.0.0.1:8236');
 });
