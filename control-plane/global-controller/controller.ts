@@ -162,7 +162,11 @@ export class GlobalController {
     return this.json.text;
   }
 
-  /** Queues a (validated) report for the next round; returns the newest decisions version. */
+  /**
+   * Queues a (validated) report for the next round; returns the newest decisions version. The queue needs no
+   * bound of its own: rounds run on the same thread as the server, so between two rounds it holds at most
+   * what the nodes sent in one period (a round that blocks also stops the server from taking reports).
+   */
   submit(report: Report): number {
     this.pending.push(report);
     return this.current.version;

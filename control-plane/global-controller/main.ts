@@ -27,7 +27,12 @@ publishes versioned decisions:
   GET  /healthz /metrics
 With NALAR_CONTROL_TOKEN set, reports, decisions and PUT /v1/policy require "Authorization: Bearer <token>";
 without it the controller binds to loopback only and PUT /v1/policy is taken from this machine only.
-Built-in policies: ${Object.keys(builtInPolicies).join(', ') || 'none registered'}. Stop with Ctrl-C.
+Stop with Ctrl-C. Built-in policies (NALAR_POLICIES names):
+${
+  Object.entries(builtInPolicies)
+    .map(([name, m]) => `  ${name}  ${m.description}`)
+    .join('\n') || '  (none registered)'
+}
 
 Settings:
 ${describeSettings()}`;

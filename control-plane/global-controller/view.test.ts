@@ -186,6 +186,10 @@ test('a duplicate report is ignored; a restarted node (seq 0) replaces its state
   expect(view.sessions.get('s-1')?.waiting).toEqual([]);
   expect(view.merge(reportOf('n1', 1, { calls: [c] }), t0 + 20)).toBe('accepted');
   expect(view.sessions.get('s-1')?.attainedServiceMs).toBe(300);
+  // Restarted again, and its first report (seq 0) was lost: seq 1 after seq 1 is a retry, but 1 after 5 is not.
+  view.merge(reportOf('n1', 5), t0 + 30);
+  expect(view.merge(reportOf('n1', 1, { waiting: [waiting()] }), t0 + 40)).toBe('restarted');
+  expect(view.sessions.get('s-1')?.waiting).toHaveLength(1);
 });
 
 test('a node silent for 3 periods is dropped with its waiting calls and its load; the others stay', () => {

@@ -21,8 +21,10 @@
  * Bounded memory: a workflow whose futures have all finished and that saw no event for `retentionMs` is
  * dropped with its futures; a session with no workflow left and nothing waiting ends with it (and the
  * controller drops its pins). Nodes: a node silent for `silentPeriods` periods is dropped with its waiting
- * calls and its share of the replicas' load; a node that restarts (seq back to 0) replaces its state with
- * its next report. A restarted controller starts empty and fills up from the next reports.
+ * calls and its share of the replicas' load. A report with the seq of the node's last one is a retried POST
+ * and is ignored; a lower seq means the node restarted (its seq starts again at 0, maybe with its first
+ * reports lost): it is taken, and as waiting calls and loads are level state, the node's state is simply
+ * replaced. A restarted controller starts empty and fills up from the next reports.
  */
 import type {
   AgentView,
@@ -397,8 +399,10 @@ export class ControlView implements Snapshot {
   merge(report: Report, now: number): MergeOutcome {
     let node = this.nodes.get(report.node);
     let outcome: MergeOutcome = 'accepted';
-    if (node && report.seq !== 0 && report.seq <= node.lastSeq) return 'duplicate';
-    if (node && report.seq === 0) outcome = 'restarted';
+    // A node sends one report at a time, so the same seq again is a retried POST that did arrive; a lower seq
+    // means its counter started again (it restarted, and maybe its first reports were lost).
+    if (node && report.seq === node.lastSeq) return 'duplicate';
+    if (node && report.seq < node.lastSeq) outcome = 'restarted';
     if (!node) {
       node = {
         id: report.node,
