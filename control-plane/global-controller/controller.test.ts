@@ -207,3 +207,13 @@ test('the loop runs a round every period on the injected clock and survives a fa
   clock.advance(10 * periodMs);
   expect(controller.view.nodes.has('n2')).toBe(false);
 });
+
+test('a restarted controller publishes above the version its nodes hold, so they take its decisions', async () => {
+  const { controller } = setup([policy('pin', (_s, act) => act.route('s-1', 'planner', 'r1'))]);
+  // The nodes installed version 41 from the controller before it restarted.
+  const poll = controller.waitForDecisions(41, 10_000);
+  controller.submit(reportOf('n1', 12, { decisionsVersion: 41 }));
+  controller.submit(reportOf('n2', 7, { decisionsVersion: 40 }));
+  controller.runRound();
+  await expect(poll).resolves.toMatchObject({ version: 42, pins: { planner: { 's-1': 'r1' } } });
+});

@@ -11,6 +11,8 @@
  *   counted, logged once per kind, and reported by {@link GlobalController.status}; the other policies still
  *   apply and the loop never stops. JavaScript cannot pre-empt a synchronous call, so an overrun is found when
  *   the policy returns (a policy that never returns blocks the loop; the budget guards against slow ones).
+ * - A restarted controller starts at version 0 with an empty view; the first report of a node that installed
+ *   version n makes the next round publish version n + 1, which every node takes (they ignore older ones).
  * - `runRound()` is public and synchronous, with an injected clock, so benchmarks and tests drive rounds
  *   themselves; `start()` runs it on a timer.
  */
@@ -212,7 +214,9 @@ export class GlobalController {
     view.setNow(now);
     const reports = this.pending;
     this.pending = [];
+    let newestInstalled = 0;
     for (const report of reports) {
+      newestInstalled = Math.max(newestInstalled, report.decisionsVersion);
       const outcome: MergeOutcome = view.merge(report, now);
       reportsReceived.inc({ outcome });
       if (outcome === 'restarted') this.log.info('node restarted; its state is rebuilt', { node: report.node });
@@ -258,14 +262,18 @@ export class GlobalController {
     const limits = this.limits();
     const names = this.policies.map((p) => p.name);
     const previous = this.current;
+    // A node holding a newer version than ours has outlived a restart of this controller: it ignores any
+    // version at or below its own, so publish one above it (level-triggered: the whole state, rebuilt).
+    const behind = newestInstalled > previous.version;
     changed ||=
+      behind ||
       names.join('\n') !== previous.policies.join('\n') ||
       !sameNested(weights, previous.weights) ||
       !sameNested(priorities, previous.priorities) ||
       !sameFlat(limits, previous.limits);
     if (changed) {
       this.current = {
-        version: previous.version + 1,
+        version: Math.max(previous.version, newestInstalled) + 1,
         policies: names,
         issuedAt: now,
         pins: this.pins,
