@@ -193,6 +193,27 @@ test('a report goes in, and the decisions it leads to come out of a long poll; n
   expect(none.status).toBe(204);
 });
 
+test('a long poll is held until a newer version exists', async () => {
+  const current = decisionsSchema.parse(
+    await (await fetch(`${base}/v1/decisions?after=0&waitMs=0`, { headers: auth })).json(),
+  );
+  const held = fetch(`${base}/v1/decisions?after=${current.version}&waitMs=20000`, { headers: auth });
+  let answered = false;
+  void held.then(() => (answered = true));
+  // Still held after several rounds (nothing changes while the same node reports the same state).
+  const status = async () => (await (await fetch(`${base}/v1/policy`)).json()) as { lastRound: { at: number } };
+  const before = (await status()).lastRound.at;
+  await waitFor(async () => (await status()).lastRound.at > before + 300, { what: 'three more rounds' });
+  expect(answered).toBe(false);
+  // A new session waits: the next round pins it, and the held poll answers with that version.
+  await node.send({ waiting: [...node.waiting, { ...node.waiting[0]!, sessionId: 's-held', workflowId: 'wf-held' }] });
+  const res = await held;
+  expect(res.status).toBe(200);
+  const next = decisionsSchema.parse(await res.json());
+  expect(next.version).toBeGreaterThan(current.version);
+  expect(next.pins.planner?.['s-held']).toBe('http://127.0.0.1:1/v1');
+});
+
 test('bad reports and queries answer 400 with what is wrong; a missing or wrong token 401; a huge body 413', async () => {
   const bad = await post({ ...reportOf(1), seq: -1, events: 'none' });
   expect(bad.status).toBe(400);

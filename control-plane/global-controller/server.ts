@@ -4,6 +4,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import { listenOrExplain } from '../../common/child-process';
+import { createLogger } from '../../common/log';
 import { buildControllerApp, type ControllerAppOptions } from './app';
 import { BacklogPoller, type BacklogSource } from './backlog';
 import { controllerUrl } from './listen';
@@ -43,7 +44,7 @@ export async function startControllerServer(options: StartControllerServerOption
     new BacklogPoller({
       view: controller.view,
       source: options.backlog,
-      log: options.log ?? { debug() {}, info() {}, warn() {}, error() {} },
+      log: options.log ?? createLogger('controller'),
       ...(options.backlogIntervalMs !== undefined && { intervalMs: options.backlogIntervalMs }),
     });
   controller.start();
