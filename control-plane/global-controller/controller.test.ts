@@ -217,3 +217,21 @@ test('a restarted controller publishes above the version its nodes hold, so they
   controller.runRound();
   await expect(poll).resolves.toMatchObject({ version: 42, pins: { planner: { 's-1': 'r1' } } });
 });
+
+test('a primitive call that cannot be right skips its policy with a message naming the call', () => {
+  const calls: [string, (act: Primitives) => void, RegExp][] = [
+    ['unknown-replica', (act) => act.route('s-1', 'planner', 'r9'), /route\(s-1, planner, r9\): no replica r9/],
+    ['other-agent', (act) => act.route('s-1', 'writer', 'r1'), /replica r1 serves planner, not writer/],
+    ['lengths', (act) => act.route('planner', ['r1', 'r2'], [1]), /two lists of the same length/],
+    ['negative', (act) => act.route('planner', ['r1'], [-1]), /weight -1 of r1 is not a number ≥ 0/],
+    ['cross-agent', (act) => act.migrate('s-1', 'w1', 'r1'), /w1 serves writer, r1 serves planner/],
+  ];
+  const { controller } = setup(calls.map(([name, call]) => policy(name, (_s, act) => call(act))));
+  controller.submit(reportOf('n1', 0, { replicas: [load('r1', 8), load('r2', 8), load('w1', 8, 'writer')] }));
+  controller.runRound();
+  const skipped = controller.status().skippedLastRound;
+  expect(skipped.map((s) => s.policy)).toEqual(calls.map(([name]) => name));
+  skipped.forEach((s, i) => expect(s.message).toMatch(calls[i]![2]));
+  expect(controller.decisions.pins).toEqual({});
+  expect(controller.decisions.weights).toEqual({});
+});
