@@ -235,3 +235,21 @@ test('a primitive call that cannot be right skips its policy with a message nami
   expect(controller.decisions.pins).toEqual({});
   expect(controller.decisions.weights).toEqual({});
 });
+
+test('an async policy is refused for the round, and its late actions and rejection change nothing', async () => {
+  let late: Promise<void> | undefined;
+  const asyncPolicy = policy('async', (_s, act) => {
+    late = (async () => {
+      await Promise.resolve();
+      act.route('s-1', 'planner', 'r1');
+      throw new Error('rejected after the round');
+    })();
+    return late as unknown as void;
+  });
+  const { controller } = setup([asyncPolicy]);
+  controller.submit(reportOf('n1', 0));
+  controller.runRound();
+  await expect(late).rejects.toThrow('rejected after the round');
+  expect(controller.status().skippedLastRound[0]?.message).toMatch(/decide returned a promise/);
+  expect(controller.decisions.pins).toEqual({});
+});

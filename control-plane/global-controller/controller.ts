@@ -115,6 +115,10 @@ function sameFlat<T>(a: Record<string, T>, b: Record<string, T>): boolean {
   return true;
 }
 
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
+}
+
 /** The global controller: a view, the installed policies and the decisions they produce. */
 export class GlobalController {
   readonly view: ControlView;
@@ -313,9 +317,20 @@ export class GlobalController {
     const began = this.clock.now();
     let failure: PolicySkip | undefined;
     try {
-      installed.policy.decide(this.view, recorder);
+      // `decide` is typed to return nothing, but an async function fits that type: what it does after its first
+      // await would land after the round, so such a policy is refused (and its rejection must not crash us).
+      const returned: unknown = installed.policy.decide(this.view, recorder);
       const took = this.clock.now() - began;
-      if (took > this.policyBudgetMs) {
+      if (isThenable(returned)) {
+        returned.then(undefined, () => {});
+        recorder.close();
+        failure = {
+          policy: installed.name,
+          reason: 'error',
+          message: 'decide returned a promise: a policy decides synchronously within its round',
+          at: now,
+        };
+      } else if (took > this.policyBudgetMs) {
         failure = {
           policy: installed.name,
           reason: 'overrun',

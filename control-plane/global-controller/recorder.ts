@@ -21,15 +21,21 @@ function invalid(message: string): never {
 /** Records a policy's primitive calls for one round. */
 export class PrimitivesRecorder implements Primitives {
   readonly actions: PolicyAction[] = [];
+  private closed = false;
 
   constructor(private readonly snapshot: Snapshot) {}
+
+  /** Ignores every later call (an async policy acting after its round). */
+  close(): void {
+    this.closed = true;
+  }
 
   route(session: string, agent: string, replica: string): void;
   route(agent: string, replicas: readonly string[], weights: readonly number[]): void;
   route(a: string, b: string | readonly string[], c: string | readonly number[]): void {
     if (typeof b === 'string' && typeof c === 'string') {
       this.checkReplica(`route(${a}, ${b}, ${c})`, c, b);
-      this.actions.push({ kind: 'pin', agent: b, session: a, replica: c });
+      this.record({ kind: 'pin', agent: b, session: a, replica: c });
       return;
     }
     if (typeof b === 'string' || typeof c === 'string' || b.length !== c.length) {
@@ -42,14 +48,14 @@ export class PrimitivesRecorder implements Primitives {
       this.checkReplica(`route(${a}, …)`, replica, a);
       weights[replica] = w;
     });
-    this.actions.push({ kind: 'weights', agent: a, weights });
+    this.record({ kind: 'weights', agent: a, weights });
   }
 
   setPriority(session: string, value: number, agent?: string): void {
     if (!priorityValue.safeParse(value).success) {
       invalid(`setPriority(${session}, ${value}): a priority is an integer from 1 (first) to 5`);
     }
-    this.actions.push({ kind: 'priority', session, agent: agent ?? '*', value });
+    this.record({ kind: 'priority', session, agent: agent ?? '*', value });
   }
 
   migrate(session: string, from: string, to: string): void {
@@ -59,7 +65,11 @@ export class PrimitivesRecorder implements Primitives {
     if (source && source.agent !== target.agent) {
       invalid(`migrate(${session}, ${from}, ${to}): ${from} serves ${source.agent}, ${to} serves ${target.agent}`);
     }
-    this.actions.push({ kind: 'pin', agent: target.agent, session, replica: to });
+    this.record({ kind: 'pin', agent: target.agent, session, replica: to });
+  }
+
+  private record(action: PolicyAction): void {
+    if (!this.closed) this.actions.push(action);
   }
 
   private checkReplica(call: string, replica: string, agent: string): void {
