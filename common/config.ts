@@ -446,6 +446,37 @@ export const settings = {
     default: true,
     doc: 'A worker refuses to start when the generated stubs are stale (as `nalar stubs --check`); false for deployments without definitions',
   }),
+  controlPeriod: setting({
+    env: 'NALAR_CONTROL_PERIOD',
+    schema: duration,
+    default: '250 ms',
+    doc: 'Period of the control loop: local controllers report and the global controller runs its policies this often',
+  }),
+  controllerHost: setting({
+    env: 'NALAR_CONTROLLER_HOST',
+    schema: z.string().min(1),
+    default: '127.0.0.1',
+    doc: 'Address the global controller binds to; any address beyond loopback requires NALAR_CONTROL_TOKEN',
+  }),
+  controllerPort: setting({
+    env: 'NALAR_CONTROLLER_PORT',
+    schema: z.coerce.number().int().min(0).max(65535),
+    default: 8236,
+    doc: '`npm start` serves the global controller (reports, decisions, `GET /v1/graph`, `/v1/policy`) here; 0 turns it off',
+  }),
+  controlToken: setting({
+    env: 'NALAR_CONTROL_TOKEN',
+    // Its length is checked where it is used (global-controller/listen.ts): a schema error would print it.
+    schema: z.string().min(1).optional(),
+    default: undefined,
+    doc: 'Bearer token of the global controller (reports, decisions, PUT /v1/policy) when set; unset: loopback only; a secret: environment only',
+  }),
+  policies: setting({
+    env: 'NALAR_POLICIES',
+    schema: z.string().min(1),
+    default: 'load-balance,hol-migration,high-priority',
+    doc: 'Policies the global controller runs every period, in order: comma-separated names, or JSON `["name", {"name": "...", "params": {...}}]`',
+  }),
   logLevel: setting({
     env: 'NALAR_LOG_LEVEL',
     schema: z.enum(logLevels),

@@ -84,6 +84,7 @@ test('npm run dev restarts the worker on a change, survives a syntax error and r
     NALAR_DATA_DIR: path.join(copy, '.nalar', 'data'),
     NALAR_METRICS_PORT: '0',
     NALAR_CODEC_PORT: '0',
+    NALAR_CONTROLLER_PORT: '0',
     NALAR_STATE_GC_INTERVAL: '0',
     NALAR_SHUTDOWN_GRACE: '60 seconds',
   };

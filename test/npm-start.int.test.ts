@@ -49,6 +49,7 @@ async function stackEnv(): Promise<NodeJS.ProcessEnv> {
     NALAR_METRICS_PORT: String(await freePort()),
     NALAR_CODEC_PORT: String(await freePort()),
     NALAR_GATEWAY_PORT: String(await freePort()),
+    NALAR_CONTROLLER_PORT: String(await freePort()),
   };
   // Output goes to a pipe, as with `npm start > log`: no colours unless asked for (Jest may pass FORCE_COLOR on).
   delete env.FORCE_COLOR;
@@ -132,9 +133,10 @@ test('npm start brings the stack up, serves a workflow, and Ctrl-C leaves nothin
   expect(out).toContain(`Temporal Web UI   http://127.0.0.1:${uiPort}`);
   expect(out).toContain(`worker-1          task queue ${env.NALAR_TASK_QUEUE}`);
   expect(out).toContain(`Model simulator   http://127.0.0.1:${env.NALAR_SIM_PORT}/v1`);
+  expect(out).toContain(`Global controller http://127.0.0.1:${env.NALAR_CONTROLLER_PORT}`);
   expect(out).toMatch(/\[temporal\s*\] /); // child output is prefixed
   const pids = [...out.matchAll(/\(pid (\d+)\)/g)].map((m) => Number(m[1]));
-  expect(pids).toHaveLength(5); // temporal, codec, sim, worker-1, gateway
+  expect(pids).toHaveLength(6); // temporal, codec, sim, controller, worker-1, gateway
   expect(pids.every(alive)).toBe(true);
 
   const ui = await fetch(`http://127.0.0.1:${uiPort}/`);
@@ -249,9 +251,9 @@ test('a process that dies is reported, not restarted, and the whole stack stops 
   const env = await stackEnv();
   stack = startStack(env);
   await waitForOutput(stack, /Press Ctrl-C to stop/);
-  const [temporalPid, codecPid, simPid, workerPid, gatewayPid] = [...stack.output().matchAll(/\(pid (\d+)\)/g)].map(
-    (m) => Number(m[1]),
-  );
+  const [temporalPid, codecPid, simPid, controllerPid, workerPid, gatewayPid] = [
+    ...stack.output().matchAll(/\(pid (\d+)\)/g),
+  ].map((m) => Number(m[1]));
   process.kill(workerPid as number, 'SIGKILL');
   await expect(stack.exit).resolves.toBe(1);
   expect(stack.output()).toContain('worker-1 exited unexpectedly (signal SIGKILL); stopping the stack');
@@ -259,6 +261,7 @@ test('a process that dies is reported, not restarted, and the whole stack stops 
   expect(alive(simPid as number)).toBe(false);
   expect(alive(codecPid as number)).toBe(false);
   expect(alive(gatewayPid as number)).toBe(false);
+  expect(alive(controllerPid as number)).toBe(false);
 });
 
 test('npm start -- --help documents the stack and every setting', async () => {
@@ -270,7 +273,8 @@ test('npm start -- --help documents the stack and every setting', async () => {
   const listed = [...stack.output().matchAll(/^ +\d+\. (\S+) /gm)].map((m) => m[1]);
   const components = embeddedStack({ config: loadConfig({ env }), temporalBin: 'temporal' });
   expect(listed).toEqual(components.map((c) => c.name));
-  expect(listed).toEqual(['temporal', 'codec', 'sim', 'worker-1', 'worker-2', 'gateway']);
+  expect(listed).toEqual(['temporal', 'codec', 'sim', 'controller', 'worker-1', 'worker-2', 'gateway']);
+  expect(stack.output()).toMatch(/^ +NALAR_CONTROLLER_PORT .* \(default: 8236\)$/m);
   expect(stack.output()).toMatch(/^ +NALAR_GATEWAY_PORT .* \(default: 8235\)$/m);
   expect(stack.output()).toContain('NALAR_DEV_SERVER_UI_PORT');
   expect(stack.output()).toContain('--codec-endpoint');

@@ -6,6 +6,7 @@
  */
 import type { NalarConfig } from '../../common/config';
 import { ErrorCode, NalarError } from '../../common/errors';
+import { isLoopback } from '../../common/loopback';
 
 /** What the codec server needs from the configuration. */
 export type CodecSettings = Pick<
@@ -25,9 +26,7 @@ export interface CodecListenOptions {
 export const minTokenLength = 16;
 
 /** True for addresses only this machine can reach. */
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
-}
+export { isLoopback };
 
 /**
  * The Web UI origins the codec answers: NALAR_CODEC_CORS_ORIGINS, else the embedded Web UI under both names

@@ -1,6 +1,6 @@
 /**
  * The embedded stack of `npm start`, in dependency order: Temporal dev server, codec server, model simulator,
- * workers, HTTP gateway. The dev server's Web UI is pointed at the codec server, so it shows offloaded payloads as values.
+ * global controller, workers (given NALAR_CONTROLLER_URL), HTTP gateway. The dev server's Web UI is pointed at the codec server, so it shows offloaded payloads as values.
  */
 import path from 'node:path';
 import type { NalarConfig } from '../../common/config';
@@ -8,7 +8,9 @@ import { poolProfileFromSettings } from '../../sim/pool';
 import { codecEndpointUrl, codecListenOptions } from '../codec-server/codec-config';
 import { gatewayListenOptions, gatewayUrl } from '../gateway/server';
 import { withStreamEnv } from '../gateway/streams/wiring';
+import { controllerListenOptions, controllerUrl } from '../../control-plane/global-controller/listen';
 import { codecServerProcess } from './codec-server-process';
+import { controllerProcess } from './controller-process';
 import { gatewayProcess } from './gateway-process';
 import type { StackComponent } from './component';
 import { simulatorProcess } from './simulator-process';
@@ -36,7 +38,14 @@ export function embeddedStack({
   const gateway = config.gatewayPort === 0 ? undefined : gatewayListenOptions(config);
   // Workers publish run events (future states, tokens) to the gateway's bus: its URL and a token made for this
   // start, shared by every child.
-  const env = withStreamEnv(baseEnv, gateway && gatewayUrl(gateway.host, gateway.port));
+  // And a controller exposed without a token.
+  const controller = config.controllerPort === 0 ? undefined : controllerListenOptions(config);
+  const controlUrl = controller && controllerUrl(controller.host, controller.port);
+  const env = withStreamEnv(
+    // Local controllers (in the workers) report to the global controller; without it they run on their own.
+    controlUrl === undefined ? baseEnv : { ...baseEnv, NALAR_CONTROLLER_URL: controlUrl },
+    gateway && gatewayUrl(gateway.host, gateway.port),
+  );
   if (config.devServer) {
     if (!temporalBin) throw new Error('embeddedStack: temporalBin is required when devServer is on');
     components.push(
@@ -68,6 +77,18 @@ export function embeddedStack({
         host: config.simHost,
         basePort: config.simPort,
         replicas: profile.replicas.length,
+        env,
+      }),
+    );
+  }
+  if (controller && controlUrl !== undefined) {
+    // Before the workers: their local controllers find it at their first report.
+    components.push(
+      controllerProcess({
+        host: controller.host,
+        port: controller.port,
+        url: controlUrl,
+        tokenRequired: controller.token !== undefined,
         env,
       }),
     );

@@ -1,0 +1,60 @@
+/**
+ * The listening global controller: {@link buildControllerApp} on a host and port, its control loop, and the
+ * task-queue backlog poller, started and stopped together.
+ */
+import type { AddressInfo } from 'node:net';
+import { listenOrExplain } from '../../common/child-process';
+import { createLogger } from '../../common/log';
+import { buildControllerApp, type ControllerAppOptions } from './app';
+import { BacklogPoller, type BacklogSource } from './backlog';
+import { controllerUrl } from './listen';
+
+/** Options of {@link startControllerServer}. */
+export interface StartControllerServerOptions extends ControllerAppOptions {
+  host: string;
+  /** 0: any free port (tests). */
+  port: number;
+  /** Where task-queue backlogs come from (undefined: none are read). */
+  backlog?: BacklogSource;
+  /** @default 2000 */
+  backlogIntervalMs?: number;
+}
+
+/** A listening controller. */
+export interface ControllerServer {
+  /** The URL local controllers use (NALAR_CONTROLLER_URL). */
+  readonly url: string;
+  /** Stops the loop, answers held long polls with 204, closes the server. */
+  close(): Promise<void>;
+}
+
+/** Starts the server and the control loop; rejects with `NALAR_ERR_PORT_IN_USE` when the port is taken. */
+export async function startControllerServer(options: StartControllerServerOptions): Promise<ControllerServer> {
+  const app = buildControllerApp(options);
+  await listenOrExplain(app, {
+    host: options.host,
+    port: options.port,
+    what: 'global controller',
+    setting: 'NALAR_CONTROLLER_PORT',
+  });
+  const { port } = app.server.address() as AddressInfo;
+  const { controller } = options;
+  const poller =
+    options.backlog &&
+    new BacklogPoller({
+      view: controller.view,
+      source: options.backlog,
+      log: options.log ?? createLogger('controller'),
+      ...(options.backlogIntervalMs !== undefined && { intervalMs: options.backlogIntervalMs }),
+    });
+  controller.start();
+  poller?.start();
+  return {
+    url: controllerUrl(options.host, port),
+    async close() {
+      poller?.stop();
+      controller.stop();
+      await app.close();
+    },
+  };
+}
