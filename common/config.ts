@@ -219,6 +219,12 @@ export const settings = {
              * priority. Off by default: a server without priority scheduling refuses a non-zero one.
              */
             priority: z.boolean().optional(),
+            /**
+             * Calls one worker sends to one replica at a time (each replica of the agent, per worker process); more
+             * calls wait in the worker's local controller, highest priority first. Absent: no limit, calls never wait
+             * there. A decision of the global controller (its per-node share) wins over it.
+             */
+            maxInFlight: z.number().int().positive().optional(),
             /** Name of the environment variable holding this agent's API key (keys never sit in config). */
             apiKeyEnv: z
               .string()
@@ -229,7 +235,29 @@ export const settings = {
       ),
     ),
     default: {},
-    doc: 'Per-agent model binding as JSON: {"planner": {"baseUrl": "...", "model": "...", "apiKeyEnv": "OPENAI_API_KEY"}}; "baseUrls": [...] lists several replicas (a session stays on the one it first used); "priority": true sends the priority of each call (the vLLM field)',
+    doc: 'Per-agent model binding as JSON: {"planner": {"baseUrl": "...", "model": "...", "apiKeyEnv": "OPENAI_API_KEY"}}; "baseUrls": [...] lists several replicas (a session stays on the one it first used); "priority": true sends the priority of each call (the vLLM field); "maxInFlight": n limits the calls one worker sends to one replica at once (more wait in its local controller)',
+  }),
+  controlPeriod: setting({
+    env: 'NALAR_CONTROL_PERIOD',
+    schema: duration,
+    default: '250 ms',
+    doc: 'Period of the control plane: the global controller runs its policies and each worker reports to it this often',
+  }),
+  controllerUrl: setting({
+    env: 'NALAR_CONTROLLER_URL',
+    schema: z
+      .string()
+      .regex(/^https?:\/\//, 'expected an http:// or https:// URL')
+      .optional(),
+    default: undefined,
+    doc: "Base URL of the global controller workers report to and take decisions from; unset: workers run standalone on their local controller's defaults",
+  }),
+  controlToken: setting({
+    env: 'NALAR_CONTROL_TOKEN',
+    // Its length is not checked here: a schema error would print the secret.
+    schema: z.string().min(1).optional(),
+    default: undefined,
+    doc: 'Bearer token between workers and the global controller (sent and required when set); a secret: environment only',
   }),
   toolTimeScale: setting({
     env: 'NALAR_TOOL_TIME_SCALE',
