@@ -90,7 +90,10 @@ export function currentCallGate(): CallGate | undefined {
  * Activity interceptors that carry future metadata into activity code and report attempts. With a `gate`, the
  * activities of futures send their model calls through it.
  */
-export function futureActivityInterceptors(controller: FutureEventRecorder, gate?: CallGate): ActivityInterceptorsFactory {
+export function futureActivityInterceptors(
+  controller: FutureEventRecorder,
+  gate?: CallGate,
+): ActivityInterceptorsFactory {
   return (ctx: Context) => {
     const inbound: ActivityInboundCallsInterceptor = {
       async execute(input, next) {

@@ -147,7 +147,9 @@ test('installed priorities re-order waiting calls: per agent, then every agent, 
   void h.acquire('q', call(q, { priority: 2 }));
   void h.acquire('r', call(r, { priority: 2 }));
   await settle();
-  h.d.install(decisions(1, { priorities: { [r]: { analyst: 1, '*': 5 }, [q]: { '*': 1, other: 5 }, [p]: { other: 1 } } }));
+  h.d.install(
+    decisions(1, { priorities: { [r]: { analyst: 1, '*': 5 }, [q]: { '*': 1, other: 5 }, [p]: { other: 1 } } }),
+  );
   const order: string[] = [];
   for (let i = 0; i < 3; i++) {
     h.granted[h.granted.length - 1]?.lease.release({ ok: true });

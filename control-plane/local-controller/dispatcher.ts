@@ -21,7 +21,13 @@ import {
   type WaitingCall,
 } from '../protocol';
 import { IndexedHeap, type HeapItem } from './indexed-heap';
-import { localDecisionSeconds, localInFlightCalls, localQueueWait, localTelemetryDropped, localWaitingCalls } from './metrics';
+import {
+  localDecisionSeconds,
+  localInFlightCalls,
+  localQueueWait,
+  localTelemetryDropped,
+  localWaitingCalls,
+} from './metrics';
 
 export interface DispatcherOptions {
   /** Monotonic time of queue and service times and health back-off. @default realClock */

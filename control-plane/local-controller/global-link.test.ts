@@ -9,7 +9,14 @@ import { createLogger } from '../../common/log';
 import { routeHash } from '../../common/route-hash';
 import type { FutureEvent } from '../../stubs/workflow/types';
 import { waitFor } from '../../test/helpers/wait-for';
-import { decisionsPath, emptyDecisions, report as reportSchema, reportsPath, type Decisions, type Report } from '../protocol';
+import {
+  decisionsPath,
+  emptyDecisions,
+  report as reportSchema,
+  reportsPath,
+  type Decisions,
+  type Report,
+} from '../protocol';
 import { GlobalLink } from './global-link';
 import { LocalController } from './local-controller';
 
@@ -156,9 +163,16 @@ test('reports every period with the token, installs decisions, keeps them while 
 
   await waitFor(() => controller.decisionsVersion === 1, { what: 'decisions v1 installed' });
   expect(controller.dispatcher.routeOf('analyst', session)).toBe(B);
-  const first = await waitFor(() => server.reports.find((r) => r.events.length > 0), { what: 'a report with the event' });
+  const first = await waitFor(() => server.reports.find((r) => r.events.length > 0), {
+    what: 'a report with the event',
+  });
   expect(first).toMatchObject({ node: 'worker-test', taskQueues: ['q'] });
-  expect(first.events[0]).toMatchObject({ futureId: 'wf/1', sessionId: 's', activityType: 'analyst.plan', priority: 2 });
+  expect(first.events[0]).toMatchObject({
+    futureId: 'wf/1',
+    sessionId: 's',
+    activityType: 'analyst.plan',
+    priority: 2,
+  });
   expect(server.reports.flatMap((r) => r.calls)).toEqual([
     expect.objectContaining({ sessionId: 'other', agent: 'analyst', ok: true }),
   ]);
