@@ -297,3 +297,21 @@ test('a release records the call for the report, once, and drains', async () => 
   expect(h.d.drainCalls()).toEqual({ calls: [], dropped: 0 });
   expect(h.d.replicaLoads()[0]).toMatchObject({ inFlight: 0, waiting: 0 });
 });
+
+test('when a back-off ends, calls that waited elsewhere go back to the recovered replica', async () => {
+  const h = harness({ failureThreshold: 1, backoffMs: 1000 });
+  const pinned = sessionOn(1, 'p');
+  h.d.install(decisions(1, { pins: { analyst: { [pinned]: A } } }));
+  void h.acquire('fails', call(sessionOn(0)));
+  await settle();
+  h.lease('fails').release({ ok: false, replicaUnavailable: true });
+  void h.acquire('occupies-b', call(sessionOn(1)));
+  void h.acquire('pinned', call(pinned));
+  await settle();
+  expect(h.names()).toEqual(['fails', 'occupies-b']);
+  expect(h.d.waitingCalls()[0]?.replica).toBe(B);
+  h.clock.advance(1000);
+  h.lease('occupies-b').release({ ok: true });
+  await settle();
+  expect(h.lease('pinned').replica).toBe(A);
+});

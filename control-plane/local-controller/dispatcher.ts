@@ -30,7 +30,7 @@ import {
 } from './metrics';
 
 export interface DispatcherOptions {
-  /** Monotonic time of queue and service times and health back-off. @default realClock */
+  /** Monotonic time of queue and service times and health back-off (only `now()` is used). @default realClock */
   clock?: Clock;
   /** Epoch ms, for the timestamps of reported calls. @default Date.now */
   epochNow?: () => number;
@@ -77,6 +77,11 @@ interface Waiter extends HeapItem {
   onAbort: () => void;
 }
 
+// Label children resolved once: an observation on the request path is then one bucket increment.
+const acquireCost = localDecisionSeconds.labels({ op: 'acquire' });
+const releaseCost = localDecisionSeconds.labels({ op: 'release' });
+const installCost = localDecisionSeconds.labels({ op: 'install' });
+
 const byPriorityThenArrival = (a: Waiter, b: Waiter): boolean =>
   a.priority !== b.priority ? a.priority < b.priority : a.seq < b.seq;
 
@@ -94,6 +99,8 @@ export class Dispatcher {
   /** agent \0 session → replica it last went to on this node; Map order is recency. */
   private readonly sticky = new Map<string, string>();
   private installed: Decisions = emptyDecisions;
+  /** Earliest end of an unhealthy replica's back-off not yet acted on (then waiting calls are re-targeted). */
+  private recoveryAt = Infinity;
   private records: CallRecord[] = [];
   private droppedRecords = 0;
   private seq = 0;
@@ -120,6 +127,7 @@ export class Dispatcher {
   acquire(call: GatedCall, signal: AbortSignal): Promise<CallLease> {
     if (signal.aborted) return Promise.reject(abortReason(signal));
     const t0 = performance.now();
+    this.recoverDue();
     this.learnAgent(call);
     return new Promise<CallLease>((resolve, reject) => {
       const waiter: Waiter = {
@@ -138,7 +146,7 @@ export class Dispatcher {
       signal.addEventListener('abort', waiter.onAbort, { once: true });
       this.enqueue(waiter);
       this.pump(waiter.replica);
-      localDecisionSeconds.observe({ op: 'acquire' }, (performance.now() - t0) / 1000);
+      acquireCost.observe((performance.now() - t0) / 1000);
     });
   }
 
@@ -151,7 +159,7 @@ export class Dispatcher {
     const t0 = performance.now();
     this.installed = decisions;
     this.retargetAll();
-    localDecisionSeconds.observe({ op: 'install' }, (performance.now() - t0) / 1000);
+    installCost.observe((performance.now() - t0) / 1000);
     return true;
   }
 
@@ -327,6 +335,7 @@ export class Dispatcher {
 
   private release(w: Waiter, r: ReplicaState, queueMs: number, sent: number, outcome: CallOutcome): void {
     const t0 = performance.now();
+    this.recoverDue();
     r.inFlight--;
     r.inFlightGauge.set(r.inFlight);
     const call = w.call;
@@ -352,7 +361,7 @@ export class Dispatcher {
       r.trips = 0;
     }
     this.pump(r);
-    localDecisionSeconds.observe({ op: 'release' }, (performance.now() - t0) / 1000);
+    releaseCost.observe((performance.now() - t0) / 1000);
   }
 
   private record(rec: CallRecord): void {
@@ -372,9 +381,22 @@ export class Dispatcher {
     r.trips++;
     const backoff = Math.min(this.maxBackoffMs, this.backoffMs * 2 ** (r.trips - 1));
     r.unhealthyUntil = this.clock.now() + backoff;
-    // Its waiting calls go elsewhere now; when it is back, sessions that belong there return.
+    this.recoveryAt = Math.min(this.recoveryAt, r.unhealthyUntil);
+    // Its waiting calls go elsewhere now; when it is back, sessions that belong there return (recoverDue).
     this.retargetAll();
-    this.clock.setTimer(() => this.retargetAll(), backoff);
+  }
+
+  /**
+   * Re-targets waiting calls once a back-off has ended. Checked at each acquire and release rather than on a
+   * timer, so that no timer keeps a stopping worker alive; a waiting call always waits for some release.
+   */
+  private recoverDue(): void {
+    const now = this.clock.now();
+    if (now < this.recoveryAt) return;
+    this.recoveryAt = Infinity;
+    for (const r of this.replicas.values())
+      if (r.unhealthyUntil > now) this.recoveryAt = Math.min(this.recoveryAt, r.unhealthyUntil);
+    this.retargetAll();
   }
 
   private abandon(w: Waiter): void {

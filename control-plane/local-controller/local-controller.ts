@@ -23,10 +23,7 @@ export interface LocalControllerOptions {
 }
 
 /** What one report carries, before the link adds its node, sequence number and time. */
-export type ReportBody = Pick<Report, 'decisionsVersion' | 'events' | 'calls' | 'waiting' | 'replicas'> & {
-  /** Events and finished calls dropped since the last report because the buffers were full. */
-  dropped: { events: number; calls: number };
-};
+export type ReportBody = Pick<Report, 'decisionsVersion' | 'events' | 'calls' | 'waiting' | 'replicas'>;
 
 export class LocalController implements CallGate {
   private readonly capacity: number;
@@ -34,7 +31,6 @@ export class LocalController implements CallGate {
   private readonly buffer: FutureEvent[] = [];
   private readonly listeners = new Set<FutureEventListener>();
   private reportEvents: ReportedFutureEvent[] = [];
-  private droppedEvents = 0;
   /** Where calls wait and which replica they go to. */
   readonly dispatcher: Dispatcher;
 
@@ -51,7 +47,6 @@ export class LocalController implements CallGate {
     if (this.buffer.length >= 2 * this.capacity) this.buffer.splice(0, this.buffer.length - this.capacity);
     if (this.reportEvents.length < this.maxReportEvents) this.reportEvents.push(toReported(event));
     else {
-      this.droppedEvents++;
       localTelemetryDropped.inc({ kind: 'events' });
     }
     for (const listener of this.listeners) {
@@ -94,19 +89,16 @@ export class LocalController implements CallGate {
 
   /** Takes the telemetry gathered since the last call (events, finished calls) and the state now. */
   takeReport(): ReportBody {
+    // Dropped telemetry is counted by nalar_local_telemetry_dropped_total where it is dropped.
     const events = this.reportEvents;
-    const dropped = { events: this.droppedEvents, calls: 0 };
     this.reportEvents = [];
-    this.droppedEvents = 0;
-    const { calls, dropped: droppedCalls } = this.dispatcher.drainCalls();
-    dropped.calls = droppedCalls;
+    const { calls } = this.dispatcher.drainCalls();
     return {
       decisionsVersion: this.decisionsVersion,
       events,
       calls,
       waiting: this.dispatcher.waitingCalls(),
       replicas: this.dispatcher.replicaLoads(),
-      dropped,
     };
   }
 }
