@@ -67,6 +67,8 @@ interface ReplicaState {
 interface Waiter extends HeapItem {
   seq: number;
   call: GatedCall;
+  /** routeHash(session), computed once: re-targeting reads it for every waiting call. */
+  hash: number;
   priority: number;
   replica: ReplicaState;
   since: number;
@@ -130,12 +132,14 @@ export class Dispatcher {
     this.recoverDue();
     this.learnAgent(call);
     return new Promise<CallLease>((resolve, reject) => {
+      const hash = routeHash(call.sessionId);
       const waiter: Waiter = {
         heapIndex: -1,
         seq: this.seq++,
         call,
+        hash,
         priority: this.priorityOf(call),
-        replica: this.replicaState(call.agent, this.targetOf(call)),
+        replica: this.replicaState(call.agent, this.targetOf(call, hash)),
         since: this.clock.now(),
         sinceEpoch: this.epochNow(),
         resolve,
@@ -211,7 +215,7 @@ export class Dispatcher {
   /** The replica (base URL) a new call of `session` to `agent` would go to now; undefined for an unknown agent. */
   routeOf(agent: string, session: string): string | undefined {
     const state = this.agents.get(agent);
-    return state && this.targetOf({ agent, sessionId: session, replicas: state.replicas });
+    return state && this.targetOf({ agent, sessionId: session, replicas: state.replicas }, routeHash(session));
   }
 
   private learnAgent(call: GatedCall): void {
@@ -260,7 +264,7 @@ export class Dispatcher {
   }
 
   /** Pin (if healthy), else where the session ran last (if healthy and still weighted in), else weighted choice. */
-  private targetOf(call: Pick<GatedCall, 'agent' | 'sessionId' | 'replicas'>): string {
+  private targetOf(call: Pick<GatedCall, 'agent' | 'sessionId' | 'replicas'>, h: number): string {
     const { agent, sessionId, replicas } = call;
     const pin = this.installed.pins[agent]?.[sessionId];
     if (pin !== undefined && replicas.includes(pin) && this.isHealthy(agent, pin)) return pin;
@@ -274,7 +278,6 @@ export class Dispatcher {
     ) {
       return last;
     }
-    const h = routeHash(sessionId);
     if (weights !== undefined) {
       let total = 0;
       for (const r of replicas) if (this.isHealthy(agent, r)) total += weights[r] ?? 0;
@@ -415,14 +418,23 @@ export class Dispatcher {
     }
   }
 
-  /** Recomputes target and priority of every waiting call, then sends what each replica has room for. */
+  /**
+   * Recomputes target and priority of every waiting call, moves the ones that changed (O(log n) each), then
+   * sends what each replica has room for.
+   */
   private retargetAll(): void {
-    const waiting: Waiter[] = [];
-    for (const r of this.replicas.values()) waiting.push(...r.waiting.drain());
-    waiting.sort((a, b) => a.seq - b.seq);
-    for (const w of waiting) {
+    const changed: Waiter[] = [];
+    for (const r of this.replicas.values()) {
+      for (const w of r.waiting.values()) {
+        const priority = this.priorityOf(w.call);
+        const target = this.targetOf(w.call, w.hash);
+        if (priority !== w.priority || target !== r.id) changed.push(w);
+      }
+    }
+    for (const w of changed) {
+      w.replica.waiting.remove(w);
       w.priority = this.priorityOf(w.call);
-      w.replica = this.replicaState(w.call.agent, this.targetOf(w.call));
+      w.replica = this.replicaState(w.call.agent, this.targetOf(w.call, w.hash));
       w.replica.waiting.push(w);
     }
     for (const r of this.replicas.values()) this.pump(r);
