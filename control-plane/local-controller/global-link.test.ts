@@ -3,93 +3,18 @@
  * decisions by long poll. The link must keep the last decisions when the server goes away, keep (bounded)
  * telemetry, and reconnect when it comes back.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createLogger } from '../../common/log';
 import { routeHash } from '../../common/route-hash';
 import type { FutureEvent } from '../../stubs/workflow/types';
 import { waitFor } from '../../test/helpers/wait-for';
-import {
-  decisionsPath,
-  emptyDecisions,
-  report as reportSchema,
-  reportsPath,
-  type Decisions,
-  type Report,
-} from '../protocol';
+import { FakeGlobalController } from '../../test/helpers/fake-global-controller';
+import { emptyDecisions, type Decisions } from '../protocol';
 import { GlobalLink } from './global-link';
 import { LocalController } from './local-controller';
 
 const A = 'http://a/v1';
 const B = 'http://b/v1';
 const token = 'link-test-token-0123456789';
-
-/** A stand-in global controller: records reports, answers decision long polls. */
-class FakeGlobalController {
-  readonly reports: Report[] = [];
-  readonly unauthorized: string[] = [];
-  private current: Decisions = emptyDecisions;
-  private readonly polls = new Set<() => void>();
-  private server: http.Server | undefined;
-
-  async listen(port = 0): Promise<number> {
-    const server = http.createServer((req, res) => this.handle(req, res));
-    this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => resolve());
-    });
-    return (server.address() as AddressInfo).port;
-  }
-
-  async close(): Promise<void> {
-    for (const wake of this.polls) wake();
-    const server = this.server;
-    if (!server) return;
-    this.server = undefined;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-
-  publish(d: Decisions): void {
-    this.current = d;
-    for (const wake of [...this.polls]) wake();
-  }
-
-  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
-    if (req.headers.authorization !== `Bearer ${token}`) {
-      this.unauthorized.push(req.url ?? '');
-      res.writeHead(401).end();
-      return;
-    }
-    const url = new URL(req.url ?? '/', 'http://x');
-    if (req.method === 'POST' && url.pathname === reportsPath) {
-      let body = '';
-      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      req.on('end', () => {
-        this.reports.push(reportSchema.parse(JSON.parse(body)));
-        res.writeHead(202, { 'content-type': 'application/json' }).end(JSON.stringify({ decisionsVersion: 0 }));
-      });
-      return;
-    }
-    if (req.method === 'GET' && url.pathname === decisionsPath) {
-      const after = Number(url.searchParams.get('after'));
-      const answer = () => {
-        this.polls.delete(answer);
-        clearTimeout(timer);
-        if (res.writableEnded) return;
-        if (this.current.version > after) {
-          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(this.current));
-        } else res.writeHead(204).end();
-      };
-      const timer = setTimeout(answer, Number(url.searchParams.get('waitMs')));
-      if (this.current.version > after) answer();
-      else this.polls.add(answer);
-      return;
-    }
-    res.writeHead(404).end();
-  }
-}
 
 const event = (n: number): FutureEvent => ({
   type: 'created',
@@ -146,7 +71,7 @@ function startLink(port: number, controller: LocalController, lines: string[], m
 }
 
 test('reports every period with the token, installs decisions, keeps them while the controller is gone, reconnects', async () => {
-  const server = new FakeGlobalController();
+  const server = new FakeGlobalController(token);
   servers.push(server);
   const port = await server.listen();
   const controller = new LocalController();
@@ -188,7 +113,7 @@ test('reports every period with the token, installs decisions, keeps them while 
   expect(controller.dispatcher.routeOf('analyst', session)).toBe(B);
 
   // It comes back on the same address, with newer decisions.
-  const again = new FakeGlobalController();
+  const again = new FakeGlobalController(token);
   servers.push(again);
   await again.listen(port);
   again.publish({ ...pinned(2), pins: {} });
@@ -210,7 +135,7 @@ test('reports every period with the token, installs decisions, keeps them while 
 });
 
 test('stop ends a link whose controller never answered, without waiting for a back-off', async () => {
-  const server = new FakeGlobalController();
+  const server = new FakeGlobalController(token);
   const port = await server.listen();
   await server.close();
   const lines: string[] = [];
