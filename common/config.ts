@@ -219,6 +219,12 @@ export const settings = {
              * priority. Off by default: a server without priority scheduling refuses a non-zero one.
              */
             priority: z.boolean().optional(),
+            /**
+             * Calls one worker sends to one replica at a time (each replica of the agent, per worker process); more
+             * calls wait in the worker's local controller, highest priority first. Absent: no limit, calls never wait
+             * there. A decision of the global controller (its per-node share) wins over it.
+             */
+            maxInFlight: z.number().int().positive().optional(),
             /** Name of the environment variable holding this agent's API key (keys never sit in config). */
             apiKeyEnv: z
               .string()
@@ -229,7 +235,16 @@ export const settings = {
       ),
     ),
     default: {},
-    doc: 'Per-agent model binding as JSON: {"planner": {"baseUrl": "...", "model": "...", "apiKeyEnv": "OPENAI_API_KEY"}}; "baseUrls": [...] lists several replicas (a session stays on the one it first used); "priority": true sends the priority of each call (the vLLM field)',
+    doc: 'Per-agent model binding as JSON: {"planner": {"baseUrl": "...", "model": "...", "apiKeyEnv": "OPENAI_API_KEY"}}; "baseUrls": [...] lists several replicas (a session stays on the one it first used); "priority": true sends the priority of each call (the vLLM field); "maxInFlight": n limits the calls one worker sends to one replica at once (more wait in its local controller)',
+  }),
+  controllerUrl: setting({
+    env: 'NALAR_CONTROLLER_URL',
+    schema: z
+      .string()
+      .regex(/^https?:\/\//, 'expected an http:// or https:// URL')
+      .optional(),
+    default: undefined,
+    doc: "Base URL of the global controller workers report to and take decisions from; unset: workers run standalone on their local controller's defaults",
   }),
   toolTimeScale: setting({
     env: 'NALAR_TOOL_TIME_SCALE',
@@ -469,7 +484,7 @@ export const settings = {
     // Its length is checked where it is used (global-controller/listen.ts): a schema error would print it.
     schema: z.string().min(1).optional(),
     default: undefined,
-    doc: 'Bearer token of the global controller (reports, decisions, PUT /v1/policy) when set; unset: loopback only; a secret: environment only',
+    doc: 'Bearer token between workers and the global controller: workers send it, the controller requires it (reports, decisions, PUT /v1/policy) when set; unset: loopback only; a secret: environment only',
   }),
   policies: setting({
     env: 'NALAR_POLICIES',

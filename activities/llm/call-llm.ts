@@ -1,6 +1,8 @@
 /**
  * The agent activity: one chat completion on the agent's OpenAI-compatible endpoint, streamed with
  * activity heartbeats so a hung model is noticed, with errors translated into typed Temporal failures.
+ * A call of a Nalar future first passes the worker's call gate (its local controller), which says when the call
+ * goes, to which replica and with which priority; plain activities (the baselines) bind statically.
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
@@ -8,11 +10,18 @@ import type OpenAI from 'openai';
 import { z } from 'zod';
 import { loadConfig, type NalarConfig } from '../../common/config';
 import { ErrorCode, nalarFailure } from '../../common/errors';
+import { routeHash } from '../../common/route-hash';
 import { tokenStream } from '../../state/streams/activity-context';
-import { currentFuture } from '../../stubs/future-context';
+import {
+  currentCallGate,
+  currentFuture,
+  type CallGate,
+  type CallLease,
+  type GatedCall,
+} from '../../stubs/future-context';
 import { toLlmFailure } from './errors';
 import { llmDuration, llmRequests, llmTokens } from './metrics';
-import { modelBinding } from './model-binding';
+import { agentReplicas, modelBinding, modelBindingFor, type ModelBinding } from './model-binding';
 
 /** A tool call of the model, as the workflow sees it: `arguments` is the model's JSON text, unparsed. */
 const toolCall = z.object({ id: z.string().min(1), name: z.string().min(1), arguments: z.string() });
@@ -86,12 +95,22 @@ export interface CallLlmResult {
   timings: { ttftMs?: number; totalMs: number };
   /** Activity attempt that produced this result (1 = first try). */
   attempt: number;
+  /** How the worker's local controller sent it (calls of Nalar futures only). */
+  local?: LocalDispatch;
   /**
    * What the serving engine reported about this request, when it reports it (the simulator's `nalar_sim`;
    * real servers send nothing): the replica, and its queue and total time in model milliseconds (× the
    * simulator's time scale = real time). Benchmarks subtract it from latency to get the framework's overhead.
    */
   engine?: EngineReport;
+}
+
+/** The local controller's lease of a call: where it sent it, with which priority, after how long a wait. */
+export interface LocalDispatch {
+  replica: string;
+  priority: number;
+  /** Real ms the call waited in the local controller. */
+  queueMs: number;
 }
 
 /** The simulator's own account of one request, in model milliseconds. */
@@ -150,9 +169,71 @@ async function callLlmWith(config: LlmConfig, rawInput: CallLlmInput): Promise<C
   }
   const input = parsed.data;
   const ctx = Context.current();
+  const future = currentFuture();
+  const gate = currentCallGate();
   // The session picks the replica (a plain activity of a vanilla workflow: its workflow is the session).
-  const routeKey = input.sessionId ?? currentFuture()?.sessionId ?? ctx.info.workflowExecution?.workflowId;
-  const binding = modelBinding(input.agent, config, process.env, routeKey);
+  const routeKey = input.sessionId ?? future?.sessionId ?? ctx.info.workflowExecution?.workflowId;
+  let binding: ModelBinding;
+  let lease: CallLease | undefined;
+  if (gate && future) {
+    lease = await acquireLease(gate, gatedCall(input, config, routeKey ?? future.id, future), ctx);
+    binding = modelBindingFor(input.agent, config, lease.replica);
+  } else {
+    binding = modelBinding(input.agent, config, process.env, routeKey);
+  }
+  try {
+    return await send(input, binding, ctx, lease);
+  } finally {
+    // A release after the one send() made is ignored; this one covers a throw before it.
+    lease?.release({ ok: false, errorCode: 'unknown' });
+  }
+}
+
+/** What the gate needs to know of a call. */
+function gatedCall(
+  input: z.output<typeof callLlmInput>,
+  config: LlmConfig,
+  sessionId: string,
+  future: NonNullable<ReturnType<typeof currentFuture>>,
+): GatedCall {
+  const own = config.agentModels[input.agent];
+  let chars = 0;
+  for (const m of input.messages) chars += m.content?.length ?? 0;
+  const first = input.messages[0]?.content;
+  return {
+    agent: input.agent,
+    replicas: agentReplicas(input.agent, config),
+    ...(own?.maxInFlight !== undefined && { maxInFlight: own.maxInFlight }),
+    sessionId,
+    workflowId: future.creator,
+    futureId: future.id,
+    ...(future.priority !== undefined && { priority: future.priority }),
+    // About four characters per token: an estimate is enough to weigh a session's move.
+    promptTokens: Math.ceil(chars / 4),
+    ...(first && { prefixHash: routeHash(first).toString(16) }),
+  };
+}
+
+/** Waits for the gate's lease, heartbeating so the activity's heartbeat timeout does not fire while it waits. */
+async function acquireLease(gate: CallGate, call: GatedCall, ctx: Context): Promise<CallLease> {
+  const beat = setInterval(() => ctx.heartbeat({ waiting: true }), heartbeatEveryMs);
+  try {
+    return await gate.acquire(call, ctx.cancellationSignal);
+  } finally {
+    clearInterval(beat);
+  }
+}
+
+/** Failures that say the replica is not serving (counted against its health by the local controller). */
+const replicaDown = new Set<string>([ErrorCode.LLM_SERVER_ERROR, ErrorCode.LLM_UNAVAILABLE]);
+
+async function send(
+  input: z.output<typeof callLlmInput>,
+  binding: ModelBinding,
+  ctx: Context,
+  lease: CallLease | undefined,
+): Promise<CallLlmResult> {
+  const priority = input.priority ?? lease?.priority;
   const request = {
     model: binding.model,
     messages: input.messages.map(toOpenAiMessage),
@@ -174,7 +255,7 @@ async function callLlmWith(config: LlmConfig, rawInput: CallLlmInput): Promise<C
     }),
     ...(input.parallelToolCalls !== undefined && { parallel_tool_calls: input.parallelToolCalls }),
     // A vLLM extension of the OpenAI body; the openai client passes unknown fields through.
-    ...(input.priority !== undefined && binding.acceptsPriority && { priority: input.priority }),
+    ...(priority !== undefined && binding.acceptsPriority && { priority }),
     ...(input.maxTokens !== undefined && { max_tokens: input.maxTokens }),
     ...(input.metadata && { metadata: input.metadata }),
     ...(input.jsonSchema && {
@@ -196,11 +277,24 @@ async function callLlmWith(config: LlmConfig, rawInput: CallLlmInput): Promise<C
     llmTokens.inc({ agent: input.agent, kind: 'prompt' }, result.usage.promptTokens);
     llmTokens.inc({ agent: input.agent, kind: 'cached' }, result.usage.cachedTokens);
     llmTokens.inc({ agent: input.agent, kind: 'completion' }, result.usage.completionTokens);
-    return { ...result, model: binding.model, timings: { ...result.timings, totalMs }, attempt: ctx.info.attempt };
+    lease?.release({ ok: true, promptTokens: result.usage.promptTokens, cachedTokens: result.usage.cachedTokens });
+    return {
+      ...result,
+      model: binding.model,
+      timings: { ...result.timings, totalMs },
+      attempt: ctx.info.attempt,
+      ...(lease && { local: { replica: lease.replica, priority: lease.priority, queueMs: lease.queueMs } }),
+    };
   } catch (err) {
     const failure =
       err instanceof ApplicationFailure ? err : toLlmFailure(err, { agent: input.agent, model: binding.model });
     llmRequests.inc({ agent: input.agent, outcome: failure.type ?? 'unknown' });
+    lease?.release({
+      ok: false,
+      errorCode: failure.type ?? 'unknown',
+      // The caller's cancellation says nothing about the replica.
+      replicaUnavailable: !ctx.cancellationSignal.aborted && replicaDown.has(failure.type ?? ''),
+    });
     throw failure;
   }
 }

@@ -6,6 +6,7 @@ export {
   type CallLlmResult,
   type ChatMessage,
   type EngineReport,
+  type LocalDispatch,
   type LlmConfig,
   type LlmToolCall,
   type LlmToolDefinition,

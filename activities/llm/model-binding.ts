@@ -1,12 +1,14 @@
 /**
  * Which endpoint, model and key an agent uses: NALAR_AGENT_MODELS per agent, else the NALAR_LLM_* defaults.
- * An agent with several replicas (`baseUrls`) sends each call to one of them, chosen by the call's route key
- * (its session): a session stays on the replica it first used, so its prefix cache stays warm. That is the
- * static placement of the baselines; the control plane's local controller replaces it with policy.
+ * An agent with several replicas (`baseUrls`) sends each call to one of them. Plain activities (the baselines)
+ * choose by the call's route key (its session): a session stays on the replica it first used, so its prefix
+ * cache stays warm. Calls of Nalar futures go through the worker's local controller instead, which chooses the
+ * replica by policy and asks for it by id ({@link modelBindingFor}); a replica's id is its base URL.
  * One typed OpenAI client per (endpoint, key), reused across calls.
  */
 import OpenAI from 'openai';
 import type { NalarConfig } from '../../common/config';
+import { routeHash } from '../../common/route-hash';
 
 export interface ModelBinding {
   baseUrl: string;
@@ -18,23 +20,40 @@ export interface ModelBinding {
   client: OpenAI;
 }
 
+/** The settings a binding is made of. */
+export type BindingConfig = Pick<NalarConfig, 'llmBaseUrl' | 'llmApiKey' | 'llmModel' | 'llmTimeout' | 'agentModels'>;
+
 const clients = new Map<string, OpenAI>();
 
-/** Resolves an agent's binding. The OpenAI client is built with `maxRetries: 0`: Temporal owns retries. */
+/** The replicas (base URLs) serving `agent`: its `baseUrls`, else its one endpoint. Never empty. */
+export function agentReplicas(agent: string, config: BindingConfig): readonly string[] {
+  const own = config.agentModels[agent] ?? {};
+  return own.baseUrls && own.baseUrls.length > 0 ? own.baseUrls : [own.baseUrl ?? config.llmBaseUrl];
+}
+
+/**
+ * Resolves an agent's binding by the static placement: `routeHash(routeKey) % n` over its replicas (without a
+ * route key, the replicas in turn). The OpenAI client is built with `maxRetries: 0`: Temporal owns retries.
+ */
 export function modelBinding(
   agent: string,
-  config: Pick<NalarConfig, 'llmBaseUrl' | 'llmApiKey' | 'llmModel' | 'llmTimeout' | 'agentModels'>,
+  config: BindingConfig,
   env: NodeJS.ProcessEnv = process.env,
   routeKey?: string,
 ): ModelBinding {
+  const replicas = agentReplicas(agent, config);
+  const index = routeKey === undefined ? nextRoundRobin(agent, replicas.length) : routeHash(routeKey) % replicas.length;
+  return modelBindingFor(agent, config, replicas[index] as string, env);
+}
+
+/** The binding of `agent` on one replica, named by its base URL (a replica the local controller chose). */
+export function modelBindingFor(
+  agent: string,
+  config: BindingConfig,
+  baseUrl: string,
+  env: NodeJS.ProcessEnv = process.env,
+): ModelBinding {
   const own = config.agentModels[agent] ?? {};
-  const replicas = own.baseUrls;
-  const baseUrl =
-    replicas && replicas.length > 0
-      ? (replicas[
-          routeKey === undefined ? nextRoundRobin(agent, replicas.length) : hash(routeKey) % replicas.length
-        ] as string)
-      : (own.baseUrl ?? config.llmBaseUrl);
   const apiKeySource = own.apiKeyEnv ?? 'NALAR_LLM_API_KEY';
   // Servers without auth (the simulator, a local vLLM) accept any key; the client insists on one.
   const apiKey = (own.apiKeyEnv ? env[own.apiKeyEnv] : config.llmApiKey) ?? 'no-key';
@@ -54,14 +73,4 @@ function nextRoundRobin(agent: string, n: number): number {
   const next = ((roundRobin.get(agent) ?? -1) + 1) % n;
   roundRobin.set(agent, next);
   return next;
-}
-
-/** FNV-1a, 32 bits: the same key lands on the same replica in every worker process. */
-function hash(key: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) {
-    h ^= key.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
 }

@@ -2,7 +2,8 @@
  * Entry point of a worker process. Started by the supervisor (with an IPC channel) or by hand with
  * `npm run worker`. It runs two Temporal workers on one connection — the main one (every workflow and
  * activity) and the placement one (this process's own queue, for session moves) — serves /metrics, and,
- * when NALAR_STATE_GC_INTERVAL is not 0, the state janitor. Stops gracefully on SIGINT/SIGTERM or when its
+ * when NALAR_STATE_GC_INTERVAL is not 0, the state janitor. Its local controller gates every model call of a
+ * future and, when NALAR_CONTROLLER_URL is set, reports to the global controller and installs its decisions. Stops gracefully on SIGINT/SIGTERM or when its
  * supervisor goes away.
  */
 import type { Client } from '@temporalio/client';
@@ -22,6 +23,8 @@ import { runEventPublisherFromConfig } from '../../state/streams/from-config';
 import { sdkLogger } from './sdk-logger';
 import { checkStubsAtStart } from './stubs-check';
 import { processStartup } from '../../common/child-process';
+import { LocalController } from '../../control-plane/local-controller/local-controller';
+import { globalLinkFromConfig, type GlobalLink } from '../../control-plane/local-controller/global-link';
 
 const usage = `Usage: npm run worker [-- --help]
 
@@ -29,7 +32,10 @@ Runs one Nalar worker process: it polls the task queue NALAR_TASK_QUEUE on the T
 TEMPORAL_ADDRESS and runs every registered workflow and activity, plus its own placement queue
 (<NALAR_TASK_QUEUE>.placement.<NALAR_WORKER_ID>) for session moves. Prometheus metrics are served on
 http://127.0.0.1:<NALAR_METRICS_PORT>/metrics unless that is 0. With NALAR_STATE_GC_INTERVAL above 0 it
-also expires idle sessions and collects unreferenced blobs (run that in one worker only). Stop it with Ctrl-C.
+also expires idle sessions and collects unreferenced blobs (run that in one worker only). With
+NALAR_CONTROLLER_URL set, its local controller reports to the global controller every NALAR_CONTROL_PERIOD
+and enforces its decisions (without it, or while it is unreachable, the worker serves on its own defaults
+or the last decisions). Stop it with Ctrl-C.
 It refuses to start (exit 1, NALAR_ERR_STUBS_STALE) when the generated stubs are stale: run \`npm run stubs\`
 (NALAR_STUBS_CHECK=false turns the check off, for deployments that ship no definitions).`;
 
@@ -48,6 +54,8 @@ async function main(): Promise<void> {
   let metrics: MetricsServer | undefined;
   let janitor: StateJanitor | undefined;
   let client: Client | undefined;
+  let link: GlobalLink | undefined;
+  const localController = new LocalController();
   // Run events (future lifecycle, LLM tokens) for the gateway's SSE streams: best-effort, beside Temporal.
   const runEvents = runEventPublisherFromConfig(config);
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
@@ -61,13 +69,19 @@ async function main(): Promise<void> {
     const shutdownGraceTime = Math.floor(config.shutdownGrace * 0.8);
     const common = { connection, namespace: config.temporalNamespace, taskQueue: config.taskQueue, dataConverter };
     const workers: Worker[] = [
-      await createNalarWorker({ ...common, shutdownGraceTime, log, runEvents }),
+      await createNalarWorker({ ...common, shutdownGraceTime, log, runEvents, localController }),
       await createPlacementWorker({ ...common, workerId, shutdownGraceTime }),
     ];
     if (config.stateGcInterval > 0) {
       client = await connectNalarClient({ config });
       janitor = startStateJanitorFromConfig(config, client, store);
     }
+    link = globalLinkFromConfig(config, {
+      controller: localController,
+      node: workers[0]!.options.identity,
+      taskQueues: [config.taskQueue, placementTaskQueue(config.taskQueue, workerId)],
+      log,
+    });
     const stopAll = (): void => {
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
     };
@@ -94,6 +108,7 @@ async function main(): Promise<void> {
     await running;
     log.info('stopped');
   } finally {
+    await link?.stop();
     await janitor?.stop();
     await metrics?.close();
     await runEvents?.close();

@@ -3,7 +3,8 @@
  * single workflowsPath), activities (activities/index.ts) and agent/tool methods (activities/agents, as
  * `<name>.<method>`), plus the framework's own workflows and activities (session moves), with the future
  * runtime wired in: the workflow interceptor that puts future metadata into activity headers, the `nalar`
- * sink into the local controller, and the activity interceptor that exposes the metadata to agent code;
+ * sink into the local controller, and the activity interceptor that exposes the metadata to agent code and
+ * makes the local controller the call gate of every future's model calls;
  * and every activity's `NalarError`s become typed failures (failure-interceptor.ts). A workflow whose code
  * fails its workflow task is logged once per run at error level (task-failure-log.ts).
  */
@@ -40,7 +41,10 @@ export interface NalarWorkerOptions {
   identity?: string;
   /** @default Temporal's default: SIGINT, SIGTERM, SIGQUIT, SIGUSR2 */
   shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
-  /** Receives future lifecycle events. @default a new LocalController */
+  /**
+   * Receives future lifecycle events and gates every model call of a future (the process's one local
+   * controller, which main.ts links to the global controller). @default a new LocalController
+   */
   localController?: LocalController;
   /** Agent and tool definitions whose methods become activities. @default activities/agents */
   definitions?: readonly Definition[];
@@ -142,7 +146,7 @@ export async function createNalarWorker(options: NalarWorkerOptions): Promise<Wo
     interceptors: {
       activity: [
         failureActivityInterceptors,
-        futureActivityInterceptors(controller),
+        futureActivityInterceptors(controller, controller),
         ...runEvents.activityInterceptors,
       ],
     },
