@@ -1,5 +1,6 @@
 import { ErrorCode, hasErrorCode } from '../../common/errors';
-import { builtInPolicies, defaultPolicies } from './index';
+import { builtInPolicies } from './index';
+import { defaultPolicies } from './lines';
 import { runPolicy, SnapshotBuilder } from './testing';
 
 describe('the built-in policy registry', () => {

@@ -32,10 +32,3 @@ export const builtInPolicies: Readonly<Record<string, PolicyModule>> = {
   'attained-service': attainedService,
   'prefix-aware': prefixAware,
 };
-
-/**
- * The paper's three default policies, in the order they run when NALAR_POLICIES is not given (high-priority
- * last, so its priorities win; with no `sessions` param it names no session). Their files together stay within
- * 100 lines (lines.ts).
- */
-export const defaultPolicies: readonly string[] = ['load-balance', 'hol-migration', 'high-priority'];

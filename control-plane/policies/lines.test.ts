@@ -1,6 +1,7 @@
-import { builtInPolicies, defaultPolicies } from './index';
+import { builtInPolicies } from './index';
 import {
   countCodeLines,
+  defaultPolicies,
   defaultPoliciesLineBudget,
   defaultPoliciesLines,
   policyLineBudgets,
