@@ -11,9 +11,9 @@ describe('prefix-aware', () => {
       .session('s3')
       .build();
     const act = runPolicy(prefixAware.create({}), snapshot);
-    expect(act.replicaOf('s1', 'chat', snapshot)).toBe('c2');
-    expect(act.replicaOf('s2', 'chat', snapshot)).toBeUndefined();
-    expect(act.replicaOf('s3', 'chat', snapshot)).toBeUndefined();
+    expect(act.replicaOf('s1', 'chat')).toBe('c2');
+    expect(act.replicaOf('s2', 'chat')).toBeUndefined();
+    expect(act.replicaOf('s3', 'chat')).toBeUndefined();
   });
 
   test('an overloaded or unhealthy holder is skipped for another holder, or for load balancing', () => {
@@ -25,8 +25,8 @@ describe('prefix-aware', () => {
       .session('s2', { prefixHash: 'q' })
       .build();
     const act = runPolicy(prefixAware.create({}), snapshot);
-    expect(act.replicaOf('s1', 'chat', snapshot)).toBe('ok');
-    expect(act.replicaOf('s2', 'chat', snapshot)).toBeUndefined();
+    expect(act.replicaOf('s1', 'chat')).toBe('ok');
+    expect(act.replicaOf('s2', 'chat')).toBeUndefined();
   });
 
   test('maxUtilization: how full a holder may be and still get its sessions (waiting for its cache can pay)', () => {
@@ -35,9 +35,9 @@ describe('prefix-aware', () => {
       .replica('other', { agent: 'chat', capacity: 2 })
       .session('s1', { prefixHash: 'p' })
       .build();
-    expect(runPolicy(prefixAware.create({}), snapshot).replicaOf('s1', 'chat', snapshot)).toBeUndefined();
+    expect(runPolicy(prefixAware.create({}), snapshot).replicaOf('s1', 'chat')).toBeUndefined();
     const lenient = runPolicy(prefixAware.create({ maxUtilization: 1.5 }), snapshot);
-    expect(lenient.replicaOf('s1', 'chat', snapshot)).toBe('holder');
+    expect(lenient.replicaOf('s1', 'chat')).toBe('holder');
   });
 
   test('the replica that served the session itself wins over one holding only the shared prefix', () => {
@@ -49,9 +49,9 @@ describe('prefix-aware', () => {
       .session('s2', { prefixHash: 'p' })
       .build();
     const act = runPolicy(prefixAware.create({}), snapshot);
-    expect(act.replicaOf('s1', 'chat', snapshot)).toBe('mine');
-    expect(act.replicaOf('s2', 'chat', snapshot)).toBe('shared'); // among prefix holders, the least loaded
-    expect(act.replicaOf('s1', 'coder', snapshot)).toBe('coder'); // and per agent
+    expect(act.replicaOf('s1', 'chat')).toBe('mine');
+    expect(act.replicaOf('s2', 'chat')).toBe('shared'); // among prefix holders, the least loaded
+    expect(act.replicaOf('s1', 'coder')).toBe('coder'); // and per agent
   });
 
   test('bad params are CONFIG_INVALID naming the field', () => {

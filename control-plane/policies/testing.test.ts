@@ -44,4 +44,20 @@ describe('RecordingPrimitives', () => {
     expect(() => act.migrate('s', 'a1', 'a1')).toThrow(/same replica/);
     expect(act.actions).toEqual([]);
   });
+
+  test("given the round's snapshot, refuses replicas it does not have and replicas of another agent", () => {
+    const snapshot = new SnapshotBuilder()
+      .replica('c1', { agent: 'chat' })
+      .replica('k1', { agent: 'coder' })
+      .replica('k2', { agent: 'coder' })
+      .build();
+    const act = new RecordingPrimitives(snapshot);
+    expect(() => act.route('s', 'chat', 'c9')).toThrow(/no replica c9/);
+    expect(() => act.route('s', 'chat', 'k1')).toThrow(/serves coder, not chat/);
+    expect(() => act.route('chat', ['c1', 'k1'], [1, 1])).toThrow(/serves coder/);
+    expect(() => act.migrate('s', 'c1', 'k1')).toThrow(/serves chat, not coder/);
+    act.migrate('s', 'k1', 'k2');
+    expect(act.replicaOf('s', 'coder')).toBe('k2');
+    expect(act.replicaOf('s', 'chat')).toBeUndefined();
+  });
 });

@@ -197,21 +197,34 @@ export type PolicyAction =
   | { readonly kind: 'pin'; readonly session: string; readonly agent: string; readonly replica: string }
   | { readonly kind: 'weights'; readonly agent: string; readonly weights: Readonly<Record<string, number>> }
   | { readonly kind: 'priority'; readonly session: string; readonly agent: string; readonly value: number }
-  | { readonly kind: 'migrate'; readonly session: string; readonly from: string; readonly to: string };
+  | {
+      readonly kind: 'migrate';
+      readonly session: string;
+      /** The agent of `to` (undefined when the recorder has no snapshot). */
+      readonly agent?: string;
+      readonly from: string;
+      readonly to: string;
+    };
 
 /**
  * {@link Primitives} that record every call in order ({@link actions}) and answer what the round ended with
- * (later calls win, as in the global controller). Throws on what the global controller refuses: a priority
- * outside 1…5, weights that do not match the replicas one to one or are negative, a move onto the same replica.
+ * (later calls win, as in the global controller). Like the global controller's recorder, it throws on a call the
+ * controller refuses: a priority outside 1…5, weights that do not match the replicas one to one or are negative,
+ * and, given the round's snapshot, a replica it does not have or one of another agent. It also throws on a move
+ * onto the replica the session is already on (harmless in the controller, but a policy bug).
  */
 export class RecordingPrimitives implements Primitives {
   /** Every call, in order. */
   readonly actions: PolicyAction[] = [];
 
+  /** @param snapshot the round's snapshot, to check replica ids and agents against (unchecked without one) */
+  constructor(private readonly snapshot?: Snapshot) {}
+
   route(session: string, agent: string, replica: string): void;
   route(agent: string, replicas: readonly string[], weights: readonly number[]): void;
   route(first: string, second: string | readonly string[], third: string | readonly number[]): void {
     if (typeof second === 'string' && typeof third === 'string') {
+      this.check(`route(${first}, ${second}, ${third})`, third, second);
       this.actions.push({ kind: 'pin', session: first, agent: second, replica: third });
       return;
     }
@@ -221,6 +234,7 @@ export class RecordingPrimitives implements Primitives {
     if (third.some((w) => !(w >= 0) || !Number.isFinite(w))) {
       throw new Error(`route(${first}, …): weights must be finite and non-negative, got ${third.join(', ')}`);
     }
+    for (const replica of second) this.check(`route(${first}, …)`, replica, first);
     this.actions.push({
       kind: 'weights',
       agent: first,
@@ -234,8 +248,12 @@ export class RecordingPrimitives implements Primitives {
   }
 
   migrate(session: string, from: string, to: string): void {
-    if (from === to) throw new Error(`migrate(${session}, ${from}, ${to}): from and to are the same replica`);
-    this.actions.push({ kind: 'migrate', session, from, to });
+    const call = `migrate(${session}, ${from}, ${to})`;
+    if (from === to) throw new Error(`${call}: from and to are the same replica`);
+    const agent = this.snapshot?.replicas.get(to)?.agent;
+    this.check(call, to, agent);
+    this.check(call, from, agent);
+    this.actions.push({ kind: 'migrate', session, agent, from, to });
   }
 
   /** The session's priority on `agent` after the round (one set for that agent, else for '*'), if any. */
@@ -252,15 +270,10 @@ export class RecordingPrimitives implements Primitives {
     return last?.kind === 'weights' ? last.weights : undefined;
   }
 
-  /** The replica the session is sent to on `agent` after the round (a pin or a move), if any. */
-  replicaOf(session: string, agent: string, snapshot: Snapshot): string | undefined {
-    const agentOf = (replica: string) => snapshot.replicas.get(replica)?.agent;
+  /** The replica the session is sent to on `agent` after the round (a pin, or a move onto a replica of it), if any. */
+  replicaOf(session: string, agent: string): string | undefined {
     const last = this.actions
-      .filter(
-        (x) =>
-          (x.kind === 'pin' && x.session === session && x.agent === agent) ||
-          (x.kind === 'migrate' && x.session === session && agentOf(x.to) === agent),
-      )
+      .filter((x) => (x.kind === 'pin' || x.kind === 'migrate') && x.session === session && x.agent === agent)
       .at(-1);
     if (last?.kind === 'pin') return last.replica;
     return last?.kind === 'migrate' ? last.to : undefined;
@@ -270,11 +283,21 @@ export class RecordingPrimitives implements Primitives {
   migrations(): { session: string; from: string; to: string }[] {
     return this.actions.flatMap((x) => (x.kind === 'migrate' ? [{ session: x.session, from: x.from, to: x.to }] : []));
   }
+
+  /** Throws when the snapshot has no `replica`, or it serves another agent than `agent`. */
+  private check(call: string, replica: string, agent: string | undefined): void {
+    if (!this.snapshot) return;
+    const known = this.snapshot.replicas.get(replica);
+    if (!known) throw new Error(`${call}: no replica ${replica}`);
+    if (agent !== undefined && known.agent !== agent) {
+      throw new Error(`${call}: replica ${replica} serves ${known.agent}, not ${agent}`);
+    }
+  }
 }
 
-/** Runs one round of `policy` over `snapshot`; returns what it did. */
+/** Runs one round of `policy` over `snapshot`; returns what it did (calls checked against the snapshot). */
 export function runPolicy(policy: Policy, snapshot: Snapshot): RecordingPrimitives {
-  const act = new RecordingPrimitives();
+  const act = new RecordingPrimitives(snapshot);
   policy.decide(snapshot, act);
   return act;
 }
