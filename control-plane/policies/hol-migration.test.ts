@@ -99,6 +99,30 @@ describe('hol-migration', () => {
     expect(runPolicy(policy, blockedOn(12_000, target)).migrations()).toMatchObject([{ session: 's1', from: target }]);
   });
 
+  test('a move not yet visible in the reports still counts: the next round does not send another session there', () => {
+    const policy = holMigration.create({});
+    // Only a2 is free; s1 and s2 are both blocked on full replicas.
+    const round = (now: number) =>
+      analysts(now, { a3: { inFlight: 1 }, a4: { inFlight: 1 }, a5: { inFlight: 1 }, a6: { inFlight: 1 } })
+        .session('s1', { contextTokens: 100, waiting: [{ agent: 'analyst', replica: 'a1', waitedMs: 9_000 }] })
+        .session('s2', { contextTokens: 100, waiting: [{ agent: 'analyst', replica: 'a3', waitedMs: 1_000 }] })
+        .build();
+    // Round 1: s1 (longest wait) takes a2; s2 would queue behind it there (1,500 ms expected > 1,000 waited).
+    expect(runPolicy(policy, round(10_000)).migrations()).toEqual([{ session: 's1', from: 'a1', to: 'a2' }]);
+    // Round 2, one period later: the reports still show a2 idle and s1 waiting on a1 (not re-moved: cool-down),
+    // and s2 has waited long enough for an idle a2, but a2 is taken: it stays.
+    const stale = analysts(10_250, {
+      a3: { inFlight: 1 },
+      a4: { inFlight: 1 },
+      a5: { inFlight: 1 },
+      a6: { inFlight: 1 },
+    })
+      .session('s2', { contextTokens: 100, waiting: [{ agent: 'analyst', replica: 'a3', waitedMs: 1_250 }] })
+      .build();
+    expect(runPolicy(policy, stale).migrations()).toEqual([]);
+    expect(runPolicy(holMigration.create({}), stale).migrations()).toEqual([{ session: 's2', from: 'a3', to: 'a2' }]);
+  });
+
   test('a session waiting on two agents can be moved on each', () => {
     const snapshot = analysts(10_000)
       .replica('r1', { agent: 'risk', capacity: 1, inFlight: 1, prefillMsPerToken: 0.5 })

@@ -36,23 +36,22 @@ export const holMigration = definePolicy(
   params,
   ({ marginMs, cooldownMs }) => {
     const movedAt = new Map<string, number>(); // `${session}\0${agent}` → epoch ms of its last move
+    let landing: { to: string; at: number }[] = []; // recent moves, which reports may not show yet
     return (s, act) => {
-      const extra = new Map<string, number>(); // replica → sessions moved onto it this round
+      landing = landing.filter((m) => s.now - m.at < 2 * s.periodMs);
+      const extra = (id: string) => landing.filter((m) => m.to === id).length;
       for (const { session, call } of blocked(s)) {
         const key = `${session.id}\u0000${call.agent}`;
         if (s.now - (movedAt.get(key) ?? -Infinity) < cooldownMs) continue;
-        const cost = (r: ReplicaView) =>
-          session.contextTokens * r.prefillMsPerToken + expectedWaitMs(r, extra.get(r.id) ?? 0);
+        const cost = (r: ReplicaView) => session.contextTokens * r.prefillMsPerToken + expectedWaitMs(r, extra(r.id));
         const [to] = (s.agents.get(call.agent)?.replicas ?? [])
           .map((id) => s.replicas.get(id))
-          .filter(
-            (r): r is ReplicaView => !!r?.healthy && r.id !== call.replica && queued(r, extra.get(r.id) ?? 0) === 0,
-          )
+          .filter((r): r is ReplicaView => !!r?.healthy && r.id !== call.replica && queued(r, extra(r.id)) === 0)
           .sort((a, b) => cost(a) - cost(b));
         if (to === undefined || call.waitedMs <= cost(to) + marginMs) continue;
         act.migrate(session.id, call.replica, to.id);
         movedAt.set(key, s.now);
-        extra.set(to.id, (extra.get(to.id) ?? 0) + 1);
+        landing.push({ to: to.id, at: s.now });
       }
       for (const [key, at] of movedAt) if (s.now - at >= cooldownMs) movedAt.delete(key);
     };

@@ -23,12 +23,8 @@ export const loadBalance = definePolicy(
     (s, act) => {
       for (const agent of s.agents.values()) {
         const healthy = agent.replicas.map((id) => s.replicas.get(id)).filter((r): r is ReplicaView => !!r?.healthy);
-        if (healthy.length === 0) continue;
-        act.route(
-          agent.name,
-          healthy.map((r) => r.id),
-          healthy.map((r) => weight(r, floor)),
-        );
+        const [ids, weights] = [healthy.map((r) => r.id), healthy.map((r) => weight(r, floor))];
+        if (healthy.length > 0) act.route(agent.name, ids, weights);
       }
     },
 );
