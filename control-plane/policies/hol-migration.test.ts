@@ -46,6 +46,17 @@ describe('hol-migration', () => {
     expect(runPolicy(holMigration.create({ marginMs: 600 }), build()).migrations()).toEqual([]);
   });
 
+  test('a known prefill rate replaces the learned one (learned from whole calls, it can be far too high)', () => {
+    // Learned 5 ms/token: 10,000 ms to move 2,000 tokens, more than the 3,000 ms waited; the engine's 0.1: 200 ms.
+    const learned = Object.fromEntries(['a2', 'a3', 'a4', 'a5', 'a6'].map((id) => [id, { prefillMsPerToken: 5 }]));
+    const build = () =>
+      analysts(10_000, learned)
+        .session('s1', { contextTokens: 2_000, waiting: [{ agent: 'analyst', replica: 'a1', waitedMs: 3_000 }] })
+        .build();
+    expect(runPolicy(holMigration.create({}), build()).migrations()).toEqual([]);
+    expect(runPolicy(holMigration.create({ prefillMsPerToken: 0.1 }), build()).migrations()).toHaveLength(1);
+  });
+
   test('the target is the replica with the least expected wait: a free slot over a busy one', () => {
     const snapshot = analysts(10_000, {
       a2: { inFlight: 1 },

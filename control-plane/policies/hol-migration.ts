@@ -7,6 +7,8 @@ const params = z.strictObject({
   marginMs: z.number().nonnegative().default(20),
   /** Real ms during which a session moved on an agent is not moved again on it (no ping-pong). @default 2000 */
   cooldownMs: z.number().nonnegative().default(2000),
+  /** Real ms per uncached prompt token on every target, instead of each replica's learned one. @default learned */
+  prefillMsPerToken: z.number().nonnegative().optional(),
 });
 
 /** Calls that would wait on `r` with `extra` more calls sent to it (0 with unknown capacity and no queue). */
@@ -34,7 +36,7 @@ export const holMigration = definePolicy(
   'hol-migration',
   'moves a session whose call waited longer than its prefix recompute on the least-loaded replica of its agent',
   params,
-  ({ marginMs, cooldownMs }) => {
+  ({ marginMs, cooldownMs, prefillMsPerToken }) => {
     const movedAt = new Map<string, number>(); // `${session}\0${agent}` → epoch ms of its last move
     let landing: { to: string; at: number }[] = []; // recent moves, which reports may not show yet
     return (s, act) => {
@@ -43,7 +45,8 @@ export const holMigration = definePolicy(
       for (const { session, call } of blocked(s)) {
         const key = `${session.id}\u0000${call.agent}`;
         if (s.now - (movedAt.get(key) ?? -Infinity) < cooldownMs) continue;
-        const cost = (r: ReplicaView) => session.contextTokens * r.prefillMsPerToken + expectedWaitMs(r, extra(r.id));
+        const recompute = (r: ReplicaView) => session.contextTokens * (prefillMsPerToken ?? r.prefillMsPerToken);
+        const cost = (r: ReplicaView) => recompute(r) + expectedWaitMs(r, extra(r.id));
         const [to] = (s.agents.get(call.agent)?.replicas ?? [])
           .map((id) => s.replicas.get(id))
           .filter((r): r is ReplicaView => !!r?.healthy && r.id !== call.replica && queued(r, extra(r.id)) === 0)
