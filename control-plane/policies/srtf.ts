@@ -8,7 +8,7 @@ import { definePolicy } from './define';
 export const srtf = definePolicy('srtf', 'later stages first', z.strictObject({}), () => (s, act) => {
   for (const session of s.sessions.values()) {
     // A session runs one workflow per turn, sometimes more: the furthest one decides.
-    const stage = Math.max(0, ...session.workflows.map((id) => s.workflows.get(id)?.stage ?? 0));
+    const stage = session.workflows.reduce((max, id) => Math.max(max, s.workflows.get(id)?.stage ?? 0), 0);
     act.setPriority(session.id, Math.max(1, 5 - stage));
   }
 });
