@@ -15,7 +15,7 @@ const params = z.strictObject({
 const queued = (r: ReplicaView, extra: number) =>
   r.waiting + Math.max(0, r.inFlight + extra - (r.capacity ?? Infinity));
 
-/** Expected real ms before one more call on `r` starts, `extra` calls having been moved onto it this round. */
+/** Expected real ms before one more call on `r` starts, with `extra` recent moves onto it counted as load. */
 const expectedWaitMs = (r: ReplicaView, extra: number) =>
   r.capacity === null ? r.meanQueueMs : (queued(r, extra + 1) * r.meanServiceMs) / r.capacity;
 
@@ -34,7 +34,7 @@ function blocked(s: Snapshot): { session: SessionView; call: WaitingCallView }[]
 /** Head-of-line migration: a call stuck behind others moves once its wait exceeds what moving costs. */
 export const holMigration = definePolicy(
   'hol-migration',
-  'moves a session whose call waited longer than its prefix recompute on the least-loaded replica of its agent',
+  'moves a session whose call waited longer than moving costs to the replica of its agent with the least expected wait',
   params,
   ({ marginMs, cooldownMs, prefillMsPerToken }) => {
     const movedAt = new Map<string, number>(); // `${session}\0${agent}` → epoch ms of its last move
