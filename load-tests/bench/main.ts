@@ -6,6 +6,7 @@ import { defaultFuturesBenchOptions, runFuturesBench, type FuturesBenchOptions }
 import { defaultGatewayBenchOptions, runGatewayBench, type GatewayBenchOptions } from './gateway-bench';
 import { defaultSimBenchOptions, runSimBench, type SimBenchOptions } from './sim-bench';
 import { parseStateBenchOptions, runStateBench, stateBenchUsage } from './state';
+import { controlBenchUsage, parseControlBenchOptions, runControlBench } from './control';
 import {
   availableWorkloads,
   e2eBenchOptionsUsage,
@@ -35,6 +36,8 @@ Benchmarks:
          (defaults: ${defaultGatewayBenchOptions.runs} runs and ${defaultGatewayBenchOptions.warmup} warm-up runs per variant)
 
 ${stateBenchUsage}
+
+${controlBenchUsage}
 
   ${workloadNames.join('|')}  the paper's workloads end to end: Nalar vs its vanilla Temporal baseline, same seed and
          arrivals, over a grid of rates (available: ${availableWorkloads().join(', ') || 'none yet'}); Figure 9 and capacity
@@ -132,6 +135,8 @@ async function main(): Promise<number> {
       return runGatewayBench(parseGatewayOptions(rest), log);
     case 'state':
       return runStateBench(parseStateBenchOptions(rest), log);
+    case 'control':
+      return runControlBench(parseControlBenchOptions(rest), log);
     default:
       console.error(`unknown benchmark '${name}'\n\n${usage}`);
       return 2;
