@@ -9,7 +9,7 @@
  *   the rest created). No workflow is finished, so every future is live.
  * - `churnReports()`: one round. Each node reports events for about `churnShare` of its futures (the current
  *   layer completes, with one finished call per completed future, and the next layer starts); a workflow that
- *   completes is replaced by a new one of the same node (its futures created), so the graph keeps its size
+ *   completes is replaced by a new one of the same node and size (its futures created), so the graph keeps its size
  *   once the controller evicts finished workflows. Each report also carries the node's waiting calls (about
  *   `waitingShare` of the futures: calls of started futures, with how long they have waited) and its replica
  *   loads (in flight, waiting, capacity).
@@ -188,9 +188,11 @@ export class SyntheticCluster {
             spent++;
           }
         } else {
-          // Finished: the next workflow of this node takes its place (created, first layer started).
-          this.futureCount -= wf.starts[wf.layers.length - 1]! + wf.layers[wf.layers.length - 1]!;
-          const next = this.newWorkflow(node);
+          // Finished: a new workflow of the same size takes its place (created, first layer started), so the
+          // graph keeps its size exactly.
+          const size = wf.starts[wf.layers.length - 1]! + wf.layers[wf.layers.length - 1]!;
+          this.futureCount -= size;
+          const next = this.newWorkflow(node, size);
           workflows[index] = next;
           for (let l = 0; l < next.layers.length; l++) {
             for (let i = 0; i < next.layers[l]!; i++)
@@ -212,9 +214,9 @@ export class SyntheticCluster {
     return list[(h >>> 0) % list.length]!;
   }
 
-  private newWorkflow(node: number): SyntheticWorkflow {
+  /** A new workflow of `size` futures (default: 8-16 at random). */
+  private newWorkflow(node: number, size = 8 + Math.floor(this.random() * 9)): SyntheticWorkflow {
     const index = this.nextWorkflow++;
-    const size = 8 + Math.floor(this.random() * 9); // 8-16 futures
     const layers: number[] = [];
     const starts: number[] = [];
     let placed = 0;
@@ -322,7 +324,7 @@ export class SyntheticCluster {
    * (the cluster is busy), except one replica per agent with one call fewer on every node (room where a
    * head-of-line move can go), and the node's waiting calls counted on the replica they wait for.
    */
-  private loads(node: number, waiting: readonly WaitingCall[]): ReplicaLoad[] {
+  private loads(waiting: readonly WaitingCall[]): ReplicaLoad[] {
     const waitingOn = new Map<string, number>();
     for (const w of waiting) waitingOn.set(w.replica, (waitingOn.get(w.replica) ?? 0) + 1);
     const share = Math.max(1, Math.floor(this.replicaCapacity / this.nodes));
@@ -355,7 +357,7 @@ export class SyntheticCluster {
       events,
       calls,
       waiting,
-      replicas: this.loads(node, waiting),
+      replicas: this.loads(waiting),
       at,
     };
   }
