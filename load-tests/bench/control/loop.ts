@@ -8,7 +8,7 @@
 import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
 import { GlobalController } from '../../../control-plane/global-controller/controller';
-import { resolvePolicies } from '../../../control-plane/global-controller/policy-config';
+import { resolvePolicies, type InstalledPolicy } from '../../../control-plane/global-controller/policy-config';
 import { defaultPolicies } from '../../../control-plane/policies/lines';
 import { report as reportSchema } from '../../../control-plane/protocol';
 import { createLogger } from '../../../common/log';
@@ -22,7 +22,7 @@ export const benchVipSessions = ['vip-*'];
 export const benchRetentionPeriods = 4;
 
 /** The default policies (policies/lines.ts), with the high-priority one naming the bench's VIP sessions. */
-export function benchPolicies() {
+export function benchPolicies(): InstalledPolicy[] {
   return resolvePolicies(
     defaultPolicies.map((name) => (name === 'high-priority' ? { name, params: { sessions: benchVipSessions } } : name)),
   );

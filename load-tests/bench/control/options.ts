@@ -15,7 +15,7 @@ export interface ControlBenchOptions {
   sizes: number[];
   /** Emulated local controllers of the loop part. @default [32, 64] */
   nodeCounts: number[];
-  /** Measured rounds per size and node count. @default 10 */
+  /** Measured rounds per size and node count (20: the p95 is not just the worst round). @default 20 */
   rounds: number;
   /** Unmeasured rounds first (JIT, first merges). @default 2 */
   warmupRounds: number;
@@ -45,7 +45,7 @@ export const defaultControlBenchOptions: ControlBenchOptions = {
   parts: [...controlParts],
   sizes: allSizes,
   nodeCounts: [32, 64],
-  rounds: 10,
+  rounds: 20,
   warmupRounds: 2,
   churnShare: 0.03,
   waitingShare: 0.01,
