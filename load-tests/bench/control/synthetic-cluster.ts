@@ -98,6 +98,8 @@ export class SyntheticCluster {
   private round = 0;
   private futureCount = 0;
   private readonly seqs: number[];
+  /** Events each node may still report to keep to `churnShare` on average (negative: it reported ahead). */
+  private readonly credit: number[];
 
   constructor(o: SyntheticClusterOptions) {
     this.nodes = o.nodes;
@@ -116,6 +118,7 @@ export class SyntheticCluster {
     );
     this.byNode = Array.from({ length: o.nodes }, () => []);
     this.seqs = new Array<number>(o.nodes).fill(0);
+    this.credit = new Array<number>(o.nodes).fill(0);
     while (this.futureCount < o.futures) {
       const wf = this.newWorkflow(this.nextWorkflow % o.nodes);
       // Built at every point of its life: a random layer is running (never past the last: nothing finished).
@@ -171,9 +174,11 @@ export class SyntheticCluster {
       const calls: CallRecord[] = [];
       // About churnShare of this node's futures get an event: a layer completing (one event and one call per
       // future) and the next starting (one event per future) is ~2.2 futures' events per workflow step.
-      const budget = this.share(this.churnShare);
+      // A workflow step reports several events at once: the node's credit carries what it over- or under-spent
+      // into its next rounds, so the share holds on average also for small graphs.
+      this.credit[node] = (this.credit[node] as number) + (this.churnShare * this.futureCount) / this.nodes;
       let spent = 0;
-      while (spent < budget && workflows.length > 0) {
+      while (spent < (this.credit[node] as number) && workflows.length > 0) {
         const index = Math.floor(this.random() * workflows.length);
         const wf = workflows[index]!;
         for (let i = 0; i < wf.layers[wf.layer]!; i++) {
@@ -201,6 +206,7 @@ export class SyntheticCluster {
           spent += next.starts[next.layers.length - 1]! + next.layers[next.layers.length - 1]!;
         }
       }
+      this.credit[node] = (this.credit[node] as number) - spent;
       out.push(JSON.stringify(this.report(node, events, calls, at)));
     }
     return out;
