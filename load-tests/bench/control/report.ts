@@ -11,6 +11,7 @@ import type { PropagationResult } from './propagation';
 import { benchRetentionPeriods, benchVipSessions } from './loop';
 
 const f = (x: number) => String(round(x));
+const sizesOf = (loops: readonly LoopResult[]) => [...new Set(loops.map((l) => l.size))].sort((a, b) => a - b);
 
 /** Writes the SVG charts into `dir`; returns their file names. */
 export async function writeControlPlots(
@@ -148,12 +149,30 @@ export function controlReport(
           `${f(l.policyMs.p50)} | ${f(l.totalMs.p50)} | ${f(l.totalMs.p95)} | ${f(l.heapMiB)} | ${l.policySkips} | ${l.pins} |`,
       );
     }
+    const skipped = loops
+      .filter((l) => l.policySkips > 0)
+      .map((l) => `${l.size} futures on ${l.nodes} nodes (${l.policySkips})`);
     lines.push(
       '',
       'A policy skip is a round where one policy ran past its budget (20% of the period): its actions were ' +
-        'discarded for that round, but its time is in the figures.',
+        'discarded for that round, but its time is in the figures. ' +
+        (skipped.length > 0 ? `Skips in this run: ${skipped.join(', ')}.` : 'No policy was skipped in this run.'),
       '',
+      '| nodes | ' + sizesOf(loops).join(' | ') + ' |',
+      '| --- | ' +
+        sizesOf(loops)
+          .map(() => '---')
+          .join(' | ') +
+        ' |',
     );
+    for (const n of [...new Set(loops.map((l) => l.nodes))].sort((a, b) => a - b)) {
+      const of = loops.filter((l) => l.nodes === n);
+      const base = of[0]?.totalMs.p95 ?? NaN;
+      lines.push(
+        `| round p95 vs the smallest size, ${n} nodes | ` + of.map((l) => f(l.totalMs.p95 / base)).join(' | ') + ' |',
+      );
+    }
+    lines.push('');
   }
   if (decisions.length > 0) {
     lines.push(
