@@ -158,7 +158,7 @@ export function controlReport(
         'discarded for that round, but its time is in the figures. ' +
         (skipped.length > 0 ? `Skips in this run: ${skipped.join(', ')}.` : 'No policy was skipped in this run.'),
       '',
-      '| nodes | ' + sizesOf(loops).join(' | ') + ' |',
+      '| futures | ' + sizesOf(loops).join(' | ') + ' |',
       '| --- | ' +
         sizesOf(loops)
           .map(() => '---')
