@@ -41,7 +41,9 @@ export const holMigration = definePolicy(
     let landing: { to: string; at: number }[] = []; // recent moves, which reports may not show yet
     return (s, act) => {
       landing = landing.filter((m) => s.now - m.at < 2 * s.periodMs);
-      const extra = (id: string) => landing.filter((m) => m.to === id).length;
+      const landed = new Map<string, number>(); // moves per target, counted once: a filter per lookup is O(moves)
+      for (const m of landing) landed.set(m.to, (landed.get(m.to) ?? 0) + 1);
+      const extra = (id: string) => landed.get(id) ?? 0;
       for (const { session, call } of blocked(s)) {
         const key = `${session.id}\u0000${call.agent}`;
         if (s.now - (movedAt.get(key) ?? -Infinity) < cooldownMs) continue;
@@ -55,6 +57,7 @@ export const holMigration = definePolicy(
         act.migrate(session.id, call.replica, to.id);
         movedAt.set(key, s.now);
         landing.push({ to: to.id, at: s.now });
+        landed.set(to.id, extra(to.id) + 1);
       }
       for (const [key, at] of movedAt) if (s.now - at >= cooldownMs) movedAt.delete(key);
     };
