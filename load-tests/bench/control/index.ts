@@ -7,6 +7,7 @@
  * Writes load-tests/results/control/ (report.md, SVG charts, result.json) and ends with the one closing JSON
  * line; a missed target is a result.
  */
+import os from 'node:os';
 import { closingLine, resultsDir, runInfo, writeFile } from '../run-info';
 import { round } from '../stats';
 import { measureDecisions, type DecisionResult } from './decision';
@@ -29,6 +30,8 @@ export async function runControlBench(
 ): Promise<number> {
   const began = performance.now();
   const info = runInfo();
+  // The machine is shared: the load around the run says how much of a slow round is other processes'.
+  const loadAtStart = os.loadavg()[0] as number;
   if (!fullGc()) log('cannot force a GC here: heap figures are NaN');
   const loops: LoopResult[] = [];
   const decisions: DecisionResult[] = [];
@@ -69,6 +72,7 @@ export async function runControlBench(
     );
   }
   const seconds = (performance.now() - began) / 1000;
+  const loadAverage = { start: round(loadAtStart), end: round(os.loadavg()[0] as number) };
   const { metrics, targets } = controlOutcome(o, loops, decisions, propagation);
   const dir = out.dir ?? resultsDir('control');
   const plots = await writeControlPlots(dir, loops, decisions);
@@ -81,7 +85,11 @@ export async function runControlBench(
       2,
     ) + '\n',
   );
-  writeFile(dir, 'report.md', controlReport(o, info, loops, decisions, propagation, targets, plots, seconds));
+  writeFile(
+    dir,
+    'report.md',
+    controlReport(o, info, loops, decisions, propagation, targets, plots, seconds, loadAverage),
+  );
   for (const [name, t] of Object.entries(targets)) {
     log(`${name}: ${t.value} ${t.op} ${t.target}: ${t.met ? 'met' : 'missed'}`);
   }

@@ -104,6 +104,7 @@ export function controlReport(
   targets: Record<string, NotedTarget>,
   plots: readonly string[],
   seconds: number,
+  loadAverage: { start: number; end: number },
 ): string {
   const lines: string[] = [];
   lines.push('# Control plane at scale (`npm run bench -- control`)', '');
@@ -112,7 +113,8 @@ export function controlReport(
       `(${info.machine.cpu}), ${info.machine.memoryGiB} GiB, Node ${info.node}. Seed ${o.seed}, control period ` +
       `${o.periodMs} ms, policies: the defaults (load-balance, hol-migration, high-priority with sessions ` +
       `${benchVipSessions.join(', ')}). No Temporal server and no simulator: the global controller is fed emulated ` +
-      `local controllers' reports. Run time ${f(seconds)} s.`,
+      `local controllers' reports. Run time ${f(seconds)} s; 1-minute load average ${loadAverage.start} at the start, ` +
+      `${loadAverage.end} at the end (other processes share the ${info.machine.cores} cores: a slow round may be theirs).`,
     '',
   );
   lines.push('## Targets', '', '| goal | value | target | met |', '| --- | --- | --- | --- |');
