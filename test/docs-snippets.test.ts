@@ -1,6 +1,6 @@
 /**
- * Docs that run: every TypeScript snippet of README.md and docs/*.md is type-checked as a file of the repo
- * (one TypeScript program, the repo's tsconfig), and the client snippets marked ```ts run are executed
+ * Docs that run: every TypeScript snippet of README.md and docs/ (sub-folders too) is type-checked as a file of
+ * the repo (one TypeScript program, the repo's tsconfig), and the client snippets marked ```ts run are executed
  * against the test stack: the run's dev server, a real Nalar worker on a fresh task queue, the simulator.
  * How a snippet says where it lives, that it is a function body, or which hidden prelude it needs:
  * test/helpers/doc-snippets.ts. A failure names the Markdown file and line of the broken snippet.
@@ -22,7 +22,9 @@ const root = path.resolve(__dirname, '..');
 jest.setTimeout(180_000);
 
 function documentedSnippets(): DocSnippet[] {
-  const docs = ['README.md', ...readdirSync(path.join(root, 'docs')).map((f) => `docs/${f}`)].filter((f) =>
+  // Guides in sub-folders (docs/control-plane/, docs/workloads/) too.
+  const guides = readdirSync(path.join(root, 'docs'), { recursive: true, encoding: 'utf8' });
+  const docs = ['README.md', ...guides.map((f) => `docs/${f.split(path.sep).join('/')}`)].filter((f) =>
     f.endsWith('.md'),
   );
   return docs.flatMap((doc) => extractSnippets(doc, readFileSync(path.join(root, doc), 'utf8')));
