@@ -355,6 +355,7 @@ export class Dispatcher {
       ...(outcome.errorCode !== undefined && { errorCode: outcome.errorCode }),
       ...(outcome.promptTokens !== undefined && { promptTokens: outcome.promptTokens }),
       ...(outcome.cachedTokens !== undefined && { cachedTokens: outcome.cachedTokens }),
+      ...(outcome.ttftMs !== undefined && { ttftMs: outcome.ttftMs }),
       ...(call.prefixHash !== undefined && { prefixHash: call.prefixHash }),
       at: this.epochNow(),
     });
