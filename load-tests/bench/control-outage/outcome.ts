@@ -132,7 +132,7 @@ export function outageReport(r: OutageReportInput): string {
     `- Temporal: ${r.temporalVersion} (dev server, one per run)`,
     `- settings: ${JSON.stringify(r.settings)}`,
     `- simulator: ${r.simulator}`,
-    `- policy set: ${r.policies.length ? r.policies.join(', ') : 'none (the controller publishes per-node limits only)'}`,
+    `- policy set: ${r.policies.length ? r.policies.join(', ') : 'none (the controller merges reports and publishes decisions, with no policy actions)'}`,
     `- outage: planned ${r.window.startMs / 1000}–${r.window.endMs / 1000} s of the phase; stopped at ${rel(r.outage.stoppedAt)}, ` +
       `listening again at ${rel(r.outage.restartedAt)}, every worker reporting again at ` +
       `${r.outage.relinkedAt === undefined ? 'never (within the phase)' : rel(r.outage.relinkedAt)}`,
