@@ -119,7 +119,8 @@ async function terminateStragglers(client: Client, prefix: string, log: (line: s
   if (n) log(`terminated ${n} straggling workflow(s)`);
 }
 
-interface SegmentPlay {
+/** What {@link playSegment} plays: one step of arrivals of one variant against the running stack. */
+export interface SegmentPlay {
   workload: BenchWorkload;
   s: E2eRunSettings;
   ctx: RunContext;
@@ -128,8 +129,8 @@ interface SegmentPlay {
   log: (line: string) => void;
 }
 
-/** Plays one segment open loop; returns its records and wall time once the replicas are idle again. */
-async function playSegment(p: SegmentPlay): Promise<{ records: RunRecord[]; wallSeconds: number }> {
+/** Plays one segment open loop; returns its records and wall time once the replicas are idle again (also the control-outage benchmark's phases). */
+export async function playSegment(p: SegmentPlay): Promise<{ records: RunRecord[]; wallSeconds: number }> {
   const { workload, s, ctx, arrivals, log } = p;
   const stepMs = Math.max(s.stepSeconds * 1000, ...arrivals.map((a) => a.atMs));
   const records: RunRecord[] = [];
