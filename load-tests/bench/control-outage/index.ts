@@ -170,6 +170,8 @@ export async function runControlOutageBench(o: ControlOutageOptions, log: (line:
     drainSeconds: o.drainSeconds ?? workload.defaultDrainSeconds ?? 30,
     workers: o.workers,
     warmup: o.warmup,
+    policies: o.policies,
+    controlPeriodMs: durationMs(configDefaults.controlPeriod) as number,
   };
   const profile = poolProfileSchema.parse(workload.simProfile({ seed: s.seed, timeScale: s.timeScale }));
   const pool = await SimPool.start({ profile, basePort: 0 });
