@@ -45,6 +45,11 @@ export const callRecord = z.object({
   errorCode: z.string().optional(),
   promptTokens: z.number().int().nonnegative().optional(),
   cachedTokens: z.number().int().nonnegative().optional(),
+  /**
+   * Real ms from sending to the first token (streamed calls only): with the uncached prompt tokens, what
+   * prefill costs on this replica (service time would count decoding too).
+   */
+  ttftMs: z.number().nonnegative().optional(),
   /** Hash of the prompt's first message (the shared prefix), for prefix-cache-aware routing. */
   prefixHash: z.string().optional(),
   /** Epoch ms when the call finished. */

@@ -44,6 +44,8 @@ export interface CallOutcome {
   replicaUnavailable?: boolean;
   promptTokens?: number;
   cachedTokens?: number;
+  /** Ms from sending to the first token, for streamed calls (how the global controller learns prefill cost). */
+  ttftMs?: number;
 }
 
 /** Permission to send one call to one replica now; release it exactly once (later releases are ignored). */

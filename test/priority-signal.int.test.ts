@@ -14,7 +14,11 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { register } from 'prom-client';
 import { definitions } from '../activities/agents';
+import { GlobalController } from '../control-plane/global-controller/controller';
+import type { InstalledPolicy } from '../control-plane/global-controller/policy-config';
 import { PrioritySignaller, prioritySignalName } from '../control-plane/global-controller/priority-signals';
+import { startControllerServer } from '../control-plane/global-controller/server';
+import { GlobalLink } from '../control-plane/local-controller/global-link';
 import { LocalController } from '../control-plane/local-controller/local-controller';
 import { createLogger } from '../common/log';
 import { nalarSinks } from '../data-plane/worker/worker';
@@ -265,4 +269,67 @@ describe('the global controller signaller', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/priority signals failed.*failed=1.*graph unavailable/);
   });
+});
+
+test("a policy's setPriority in the global controller reaches the session's running workflow: its later calls carry the key", async () => {
+  // The whole path: the worker's local controller reports the session's futures over its link, a real global
+  // controller's policy raises that session, and the server's signaller takes it into the workflow.
+  const raise: InstalledPolicy = {
+    name: 'raise-gc-session',
+    params: undefined,
+    policy: {
+      name: 'raise-gc-session',
+      decide: (s, act) => {
+        if (s.sessions.has('sess-gc')) act.setPriority('sess-gc', 1);
+      },
+    },
+  };
+  const log = createLogger('priority-e2e', 'warn');
+  const globalController = new GlobalController({ policies: [raise], periodMs: 50, log });
+  const server = await startControllerServer({
+    host: '127.0.0.1',
+    port: 0,
+    controller: globalController,
+    log,
+    workflowClient: env.client.workflow,
+  });
+  const controller = new LocalController();
+  try {
+    await withNalarWorker(env, 'prio-e2e', workerOptions(controller), async (taskQueue) => {
+      const link = new GlobalLink({
+        url: server.url,
+        periodMs: 50,
+        node: 'prio-e2e',
+        taskQueues: [taskQueue],
+        controller,
+        log,
+      }).start();
+      try {
+        const workflowId = `${taskQueue}-wf`;
+        const handle = await env.client.workflow.start('prioritySignalWorkflow', {
+          taskQueue,
+          workflowId,
+          args: [{ sessionId: 'sess-gc' } satisfies PrioritySignalInput],
+        });
+        await untilWaiting(handle);
+        await waitFor(
+          async () =>
+            countEvents(
+              await handle.fetchHistory(),
+              (e) => e.workflowExecutionSignaledEventAttributes?.signalName === prioritySignalName,
+            ) >= 1,
+          { what: `${workflowId} to get the controller's priority signal`, intervalMs: 100 },
+        );
+        await handle.signal('proceed');
+        expect(await handle.result()).toEqual([1, 'LATER', 2]);
+        const priorities = scheduledPriorities(await handle.fetchHistory());
+        // Earlier calls: none; later: the policy's 1, and the call with its own 2 keeps it.
+        expect([1, 2, 3, 4, 5].map((n) => priorities.get(`${workflowId}/${n}`))).toEqual([0, 0, 1, 1, 2]);
+      } finally {
+        await link.stop();
+      }
+    });
+  } finally {
+    await server.close();
+  }
 });

@@ -277,7 +277,12 @@ async function send(
     llmTokens.inc({ agent: input.agent, kind: 'prompt' }, result.usage.promptTokens);
     llmTokens.inc({ agent: input.agent, kind: 'cached' }, result.usage.cachedTokens);
     llmTokens.inc({ agent: input.agent, kind: 'completion' }, result.usage.completionTokens);
-    lease?.release({ ok: true, promptTokens: result.usage.promptTokens, cachedTokens: result.usage.cachedTokens });
+    lease?.release({
+      ok: true,
+      promptTokens: result.usage.promptTokens,
+      cachedTokens: result.usage.cachedTokens,
+      ...(result.timings.ttftMs !== undefined && { ttftMs: result.timings.ttftMs }),
+    });
     return {
       ...result,
       model: binding.model,

@@ -133,6 +133,7 @@ export class GlobalController {
   /** Pins in force, changed in place (they persist; copying them every round would cost per session). */
   private readonly pins: Nested<string> = {};
   private waiters = new Set<Waiter>();
+  private readonly publishListeners = new Set<(previous: Decisions, next: Decisions) => void>();
   private lastRound: RoundTimings | undefined;
   private skippedLastRound: PolicySkip[] = [];
   private readonly lastSkips = new Map<string, PolicySkip>();
@@ -208,6 +209,16 @@ export class GlobalController {
       this.waiters.add(waiter);
       signal?.addEventListener('abort', () => waiter.resolve(undefined), { once: true });
     });
+  }
+
+  /**
+   * Calls `listener` with the previous and the new decisions whenever a round publishes a new version (the
+   * priority signaller takes priorities into Temporal this way); returns the unsubscribe function. A listener
+   * that throws is logged, never stops the round.
+   */
+  onPublish(listener: (previous: Decisions, next: Decisions) => void): () => void {
+    this.publishListeners.add(listener);
+    return () => this.publishListeners.delete(listener);
   }
 
   /** One round: collect, run policies, publish. Never throws for a policy's fault. */
@@ -288,6 +299,13 @@ export class GlobalController {
       view.setDecisions(this.current);
       decisionsVersionGauge.set(this.current.version);
       for (const waiter of this.waiters) if (this.current.version > waiter.after) waiter.resolve(this.current);
+      for (const listener of this.publishListeners) {
+        try {
+          listener(previous, this.current);
+        } catch (err) {
+          this.log.warn(`a decisions listener failed: ${errorMessage(err)}`);
+        }
+      }
     }
     this.skippedLastRound = skipped;
     const end = this.clock.now();

@@ -3,7 +3,7 @@
  * local controllers' reports, runs the policies every NALAR_CONTROL_PERIOD and serves decisions until
  * SIGINT/SIGTERM or until its supervisor goes away.
  */
-import { Connection } from '@temporalio/client';
+import { Connection, WorkflowClient } from '@temporalio/client';
 import { describeSettings } from '../../common/config';
 import { processStartup, releaseSupervisor, runMain, stopRequested } from '../../common/child-process';
 import { builtInPolicies } from '../policies/index';
@@ -51,6 +51,7 @@ async function main(): Promise<void> {
     controller,
     log,
     backlog: temporalBacklog(connection, config.temporalNamespace),
+    workflowClient: new WorkflowClient({ connection, namespace: config.temporalNamespace }),
   });
   log.info(`serving ${server.url}`, {
     period: `${config.controlPeriod}ms`,

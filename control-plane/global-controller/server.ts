@@ -8,6 +8,7 @@ import { createLogger } from '../../common/log';
 import { buildControllerApp, type ControllerAppOptions } from './app';
 import { BacklogPoller, type BacklogSource } from './backlog';
 import { controllerUrl } from './listen';
+import { PrioritySignaller, type PrioritySignallerOptions } from './priority-signals';
 
 /** Options of {@link startControllerServer}. */
 export interface StartControllerServerOptions extends ControllerAppOptions {
@@ -18,6 +19,12 @@ export interface StartControllerServerOptions extends ControllerAppOptions {
   backlog?: BacklogSource;
   /** @default 2000 */
   backlogIntervalMs?: number;
+  /**
+   * Client of the sessions' namespace: when given, policy priorities also reach Temporal (each running
+   * workflow of a session whose priority changed gets the `nalar.setPriority` signal, so its later calls carry
+   * the priority key). Undefined: priorities act in the local controllers and engines only.
+   */
+  workflowClient?: PrioritySignallerOptions['client'];
 }
 
 /** A listening controller. */
@@ -47,12 +54,23 @@ export async function startControllerServer(options: StartControllerServerOption
       log: options.log ?? createLogger('controller'),
       ...(options.backlogIntervalMs !== undefined && { intervalMs: options.backlogIntervalMs }),
     });
+  const signaller =
+    options.workflowClient &&
+    new PrioritySignaller({
+      client: options.workflowClient,
+      workflowsOf: (session) => controller.view.sessions.get(session)?.workflows ?? [],
+      ...(options.log !== undefined && { logger: options.log }),
+    });
+  const unsubscribe = signaller
+    ? controller.onPublish((previous, next) => void signaller.update(previous.priorities, next.priorities))
+    : undefined;
   controller.start();
   poller?.start();
   return {
     url: controllerUrl(options.host, port),
     async close() {
       poller?.stop();
+      unsubscribe?.();
       controller.stop();
       await app.close();
     },

@@ -114,8 +114,10 @@ test('sessions: attained service, context, prefix, where they last ran, and thei
   view.merge(
     reportOf('n1', 0, {
       calls: [
-        call({ replica: 'http://r1/v1', serviceMs: 100, promptTokens: 1000, cachedTokens: 0, prefixHash: 'h1' }),
-        call({ replica: 'http://r2/v1', serviceMs: 50, promptTokens: 1200, cachedTokens: 1000, prefixHash: 'h1' }),
+        call({ replica: 'http://r1/v1', serviceMs: 100, ttftMs: 60, promptTokens: 1000, cachedTokens: 0, prefixHash: 'h1' }),
+        call({ replica: 'http://r2/v1', serviceMs: 50, ttftMs: 30, promptTokens: 1300, cachedTokens: 1000, prefixHash: 'h1' }),
+        // Too few uncached tokens to learn from (fixed request costs would dominate).
+        call({ replica: 'http://r2/v1', serviceMs: 0, ttftMs: 30, promptTokens: 1300, cachedTokens: 1200, prefixHash: 'h1' }),
       ],
       waiting: [waiting({ since: t0 - 400 })],
     }),
@@ -124,7 +126,7 @@ test('sessions: attained service, context, prefix, where they last ran, and thei
   view.setNow(t0 + 100);
   const s = view.sessions.get('s-1')!;
   expect(s.attainedServiceMs).toBe(150);
-  expect(s.contextTokens).toBe(1200);
+  expect(s.contextTokens).toBe(1300);
   expect(s.prefixHash).toBe('h1');
   expect(s.replicas).toEqual({ planner: 'http://r2/v1' });
   expect(s.waiting).toHaveLength(1);
@@ -133,9 +135,10 @@ test('sessions: attained service, context, prefix, where they last ran, and thei
   expect(view.replicas.get('http://r2/v1')?.residentSessions).toEqual(['s-1']);
   expect(view.replicas.get('http://r1/v1')?.residentSessions).toEqual([]);
   expect(view.replicas.get('http://r1/v1')?.residentPrefixes).toEqual(['h1']);
-  // Learned prefill: service over uncached tokens (r1: 100 ms / 1000; r2: 50 ms / 200).
-  expect(view.replicas.get('http://r1/v1')?.prefillMsPerToken).toBeCloseTo(0.1);
-  expect(view.replicas.get('http://r2/v1')?.prefillMsPerToken).toBeCloseTo(0.25);
+  // Learned prefill: time to first token over uncached tokens (r1: 60 ms / 1000; r2: 30 ms / 300), not the
+  // whole service time (which counts decoding too).
+  expect(view.replicas.get('http://r1/v1')?.prefillMsPerToken).toBeCloseTo(0.06);
+  expect(view.replicas.get('http://r2/v1')?.prefillMsPerToken).toBeCloseTo(0.1);
   // Pins in force show as its replicas, priorities as its priorities.
   view.setDecisions({ pins: { planner: { 's-1': 'http://r1/v1' } }, priorities: { 's-1': { '*': 1 } } });
   expect(s.replicas).toEqual({ planner: 'http://r1/v1' });

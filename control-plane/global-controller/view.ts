@@ -40,6 +40,8 @@ import type { CallRecord, Decisions, ReplicaLoad, Report, ReportedFutureEvent, W
 type FutureState = FutureView['state'];
 
 /** How far along the lifecycle a state is; the three finished states share the last rank. */
+/** Fewest uncached prompt tokens a call needs to teach the prefill cost per token. */
+const minPrefillSampleTokens = 256;
 const lifecycleRank: Readonly<Record<FutureState, number>> = {
   created: 0,
   ready: 1,
@@ -256,11 +258,14 @@ class ReplicaNode implements ReplicaView {
     this.meanQueueMs += a * (call.queueMs - this.meanQueueMs);
     this.meanServiceMs += a * (call.serviceMs - this.meanServiceMs);
     this.observed = true;
-    if (call.promptTokens !== undefined) {
+    // Prefill is learned from time to first token over the uncached prompt (service time would count the
+    // decode too, making every move look far too dear); short prompts are skipped, where the fixed cost of a
+    // request would dominate the figure.
+    if (call.promptTokens !== undefined && call.ttftMs !== undefined) {
       const uncached = call.promptTokens - (call.cachedTokens ?? 0);
-      if (uncached > 0 && call.ok) {
+      if (uncached >= minPrefillSampleTokens && call.ok) {
         const b = this.prefillTokens > 0 ? ewmaAlpha : 1;
-        this.prefillServiceMs += b * (call.serviceMs - this.prefillServiceMs);
+        this.prefillServiceMs += b * (call.ttftMs - this.prefillServiceMs);
         this.prefillTokens += b * (uncached - this.prefillTokens);
       }
     }

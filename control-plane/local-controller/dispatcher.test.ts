@@ -66,8 +66,11 @@ test('with no limit calls never wait', async () => {
   for (let i = 0; i < 50; i++) void h.acquire(`c${i}`, call(s, { maxInFlight: undefined }));
   await settle();
   expect(h.granted).toHaveLength(50);
+  // Every replica of the agent is reported, the unused one too (the global controller routes only over
+  // replicas it knows); with no limit configured the capacity is unknown.
   expect(h.d.replicaLoads()).toEqual([
     { agent: 'analyst', replica: A, inFlight: 50, waiting: 0, limit: null, capacity: null, healthy: true },
+    { agent: 'analyst', replica: B, inFlight: 0, waiting: 0, limit: null, capacity: null, healthy: true },
   ]);
 });
 
@@ -118,7 +121,16 @@ test('a pinned session goes to its pin and waits there even when the other repli
   expect(h.d.waitingCalls()).toEqual([
     expect.objectContaining({ sessionId: s, replica: A, priority: 3, since: 1_000_000, promptTokens: 100 }),
   ]);
-  expect(h.d.replicaLoads().find((r) => r.replica === B)).toBeUndefined();
+  // B was free all along (and is reported so, with the configured limit as its capacity).
+  expect(h.d.replicaLoads().find((r) => r.replica === B)).toEqual({
+    agent: 'analyst',
+    replica: B,
+    inFlight: 0,
+    waiting: 0,
+    limit: 1,
+    capacity: 1,
+    healthy: true,
+  });
 });
 
 test('installing a migration moves the pending calls of a session to the new replica', async () => {

@@ -206,7 +206,9 @@ export class Dispatcher {
         inFlight: r.inFlight,
         waiting: r.waiting.size,
         limit: Number.isFinite(limit) ? limit : null,
-        capacity: null,
+        // The configured per-replica limit stands for the replica's capacity (the global controller splits it
+        // over the nodes that use the replica); none configured: unknown.
+        capacity: this.capacityOf(r),
         healthy: r.unhealthyUntil <= now,
       };
     });
@@ -226,6 +228,9 @@ export class Dispatcher {
       return;
     }
     this.agents.set(call.agent, { replicas: call.replicas, maxInFlight: call.maxInFlight });
+    // Every replica of the agent is reported from now on, used or not: the global controller only routes
+    // over replicas it knows, and one never reported would never be chosen (all load on the first one used).
+    for (const id of call.replicas) this.replicaState(call.agent, id);
   }
 
   private replicaState(agent: string, id: string): ReplicaState {
@@ -246,6 +251,10 @@ export class Dispatcher {
       this.replicas.set(key, r);
     }
     return r;
+  }
+
+  private capacityOf(r: ReplicaState): number | null {
+    return this.agents.get(r.agent)?.maxInFlight ?? null;
   }
 
   private limitOf(r: ReplicaState): number {
@@ -355,6 +364,7 @@ export class Dispatcher {
       ...(outcome.errorCode !== undefined && { errorCode: outcome.errorCode }),
       ...(outcome.promptTokens !== undefined && { promptTokens: outcome.promptTokens }),
       ...(outcome.cachedTokens !== undefined && { cachedTokens: outcome.cachedTokens }),
+      ...(outcome.ttftMs !== undefined && { ttftMs: outcome.ttftMs }),
       ...(call.prefixHash !== undefined && { prefixHash: call.prefixHash }),
       at: this.epochNow(),
     });

@@ -2,6 +2,7 @@
  * `npm run bench -- <name> [options]`: runs one benchmark and ends with exactly one line of JSON (see
  * shared BENCHMARKS.md). Exits non-zero only when the benchmark could not run; a missed target is a result.
  */
+import { controlOutageUsage, parseControlOutageOptions, runControlOutageBench } from './control-outage';
 import { defaultFuturesBenchOptions, runFuturesBench, type FuturesBenchOptions } from './futures-bench';
 import { defaultGatewayBenchOptions, runGatewayBench, type GatewayBenchOptions } from './gateway-bench';
 import { defaultSimBenchOptions, runSimBench, type SimBenchOptions } from './sim-bench';
@@ -38,6 +39,8 @@ Benchmarks:
 ${stateBenchUsage}
 
 ${controlBenchUsage}
+
+${controlOutageUsage}
 
   ${workloadNames.join('|')}  the paper's workloads end to end: Nalar vs its vanilla Temporal baseline, same seed and
          arrivals, over a grid of rates (available: ${availableWorkloads().join(', ') || 'none yet'}); Figure 9 and capacity
@@ -137,6 +140,8 @@ async function main(): Promise<number> {
       return runStateBench(parseStateBenchOptions(rest), log);
     case 'control':
       return runControlBench(parseControlBenchOptions(rest), log);
+    case 'control-outage':
+      return runControlOutageBench(parseControlOutageOptions(rest), log);
     default:
       console.error(`unknown benchmark '${name}'\n\n${usage}`);
       return 2;

@@ -265,6 +265,7 @@ export class SyntheticCluster {
   private call(wf: SyntheticWorkflow, layer: number, i: number, at: number): CallRecord {
     const agent = this.agentOf(layer);
     const promptTokens = 500 + Math.floor(this.random() * 3500);
+    const cachedTokens = Math.floor(promptTokens * this.random() * 0.8);
     return {
       futureId: `${wf.id}/${wf.starts[layer]! + i}`,
       workflowId: wf.id,
@@ -276,7 +277,9 @@ export class SyntheticCluster {
       serviceMs: 200 + Math.floor(this.random() * 2000),
       ok: true,
       promptTokens,
-      cachedTokens: Math.floor(promptTokens * this.random() * 0.8),
+      cachedTokens,
+      // Prefill of the uncached prompt at ~0.25 ms per token: what the view learns a move's recompute cost from.
+      ttftMs: 20 + Math.floor((promptTokens - cachedTokens) * 0.25),
       prefixHash: `p-${wf.session}`,
       at,
     };

@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { configDefaults } from '../../../common/config';
 import { fixtureWorkload } from './fixture-workload';
 import { parseE2eBenchOptions } from './options';
 import type { RunRecord } from './stats';
@@ -87,7 +88,7 @@ test('two rates × two variants: report, figure, result, raw records and one clo
   const report = readFileSync(path.join(dir, 'report.md'), 'utf8');
   expect(report).toContain('![Mean latency per rate and variant');
   expect(report).toMatch(/Temporal: .*\d/);
-  expect(report).toContain('policy set: none');
+  expect(report).toContain(`policy set: ${configDefaults.policies} every`);
   expect(readFileSync(path.join(dir, 'figure9.svg'), 'utf8').startsWith('<svg')).toBe(true);
 }, 120_000);
 

@@ -12,6 +12,7 @@ import type { BenchWorkload } from '../workloads/types';
 import { allVariants, defaultDrainSeconds, type E2eBenchOptions } from './options';
 import { e2eOutcome } from './outcome';
 import { e2eReport } from './report';
+import { configDefaults, durationMs } from '../../../common/config';
 import { runE2e, type E2eRunSettings } from './run';
 import type { SegmentSummary } from './stats';
 import { loadWorkload, type WorkloadName } from './workloads';
@@ -33,6 +34,8 @@ export function e2eSettings(workload: BenchWorkload, o: E2eBenchOptions): E2eRun
     drainSeconds: o.drainSeconds ?? workload.defaultDrainSeconds ?? defaultDrainSeconds,
     workers: o.workers,
     warmup: o.warmup,
+    policies: o.policies ?? configDefaults.policies,
+    controlPeriodMs: o.controlPeriodMs ?? (durationMs(configDefaults.controlPeriod) as number),
   };
 }
 
@@ -87,7 +90,7 @@ export async function runWorkloadBench(
     workload: { name: workload.name, title: workload.title, agentReplicas: workload.agentReplicas() },
     settings: s,
     simulator: run.profile,
-    policySet: 'none',
+    policySet: s.policies,
     metrics: outcome.metrics,
     targets: outcome.targets,
     capacities: outcome.capacities,

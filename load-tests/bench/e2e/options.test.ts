@@ -16,6 +16,9 @@ test('no options: documented defaults, the workload fills in rates, step, time s
     drainSeconds: 30,
     workers: 1,
     warmup: 3,
+    // The global controller's defaults: NALAR_POLICIES' and NALAR_CONTROL_PERIOD's.
+    policies: 'load-balance,hol-migration,high-priority',
+    controlPeriodMs: 250,
   });
   // A workload whose requests run long sets its own drain; --drain-seconds still wins.
   const longRequests = { ...fixtureWorkload, defaultDrainSeconds: 75 };
@@ -33,6 +36,8 @@ test('every option parses; rates are sorted low to high without repeats', () => 
     '--drain-seconds', '0',
     '--workers', '2',
     '--warmup', '0',
+    '--policies', 'srtf,lpt',
+    '--control-period', '100',
   ]); // prettier-ignore
   expect(o).toEqual({
     rates: [1, 2, 8],
@@ -43,6 +48,8 @@ test('every option parses; rates are sorted low to high without repeats', () => 
     drainSeconds: 0,
     workers: 2,
     warmup: 0,
+    policies: 'srtf,lpt',
+    controlPeriodMs: 100,
   });
 });
 
@@ -53,6 +60,7 @@ test('bad values and unknown flags are errors naming them', () => {
   expect(() => parseE2eBenchOptions(['--workers', '0'])).toThrow(/--workers needs a whole number >= 1/);
   expect(() => parseE2eBenchOptions(['--drain-seconds', '-1'])).toThrow(/--drain-seconds/);
   expect(() => parseE2eBenchOptions(['--seed'])).toThrow(/--seed needs a value/);
+  expect(() => parseE2eBenchOptions(['--policies', 'srtf,fastest'])).toThrow(/--policies: unknown policy 'fastest'; known: .*srtf/);
   expect(() => parseE2eBenchOptions(['--speed', '2'])).toThrow(/unknown option --speed/);
 });
 

@@ -3,6 +3,9 @@
  * option says so), the `--help` lines, and the parser (flags in pairs, `--flag value`; a bad value or an
  * unknown flag is an error naming it).
  */
+import { configDefaults, durationMs } from '../../../common/config';
+import { parsePolicyList, resolvePolicies } from '../../../control-plane/global-controller/policy-config';
+import { builtInPolicies } from '../../../control-plane/policies';
 import type { BenchVariant } from '../workloads/types';
 
 /** Both variants, in the order the first rate plays them (later rates alternate). */
@@ -34,6 +37,10 @@ export interface E2eBenchOptions {
    * They come from arrivals of another seed, with ids prefixed `warmup-`. @default 3
    */
   warmup: number;
+  /** The global controller's policies, NALAR_POLICIES syntax. @default NALAR_POLICIES' default */
+  policies?: string;
+  /** The control period in ms. @default NALAR_CONTROL_PERIOD's default */
+  controlPeriodMs?: number;
 }
 
 /** Drain of a workload that sets no `defaultDrainSeconds`. */
@@ -48,10 +55,11 @@ export const defaultE2eBenchOptions: E2eBenchOptions = {
 
 /** The options lines of `npm run bench -- --help` for the workload benchmarks. */
 export const e2eBenchOptionsUsage = `         options: --rates R,R,...  --step-seconds S  --seed N  --time-scale X  --variants nalar,baseline
-                  --drain-seconds S  --workers N  --warmup N
+                  --drain-seconds S  --workers N  --warmup N  --policies P,P,...  --control-period MS
          (defaults: the workload's rate grid, step length and time scale; seed ${defaultE2eBenchOptions.seed}; both variants;
           the workload's drain for stragglers (${defaultDrainSeconds} s unless it sets one), then TIMEOUT; ${defaultE2eBenchOptions.workers} worker process; ${defaultE2eBenchOptions.warmup} unrecorded
-          warm-up requests per variant)`;
+          warm-up requests per variant; the global controller's policies: NALAR_POLICIES' default (${configDefaults.policies}),
+          '[]' for none; control period ${durationMs(configDefaults.controlPeriod)} ms)`;
 
 /** Parses the options after the workload's name. */
 export function parseE2eBenchOptions(args: readonly string[]): E2eBenchOptions {
@@ -108,6 +116,14 @@ export function parseE2eBenchOptions(args: readonly string[]): E2eBenchOptions {
         break;
       case '--warmup':
         o.warmup = whole(0);
+        break;
+      case '--policies':
+        // Checked now, so a typo fails before the stack starts.
+        resolvePolicies(parsePolicyList(value, flag), builtInPolicies, flag);
+        o.policies = value;
+        break;
+      case '--control-period':
+        o.controlPeriodMs = positive();
         break;
       default:
         throw new Error(`unknown option ${flag}`);

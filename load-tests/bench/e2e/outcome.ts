@@ -22,6 +22,41 @@ export interface E2eOutcome {
   targets: Record<string, Target>;
 }
 
+/**
+ * The issue's tail goals per workload, on Nalar / baseline ratios over the rates from half the baseline's
+ * capacity to its capacity (the control-plane issue states the analyst's: p95 and p99 at least 60% lower,
+ * mean not worse).
+ */
+export const tailRatioTargets: Readonly<Record<string, Readonly<Record<'p95' | 'p99' | 'mean', number>>>> = {
+  analyst: { p95: 0.4, p99: 0.4, mean: 1 },
+};
+
+/** Nalar / baseline latency ratios over the rates in [capacity / 2, capacity] of the baseline: the worst of each. */
+export interface TailRatios {
+  /** The rates compared (both variants ran them, within the range). */
+  rates: number[];
+  p95Max: number | null;
+  p99Max: number | null;
+  meanMax: number | null;
+}
+
+/** {@link TailRatios} of a run; every figure null when the baseline has no capacity or no rate is in range. */
+export function tailRatios(segments: readonly SegmentSummary[], baselineCapacity: number | null): TailRatios {
+  const none: TailRatios = { rates: [], p95Max: null, p99Max: null, meanMax: null };
+  if (baselineCapacity === null) return none;
+  const of = (variant: BenchVariant, rate: number) => segments.find((s) => s.variant === variant && s.rate === rate);
+  const pairs = [...new Set(segments.map((s) => s.rate))]
+    .filter((r) => r >= baselineCapacity / 2 && r <= baselineCapacity)
+    .sort((a, b) => a - b)
+    .flatMap((rate) => {
+      const [n, b] = [of('nalar', rate), of('baseline', rate)];
+      return n && b && n.completed > 0 && b.completed > 0 ? [{ rate, n: n.latency, b: b.latency }] : [];
+    });
+  if (pairs.length === 0) return none;
+  const worst = (k: 'p95' | 'p99' | 'mean') => Math.max(...pairs.map(({ n, b }) => n[k] / b[k]));
+  return { rates: pairs.map((p) => p.rate), p95Max: worst('p95'), p99Max: worst('p99'), meanMax: worst('mean') };
+}
+
 /** Compact per-segment figures for the closing line (rounded; full ones are in result.json). */
 export function compactSegment(s: SegmentSummary): Record<string, unknown> {
   return {
@@ -52,6 +87,7 @@ export function e2eOutcome(
   for (const v of variants) capacities[v] = capacityOf(segments, v);
   const ratio = capacityRatio(capacities.nalar, capacities.baseline);
   const share = overheadShareP50(records);
+  const tails = tailRatios(segments, capacities.baseline?.capacityRate ?? null);
   const metrics = {
     workload,
     baseline_capacity_rate: capacities.baseline?.capacityRate ?? null,
@@ -60,13 +96,25 @@ export function e2eOutcome(
     baseline_first_miss_rate: capacities.baseline?.firstMissRate ?? null,
     nalar_first_miss_rate: capacities.nalar?.firstMissRate ?? null,
     framework_overhead_share_p50: round(share),
+    tail_ratio_rates: tails.rates,
+    [`${workload}_p95_ratio_max`]: tails.p95Max === null ? null : round(tails.p95Max),
+    [`${workload}_p99_ratio_max`]: tails.p99Max === null ? null : round(tails.p99Max),
+    [`${workload}_mean_ratio_max`]: tails.meanMax === null ? null : round(tails.meanMax),
     rates: segments.map(compactSegment),
   };
+  const goals = tailRatioTargets[workload];
+  const tailTargets: Record<string, Target> = goals
+    ? {
+        [`${workload}_p95_ratio_max`]: target(tails.p95Max ?? NaN, '<=', goals.p95),
+        [`${workload}_p99_ratio_max`]: target(tails.p99Max ?? NaN, '<=', goals.p99),
+        [`${workload}_mean_ratio_max`]: target(tails.meanMax ?? NaN, '<=', goals.mean),
+      }
+    : {};
   return {
     capacities,
     capacityRatio: ratio,
     overheadShareP50: share,
     metrics,
-    targets: { framework_overhead_share_p50: target(share, '<=', overheadShareTarget) },
+    targets: { framework_overhead_share_p50: target(share, '<=', overheadShareTarget), ...tailTargets },
   };
 }

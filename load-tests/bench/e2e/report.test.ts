@@ -42,6 +42,8 @@ test('the report names the run, has a row per segment, per-kind and per-agent ta
       drainSeconds: 5,
       workers: 1,
       warmup: 0,
+      policies: 'hol-migration',
+      controlPeriodMs: 100,
     },
     info,
     temporalVersion: 'temporal version 1.2.3',
@@ -55,7 +57,7 @@ test('the report names the run, has a row per segment, per-kind and per-agent ta
   expect(md).toContain('commit abc123');
   expect(md).toContain('Temporal: temporal version 1.2.3');
   expect(md).toContain('seed 7; time scale 0.01');
-  expect(md).toContain('policy set: none');
+  expect(md).toContain('policy set: hol-migration every 100 ms');
   expect(md).toContain('![Mean latency per rate and variant, with p50, p95 and p99](figure9.svg)');
   expect(md).toContain('| 2 | baseline | 2 | 2 | 1 | 1 (TIMEOUT 1) | 1 | 400 |');
   expect(md).toContain('### Per request kind');

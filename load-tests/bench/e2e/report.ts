@@ -98,7 +98,7 @@ export function e2eReport(r: E2eReportInput): string {
     `- Temporal: ${r.temporalVersion.split('\n').join('; ')} (dev server, one per run)`,
     `- seed ${s.seed}; time scale ${s.timeScale} real ms per model ms (workload default ${workload.defaultTimeScale.value}: ${workload.defaultTimeScale.why})`,
     `- simulator profile: ${r.profile.replicas.length} replicas (${replicas}); agents → replicas: ${agents}`,
-    `- policy set: none (the runtime has no control plane yet; both variants share the static split above)`,
+    `- policy set: ${s.policies} every ${s.controlPeriodMs} ms (Nalar: each call passes its worker's local controller, at most \`maxInFlight\` = the replica's batch size in flight per replica, the rest waiting there by priority; baseline: the static split above, straight to the engines)`,
     `- grid: rates ${s.rates.join(', ')} arrivals/s, ${s.stepSeconds} s of arrivals per rate, open loop; variants ${s.variants.join(', ')} back to back per rate (first alternates); drain ${s.drainSeconds} s (then ${'`TIMEOUT`'}); ${s.workers} worker process(es); ${s.warmup} unrecorded warm-up request(s) per variant first`,
     '',
     '## Figure 9',

@@ -10,6 +10,10 @@ import { loadConfig } from '../../../common/config';
 import { SimPool } from '../../../sim/pool';
 import { poolProfileSchema, type PoolProfile } from '../../../sim/profile';
 import { nalarDataConverter } from '../../../state/payloads/data-converter';
+import { GlobalController } from '../../../control-plane/global-controller/controller';
+import { parsePolicyList, resolvePolicies } from '../../../control-plane/global-controller/policy-config';
+import { startControllerServer, type ControllerServer } from '../../../control-plane/global-controller/server';
+import { createLogger } from '../../../common/log';
 import { withBenchDevServer } from '../harness/dev-server';
 import type { Arrival, BenchVariant, BenchWorkload, RequestRecord, RunContext } from '../workloads/types';
 import { summarizeSegment, type RunRecord, type SegmentSummary } from './stats';
@@ -24,6 +28,10 @@ export interface E2eRunSettings {
   drainSeconds: number;
   workers: number;
   warmup: number;
+  /** The global controller's policies (NALAR_POLICIES syntax). */
+  policies: string;
+  /** The control period, ms (NALAR_CONTROL_PERIOD). */
+  controlPeriodMs: number;
 }
 
 export interface E2eRunResult {
@@ -49,15 +57,18 @@ export const droppedCode = 'DROPPED';
 export const runThrewCode = 'BENCH_RUN_THREW';
 
 /**
- * NALAR_AGENT_MODELS for the worker: per agent, the model its replicas serve and their base URLs. Throws when
- * an agent names a replica the pool does not have, or replicas serving different models.
+ * NALAR_AGENT_MODELS for the worker: per agent, the model its replicas serve, their base URLs, and
+ * `maxInFlight` = the replicas' batch size (`maxNumSeqs`, the smallest if they differ): a Nalar call beyond it
+ * waits in the worker's local controller, where it can still be re-routed, rather than in the engine's queue
+ * (baseline calls bypass the local controller and are not limited). Throws when an agent names a replica the
+ * pool does not have, or replicas serving different models.
  */
 export function agentModelsOf(
   agentReplicas: Record<string, readonly number[]>,
   profile: PoolProfile,
   baseUrls: readonly string[],
-): Record<string, { model: string; baseUrls: string[] }> {
-  const out: Record<string, { model: string; baseUrls: string[] }> = {};
+): Record<string, { model: string; baseUrls: string[]; maxInFlight: number }> {
+  const out: Record<string, { model: string; baseUrls: string[]; maxInFlight: number }> = {};
   for (const [agent, replicas] of Object.entries(agentReplicas)) {
     if (replicas.length === 0) throw new Error(`agent '${agent}' has no replica`);
     const models = new Set(
@@ -68,7 +79,11 @@ export function agentModelsOf(
       }),
     );
     if (models.size !== 1) throw new Error(`agent '${agent}': its replicas serve different models (${[...models]})`);
-    out[agent] = { model: [...models][0] as string, baseUrls: replicas.map((i) => baseUrls[i] as string) };
+    out[agent] = {
+      model: [...models][0] as string,
+      baseUrls: replicas.map((i) => baseUrls[i] as string),
+      maxInFlight: Math.min(...replicas.map((i) => profile.replicas[i]?.maxNumSeqs ?? 1)),
+    };
   }
   return out;
 }
@@ -104,7 +119,8 @@ async function terminateStragglers(client: Client, prefix: string, log: (line: s
   if (n) log(`terminated ${n} straggling workflow(s)`);
 }
 
-interface SegmentPlay {
+/** What {@link playSegment} plays: one step of arrivals of one variant against the running stack. */
+export interface SegmentPlay {
   workload: BenchWorkload;
   s: E2eRunSettings;
   ctx: RunContext;
@@ -113,8 +129,8 @@ interface SegmentPlay {
   log: (line: string) => void;
 }
 
-/** Plays one segment open loop; returns its records and wall time once the replicas are idle again. */
-async function playSegment(p: SegmentPlay): Promise<{ records: RunRecord[]; wallSeconds: number }> {
+/** Plays one segment open loop; returns its records and wall time once the replicas are idle again (also the control-outage benchmark's phases). */
+export async function playSegment(p: SegmentPlay): Promise<{ records: RunRecord[]; wallSeconds: number }> {
   const { workload, s, ctx, arrivals, log } = p;
   const stepMs = Math.max(s.stepSeconds * 1000, ...arrivals.map((a) => a.atMs));
   const records: RunRecord[] = [];
@@ -213,6 +229,23 @@ export function warmupArrivals(workload: BenchWorkload, s: E2eRunSettings): Arri
     .map((a) => ({ ...a, id: `warmup-${a.id}` }));
 }
 
+/**
+ * The run's global controller, in process on a free loopback port, with the settings' policies and period;
+ * the Nalar variant's calls reach it through each worker's local controller (baseline calls never do).
+ * Priorities also reach the workflows through `client` (signals).
+ */
+async function startBenchController(
+  s: E2eRunSettings,
+  client: Client,
+  log: (line: string) => void,
+): Promise<ControllerServer> {
+  const policies = resolvePolicies(parsePolicyList(s.policies, '--policies'));
+  const controller = new GlobalController({ policies, periodMs: s.controlPeriodMs, log: createLogger('controller', 'warn', log) });
+  const server = await startControllerServer({ host: '127.0.0.1', port: 0, controller, workflowClient: client.workflow });
+  log(`global controller ${server.url}: policies ${policies.map((p) => p.name).join(', ') || 'none'}, period ${s.controlPeriodMs} ms`);
+  return server;
+}
+
 /** Runs the whole grid of `workload` with settings `s`. */
 export async function runE2e(
   workload: BenchWorkload,
@@ -228,77 +261,84 @@ export async function runE2e(
   try {
     return await withBenchDevServer({ log }, async (server) => {
       const taskQueue = `bench-${workload.name}-${runId}`;
-      const env: NodeJS.ProcessEnv = {
-        NALAR_AGENT_MODELS: JSON.stringify(agentModelsOf(agentReplicas, profile, pool.baseUrls)),
-        ...workload.workerEnv?.({ seed: s.seed, timeScale: s.timeScale }),
-      };
-      for (let i = 0; i < s.workers; i++) await server.startWorkerProcess({ taskQueue, env });
-      log(`${s.workers} worker process(es) on ${taskQueue}`);
-      // The workers' payload converter (offload settings and blob folder from the same environment).
-      const client = server.client(nalarDataConverter(loadConfig({ env: { ...process.env, ...env } })));
-      const warmups = warmupArrivals(workload, s);
-      for (const variant of s.variants) {
-        const ctx: RunContext = {
-          client,
-          taskQueue,
-          variant,
-          timeScale: s.timeScale,
-          rate: Math.min(...s.rates),
-          workflowIdPrefix: `${workload.name}-${runId}-warmup-${variant}-`,
+      const control = await startBenchController(s, server.client(), log);
+      try {
+        const env: NodeJS.ProcessEnv = {
+          NALAR_AGENT_MODELS: JSON.stringify(agentModelsOf(agentReplicas, profile, pool.baseUrls)),
+          NALAR_CONTROLLER_URL: control.url,
+          NALAR_CONTROL_PERIOD: `${s.controlPeriodMs} ms`,
+          ...workload.workerEnv?.({ seed: s.seed, timeScale: s.timeScale }),
         };
-        let failed = 0;
-        for (const a of warmups) {
-          const recs = await workload.run(ctx, a).catch(() => [{ ok: false }]);
-          failed += recs.filter((r) => !r.ok).length;
-        }
-        if (warmups.length) log(`warm-up ${variant}: ${warmups.length} request(s), ${failed} failed record(s)`);
-      }
-      await waitFor(() => idle(pool), idleTimeoutMs);
-      const segments: SegmentSummary[] = [];
-      const records: RunRecord[] = [];
-      for (const [ri, rate] of s.rates.entries()) {
-        const arrivals = workload.arrivals({ rate, durationMs: s.stepSeconds * 1000, seed: s.seed });
-        const order = ri % 2 === 0 ? s.variants : [...s.variants].reverse();
-        for (const variant of order) {
+        for (let i = 0; i < s.workers; i++) await server.startWorkerProcess({ taskQueue, env });
+        log(`${s.workers} worker process(es) on ${taskQueue}`);
+        // The workers' payload converter (offload settings and blob folder from the same environment).
+        const client = server.client(nalarDataConverter(loadConfig({ env: { ...process.env, ...env } })));
+        const warmups = warmupArrivals(workload, s);
+        for (const variant of s.variants) {
           const ctx: RunContext = {
             client,
             taskQueue,
             variant,
             timeScale: s.timeScale,
-            rate,
-            workflowIdPrefix: `${workload.name}-${runId}-r${rate}-${variant}-`,
+            rate: Math.min(...s.rates),
+            workflowIdPrefix: `${workload.name}-${runId}-warmup-${variant}-`,
           };
-          log(`rate ${rate}/s ${variant}: ${arrivals.length} arrivals over ${s.stepSeconds} s`);
-          const before = busyOf(pool);
-          const played = await playSegment({ workload, s, ctx, arrivals, pool, log });
-          const after = busyOf(pool);
-          const seg = summarizeSegment({
-            rate,
-            variant,
-            arrivals: arrivals.length,
-            stepSeconds: s.stepSeconds,
-            records: played.records,
-            busyMs: after.map((b, i) => b - (before[i] ?? 0)),
-            agentReplicas,
-            wallSeconds: played.wallSeconds,
-          });
-          segments.push(seg);
-          records.push(...played.records);
-          log(
-            `rate ${rate}/s ${variant}: ${seg.completed}/${seg.requests} completed, mean ${Math.round(seg.latency.mean)} ms, ` +
-              `p99 ${Math.round(seg.latency.p99)} ms, imbalance ${seg.imbalance.overall.toFixed(2)} (${played.wallSeconds.toFixed(1)} s)`,
-          );
+          let failed = 0;
+          for (const a of warmups) {
+            const recs = await workload.run(ctx, a).catch(() => [{ ok: false }]);
+            failed += recs.filter((r) => !r.ok).length;
+          }
+          if (warmups.length) log(`warm-up ${variant}: ${warmups.length} request(s), ${failed} failed record(s)`);
         }
+        await waitFor(() => idle(pool), idleTimeoutMs);
+        const segments: SegmentSummary[] = [];
+        const records: RunRecord[] = [];
+        for (const [ri, rate] of s.rates.entries()) {
+          const arrivals = workload.arrivals({ rate, durationMs: s.stepSeconds * 1000, seed: s.seed });
+          const order = ri % 2 === 0 ? s.variants : [...s.variants].reverse();
+          for (const variant of order) {
+            const ctx: RunContext = {
+              client,
+              taskQueue,
+              variant,
+              timeScale: s.timeScale,
+              rate,
+              workflowIdPrefix: `${workload.name}-${runId}-r${rate}-${variant}-`,
+            };
+            log(`rate ${rate}/s ${variant}: ${arrivals.length} arrivals over ${s.stepSeconds} s`);
+            const before = busyOf(pool);
+            const played = await playSegment({ workload, s, ctx, arrivals, pool, log });
+            const after = busyOf(pool);
+            const seg = summarizeSegment({
+              rate,
+              variant,
+              arrivals: arrivals.length,
+              stepSeconds: s.stepSeconds,
+              records: played.records,
+              busyMs: after.map((b, i) => b - (before[i] ?? 0)),
+              agentReplicas,
+              wallSeconds: played.wallSeconds,
+            });
+            segments.push(seg);
+            records.push(...played.records);
+            log(
+              `rate ${rate}/s ${variant}: ${seg.completed}/${seg.requests} completed, mean ${Math.round(seg.latency.mean)} ms, ` +
+                `p99 ${Math.round(seg.latency.p99)} ms, imbalance ${seg.imbalance.overall.toFixed(2)} (${played.wallSeconds.toFixed(1)} s)`,
+            );
+          }
+        }
+        return {
+          runId,
+          temporalVersion: server.temporalVersion,
+          taskQueue,
+          profile,
+          segments,
+          records,
+          seconds: (Date.now() - t0) / 1000,
+        };
+      } finally {
+        await control.close();
       }
-      return {
-        runId,
-        temporalVersion: server.temporalVersion,
-        taskQueue,
-        profile,
-        segments,
-        records,
-        seconds: (Date.now() - t0) / 1000,
-      };
     });
   } finally {
     await pool.close();

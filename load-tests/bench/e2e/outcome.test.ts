@@ -1,0 +1,58 @@
+import { e2eOutcome, tailRatios } from './outcome';
+import { summarizeSegment } from './stats';
+
+const agentReplicas = { a: [0] };
+
+/** A segment whose requests all took `latencyMs`, except one slow one (the tail). */
+const seg = (rate: number, variant: 'nalar' | 'baseline', latencyMs: number, tailMs = latencyMs) =>
+  summarizeSegment({
+    rate,
+    variant,
+    arrivals: 20,
+    stepSeconds: 1,
+    records: Array.from({ length: 20 }, (_, i) => ({
+      id: `r${i}`,
+      kind: 'turn',
+      sentAt: 0,
+      latencyMs: i === 0 ? tailMs : latencyMs,
+      ok: true,
+    })),
+    busyMs: [10],
+    agentReplicas,
+    wallSeconds: 1,
+  });
+
+test('tail ratios compare the variants only at rates from half the baseline capacity to it, worst rate each', () => {
+  const segments = [
+    seg(0.25, 'nalar', 10, 10), // below half the capacity: left out however bad
+    seg(0.25, 'baseline', 10, 10),
+    seg(0.5, 'nalar', 100, 300),
+    seg(0.5, 'baseline', 100, 1000),
+    seg(1, 'nalar', 150, 600),
+    seg(1, 'baseline', 200, 1000),
+    seg(2, 'nalar', 100, 100), // above the capacity: left out
+    seg(2, 'baseline', 900, 5000),
+  ];
+  const t = tailRatios(segments, 1);
+  expect(t.rates).toEqual([0.5, 1]);
+  expect(t.p99Max).toBeCloseTo(0.6); // 600 / 1000 at rate 1 (0.3 at 0.5)
+  expect(t.meanMax).toBeCloseTo(segments[2]!.latency.mean / segments[3]!.latency.mean);
+  expect(tailRatios(segments, null)).toEqual({ rates: [], p95Max: null, p99Max: null, meanMax: null });
+});
+
+test("the analyst's closing line has the issue's tail targets; a missed one is a result", () => {
+  // Baseline capacity: the low-load mean bound holds at 1 and 2 for the baseline here.
+  const segments = [
+    seg(1, 'nalar', 100, 150),
+    seg(1, 'baseline', 100, 1000),
+    seg(2, 'nalar', 110, 900),
+    seg(2, 'baseline', 120, 1000),
+  ];
+  const outcome = e2eOutcome('analyst', ['nalar', 'baseline'], segments, []);
+  expect(outcome.metrics.tail_ratio_rates).toEqual([1, 2]);
+  expect(outcome.targets.analyst_p99_ratio_max).toMatchObject({ op: '<=', target: 0.4, met: false });
+  expect(outcome.targets.analyst_p99_ratio_max?.value).toBeCloseTo(0.9);
+  expect(outcome.targets.analyst_mean_ratio_max).toMatchObject({ target: 1, met: true });
+  // Other workloads report the ratios without targets.
+  expect(e2eOutcome('router', ['nalar', 'baseline'], segments, []).targets).not.toHaveProperty('router_p99_ratio_max');
+});
