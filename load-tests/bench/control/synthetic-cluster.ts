@@ -16,6 +16,7 @@
  *
  * Everything follows from the seed, so two runs (and the 32- and 64-node variants) see the same shape.
  */
+import { Prng } from '../../../sim/prng';
 import type {
   CallRecord,
   ReplicaLoad,
@@ -64,16 +65,10 @@ interface SyntheticWorkflow {
   layer: number;
 }
 
-/** mulberry32: a small, fast, seeded generator (the same sequence for the same seed). */
+/** A seeded generator of numbers in [0, 1) (the simulator's: the same sequence for the same seed). */
 export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const prng = new Prng(seed);
+  return () => prng.next();
 }
 
 export const defaultAgents: readonly string[] = ['planner', 'researcher', 'coder', 'tester'];
