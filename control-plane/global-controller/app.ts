@@ -78,7 +78,13 @@ function sendError(reply: FastifyReply, code: ErrorCodeType, message: string, st
 export function buildControllerApp(options: ControllerAppOptions): FastifyInstance {
   const { controller } = options;
   const log = options.log ?? createLogger('controller');
-  const app = Fastify({ bodyLimit: options.bodyLimitBytes ?? defaultControllerBodyLimitBytes, logger: false });
+  const app = Fastify({
+    bodyLimit: options.bodyLimitBytes ?? defaultControllerBodyLimitBytes,
+    logger: false,
+    // A stopping controller must not wait on local controllers' kept-alive connections (their long polls):
+    // close() destroys them, the links reconnect to whatever serves next.
+    forceCloseConnections: true,
+  });
 
   /** Undefined when the request may go on; otherwise the refusal was sent. */
   const refused = (request: FastifyRequest, reply: FastifyReply): FastifyReply | undefined => {
