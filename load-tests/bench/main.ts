@@ -6,6 +6,7 @@ import { defaultFuturesBenchOptions, runFuturesBench, type FuturesBenchOptions }
 import { defaultGatewayBenchOptions, runGatewayBench, type GatewayBenchOptions } from './gateway-bench';
 import { defaultSimBenchOptions, runSimBench, type SimBenchOptions } from './sim-bench';
 import { parseStateBenchOptions, runStateBench, stateBenchUsage } from './state';
+import { parsePoliciesBenchOptions, policiesBenchUsage, runPoliciesBench } from './policies';
 import {
   availableWorkloads,
   e2eBenchOptionsUsage,
@@ -39,6 +40,8 @@ ${stateBenchUsage}
   ${workloadNames.join('|')}  the paper's workloads end to end: Nalar vs its vanilla Temporal baseline, same seed and
          arrivals, over a grid of rates (available: ${availableWorkloads().join(', ') || 'none yet'}); Figure 9 and capacity
 ${e2eBenchOptionsUsage}
+
+${policiesBenchUsage}
 
 Results go to load-tests/results/<name>/ (report.md, plots, result.json, records.jsonl.gz).`;
 
@@ -132,6 +135,8 @@ async function main(): Promise<number> {
       return runGatewayBench(parseGatewayOptions(rest), log);
     case 'state':
       return runStateBench(parseStateBenchOptions(rest), log);
+    case 'policies':
+      return runPoliciesBench(parsePoliciesBenchOptions(rest), log);
     default:
       console.error(`unknown benchmark '${name}'\n\n${usage}`);
       return 2;

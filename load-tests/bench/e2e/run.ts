@@ -92,7 +92,7 @@ const busyOf = (pool: SimPool) => pool.replicas.map((r) => r.busyMs);
 const idle = (pool: SimPool) => pool.replicas.every((r) => r.engine.numRunning + r.engine.numWaiting === 0);
 
 /** Resolves when `cond` holds (checked every `everyMs`) or after `timeoutMs`; says which. */
-async function waitFor(cond: () => boolean, timeoutMs: number, everyMs = 20): Promise<boolean> {
+export async function waitFor(cond: () => boolean, timeoutMs: number, everyMs = 20): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
     if (Date.now() >= deadline) return false;
@@ -243,9 +243,20 @@ async function startBenchController(
   log: (line: string) => void,
 ): Promise<{ controller: GlobalController; server: ControllerServer }> {
   const policies = resolvePolicies(parsePolicyList(s.policies, '--policies'));
-  const controller = new GlobalController({ policies, periodMs: s.controlPeriodMs, log: createLogger('controller', 'warn', log) });
-  const server = await startControllerServer({ host: '127.0.0.1', port: 0, controller, workflowClient: client.workflow });
-  log(`global controller ${server.url}: policies ${policies.map((p) => p.name).join(', ') || 'none'}, period ${s.controlPeriodMs} ms`);
+  const controller = new GlobalController({
+    policies,
+    periodMs: s.controlPeriodMs,
+    log: createLogger('controller', 'warn', log),
+  });
+  const server = await startControllerServer({
+    host: '127.0.0.1',
+    port: 0,
+    controller,
+    workflowClient: client.workflow,
+  });
+  log(
+    `global controller ${server.url}: policies ${policies.map((p) => p.name).join(', ') || 'none'}, period ${s.controlPeriodMs} ms`,
+  );
   return { controller, server };
 }
 
