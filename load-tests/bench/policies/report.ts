@@ -8,8 +8,12 @@ import type { BenchWorkload } from '../workloads/types';
 import { changePct, policySetNames, type PolicyComparison, type PolicySegment, type PolicySetName } from './stats';
 
 const fmt = (x: number) => (Number.isFinite(x) ? String(round(x)) : '–');
-const pct = (ratio: number) =>
-  Number.isFinite(ratio) ? `${changePct(ratio) > 0 ? '+' : ''}${round(changePct(ratio))}%` : '–';
+/** A ratio as a signed change, with a real minus sign as the paper writes it: 0.976 → "−2.4%". */
+function pct(ratio: number): string {
+  if (!Number.isFinite(ratio)) return '–';
+  const change = round(changePct(ratio));
+  return `${change > 0 ? '+' : change < 0 ? '−' : ''}${Math.abs(change)}%`;
+}
 
 /** What each set is for, in one line. */
 const setWhy: Record<PolicySetName, string> = {
