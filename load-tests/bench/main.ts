@@ -8,6 +8,7 @@ import { defaultGatewayBenchOptions, runGatewayBench, type GatewayBenchOptions }
 import { defaultSimBenchOptions, runSimBench, type SimBenchOptions } from './sim-bench';
 import { parseStateBenchOptions, runStateBench, stateBenchUsage } from './state';
 import { controlBenchUsage, parseControlBenchOptions, runControlBench } from './control';
+import { parsePoliciesBenchOptions, policiesBenchUsage, runPoliciesBench } from './policies';
 import {
   availableWorkloads,
   e2eBenchOptionsUsage,
@@ -45,6 +46,8 @@ ${controlOutageUsage}
   ${workloadNames.join('|')}  the paper's workloads end to end: Nalar vs its vanilla Temporal baseline, same seed and
          arrivals, over a grid of rates (available: ${availableWorkloads().join(', ') || 'none yet'}); Figure 9 and capacity
 ${e2eBenchOptionsUsage}
+
+${policiesBenchUsage}
 
 Results go to load-tests/results/<name>/ (report.md, plots, result.json, records.jsonl.gz).`;
 
@@ -142,6 +145,8 @@ async function main(): Promise<number> {
       return runControlBench(parseControlBenchOptions(rest), log);
     case 'control-outage':
       return runControlOutageBench(parseControlOutageOptions(rest), log);
+    case 'policies':
+      return runPoliciesBench(parsePoliciesBenchOptions(rest), log);
     default:
       console.error(`unknown benchmark '${name}'\n\n${usage}`);
       return 2;

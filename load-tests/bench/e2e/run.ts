@@ -92,7 +92,7 @@ const busyOf = (pool: SimPool) => pool.replicas.map((r) => r.busyMs);
 const idle = (pool: SimPool) => pool.replicas.every((r) => r.engine.numRunning + r.engine.numWaiting === 0);
 
 /** Resolves when `cond` holds (checked every `everyMs`) or after `timeoutMs`; says which. */
-async function waitFor(cond: () => boolean, timeoutMs: number, everyMs = 20): Promise<boolean> {
+export async function waitFor(cond: () => boolean, timeoutMs: number, everyMs = 20): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
     if (Date.now() >= deadline) return false;
@@ -127,11 +127,14 @@ export interface SegmentPlay {
   arrivals: readonly Arrival[];
   pool: SimPool;
   log: (line: string) => void;
+  /** Names the segment in progress lines. @default ctx.variant */
+  label?: string;
 }
 
 /** Plays one segment open loop; returns its records and wall time once the replicas are idle again (also the control-outage benchmark's phases). */
 export async function playSegment(p: SegmentPlay): Promise<{ records: RunRecord[]; wallSeconds: number }> {
   const { workload, s, ctx, arrivals, log } = p;
+  const label = p.label ?? ctx.variant;
   const stepMs = Math.max(s.stepSeconds * 1000, ...arrivals.map((a) => a.atMs));
   const records: RunRecord[] = [];
   const inFlight = new Map<string, { arrival: Arrival; sentAt: number }>();
@@ -178,7 +181,7 @@ export async function playSegment(p: SegmentPlay): Promise<{ records: RunRecord[
   const timers = arrivals.map((a) => setTimeout(() => launch(a), Math.max(0, start + a.atMs - Date.now())));
   const progress = setInterval(() => {
     log(
-      `rate ${ctx.rate}/s ${ctx.variant}: ${settled + inFlight.size}/${arrivals.length} sent, ${settled} done ` +
+      `rate ${ctx.rate}/s ${label}: ${settled + inFlight.size}/${arrivals.length} sent, ${settled} done ` +
         `(${failed} failed records), ${inFlight.size} in flight`,
     );
   }, 5000);
@@ -207,7 +210,7 @@ export async function playSegment(p: SegmentPlay): Promise<{ records: RunRecord[
   if (stragglers.length) {
     abort.abort();
     log(
-      `rate ${ctx.rate}/s ${ctx.variant}: ${stragglers.length} request(s) past the ${s.drainSeconds} s drain: ${timeoutCode}`,
+      `rate ${ctx.rate}/s ${label}: ${stragglers.length} request(s) past the ${s.drainSeconds} s drain: ${timeoutCode}`,
     );
     await terminateStragglers(ctx.client, ctx.workflowIdPrefix, log);
   }
@@ -238,21 +241,52 @@ async function startBenchController(
   s: E2eRunSettings,
   client: Client,
   log: (line: string) => void,
-): Promise<ControllerServer> {
+): Promise<{ controller: GlobalController; server: ControllerServer }> {
   const policies = resolvePolicies(parsePolicyList(s.policies, '--policies'));
-  const controller = new GlobalController({ policies, periodMs: s.controlPeriodMs, log: createLogger('controller', 'warn', log) });
-  const server = await startControllerServer({ host: '127.0.0.1', port: 0, controller, workflowClient: client.workflow });
-  log(`global controller ${server.url}: policies ${policies.map((p) => p.name).join(', ') || 'none'}, period ${s.controlPeriodMs} ms`);
-  return server;
+  const controller = new GlobalController({
+    policies,
+    periodMs: s.controlPeriodMs,
+    log: createLogger('controller', 'warn', log),
+  });
+  const server = await startControllerServer({
+    host: '127.0.0.1',
+    port: 0,
+    controller,
+    workflowClient: client.workflow,
+  });
+  log(
+    `global controller ${server.url}: policies ${policies.map((p) => p.name).join(', ') || 'none'}, period ${s.controlPeriodMs} ms`,
+  );
+  return { controller, server };
 }
 
-/** Runs the whole grid of `workload` with settings `s`. */
-export async function runE2e(
+/** A started stack of a workload benchmark (see {@link withE2eStack}). */
+export interface E2eStack {
+  runId: string;
+  temporalVersion: string;
+  taskQueue: string;
+  /** The simulator pool's profile as run. */
+  profile: PoolProfile;
+  pool: SimPool;
+  /** A client with the workers' payload converter. */
+  client: Client;
+  /** The run's global controller (in process): its policies can be swapped between segments. */
+  controller: GlobalController;
+  /** Its URL (`GET /v1/policy`, `/v1/graph`). */
+  controllerUrl: string;
+}
+
+/**
+ * Starts the stack of `workload` (simulator pool, dev server, global controller, worker processes), plays the
+ * warm-up of each of the settings' variants, waits for idle replicas, then runs `body`; closes everything after,
+ * also when `body` throws.
+ */
+export async function withE2eStack<T>(
   workload: BenchWorkload,
   s: E2eRunSettings,
   log: (line: string) => void,
-): Promise<E2eRunResult> {
-  const t0 = Date.now();
+  body: (stack: E2eStack) => Promise<T>,
+): Promise<T> {
   const runId = randomBytes(4).toString('hex');
   const profile = poolProfileSchema.parse(workload.simProfile({ seed: s.seed, timeScale: s.timeScale }));
   const agentReplicas = workload.agentReplicas();
@@ -265,7 +299,7 @@ export async function runE2e(
       try {
         const env: NodeJS.ProcessEnv = {
           NALAR_AGENT_MODELS: JSON.stringify(agentModelsOf(agentReplicas, profile, pool.baseUrls)),
-          NALAR_CONTROLLER_URL: control.url,
+          NALAR_CONTROLLER_URL: control.server.url,
           NALAR_CONTROL_PERIOD: `${s.controlPeriodMs} ms`,
           ...workload.workerEnv?.({ seed: s.seed, timeScale: s.timeScale }),
         };
@@ -291,56 +325,101 @@ export async function runE2e(
           if (warmups.length) log(`warm-up ${variant}: ${warmups.length} request(s), ${failed} failed record(s)`);
         }
         await waitFor(() => idle(pool), idleTimeoutMs);
-        const segments: SegmentSummary[] = [];
-        const records: RunRecord[] = [];
-        for (const [ri, rate] of s.rates.entries()) {
-          const arrivals = workload.arrivals({ rate, durationMs: s.stepSeconds * 1000, seed: s.seed });
-          const order = ri % 2 === 0 ? s.variants : [...s.variants].reverse();
-          for (const variant of order) {
-            const ctx: RunContext = {
-              client,
-              taskQueue,
-              variant,
-              timeScale: s.timeScale,
-              rate,
-              workflowIdPrefix: `${workload.name}-${runId}-r${rate}-${variant}-`,
-            };
-            log(`rate ${rate}/s ${variant}: ${arrivals.length} arrivals over ${s.stepSeconds} s`);
-            const before = busyOf(pool);
-            const played = await playSegment({ workload, s, ctx, arrivals, pool, log });
-            const after = busyOf(pool);
-            const seg = summarizeSegment({
-              rate,
-              variant,
-              arrivals: arrivals.length,
-              stepSeconds: s.stepSeconds,
-              records: played.records,
-              busyMs: after.map((b, i) => b - (before[i] ?? 0)),
-              agentReplicas,
-              wallSeconds: played.wallSeconds,
-            });
-            segments.push(seg);
-            records.push(...played.records);
-            log(
-              `rate ${rate}/s ${variant}: ${seg.completed}/${seg.requests} completed, mean ${Math.round(seg.latency.mean)} ms, ` +
-                `p99 ${Math.round(seg.latency.p99)} ms, imbalance ${seg.imbalance.overall.toFixed(2)} (${played.wallSeconds.toFixed(1)} s)`,
-            );
-          }
-        }
-        return {
+        return await body({
           runId,
           temporalVersion: server.temporalVersion,
           taskQueue,
           profile,
-          segments,
-          records,
-          seconds: (Date.now() - t0) / 1000,
-        };
+          pool,
+          client,
+          controller: control.controller,
+          controllerUrl: control.server.url,
+        });
       } finally {
-        await control.close();
+        await control.server.close();
       }
     });
   } finally {
     await pool.close();
   }
+}
+
+/** One step of a grid: a rate, a variant, the arrivals, and a label for the log (@default the variant). */
+export interface E2eStep {
+  rate: number;
+  variant: BenchVariant;
+  arrivals: readonly Arrival[];
+  workflowIdPrefix: string;
+  label?: string;
+}
+
+/** Plays one step on `stack` and summarizes it (busy-time deltas of the replicas included). */
+export async function playStep(
+  workload: BenchWorkload,
+  s: E2eRunSettings,
+  stack: E2eStack,
+  step: E2eStep,
+  log: (line: string) => void,
+): Promise<{ summary: SegmentSummary; records: RunRecord[] }> {
+  const { rate, variant, arrivals } = step;
+  const label = step.label ?? variant;
+  const ctx: RunContext = {
+    client: stack.client,
+    taskQueue: stack.taskQueue,
+    variant,
+    timeScale: s.timeScale,
+    rate,
+    workflowIdPrefix: step.workflowIdPrefix,
+  };
+  log(`rate ${rate}/s ${label}: ${arrivals.length} arrivals over ${s.stepSeconds} s`);
+  const before = busyOf(stack.pool);
+  const played = await playSegment({ workload, s, ctx, arrivals, pool: stack.pool, log, label });
+  const after = busyOf(stack.pool);
+  const summary = summarizeSegment({
+    rate,
+    variant,
+    arrivals: arrivals.length,
+    stepSeconds: s.stepSeconds,
+    records: played.records,
+    busyMs: after.map((b, i) => b - (before[i] ?? 0)),
+    agentReplicas: workload.agentReplicas(),
+    wallSeconds: played.wallSeconds,
+  });
+  log(
+    `rate ${rate}/s ${label}: ${summary.completed}/${summary.requests} completed, mean ${Math.round(summary.latency.mean)} ms, ` +
+      `p99 ${Math.round(summary.latency.p99)} ms, imbalance ${summary.imbalance.overall.toFixed(2)} (${played.wallSeconds.toFixed(1)} s)`,
+  );
+  return { summary, records: played.records };
+}
+
+/** Runs the whole grid of `workload` with settings `s`. */
+export async function runE2e(
+  workload: BenchWorkload,
+  s: E2eRunSettings,
+  log: (line: string) => void,
+): Promise<E2eRunResult> {
+  const t0 = Date.now();
+  return withE2eStack(workload, s, log, async (stack) => {
+    const segments: SegmentSummary[] = [];
+    const records: RunRecord[] = [];
+    for (const [ri, rate] of s.rates.entries()) {
+      const arrivals = workload.arrivals({ rate, durationMs: s.stepSeconds * 1000, seed: s.seed });
+      const order = ri % 2 === 0 ? s.variants : [...s.variants].reverse();
+      for (const variant of order) {
+        const workflowIdPrefix = `${workload.name}-${stack.runId}-r${rate}-${variant}-`;
+        const played = await playStep(workload, s, stack, { rate, variant, arrivals, workflowIdPrefix }, log);
+        segments.push(played.summary);
+        records.push(...played.records);
+      }
+    }
+    return {
+      runId: stack.runId,
+      temporalVersion: stack.temporalVersion,
+      taskQueue: stack.taskQueue,
+      profile: stack.profile,
+      segments,
+      records,
+      seconds: (Date.now() - t0) / 1000,
+    };
+  });
 }
