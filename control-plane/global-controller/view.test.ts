@@ -131,6 +131,8 @@ test('sessions: attained service, context, prefix, where they last ran, and thei
   expect(s.replicas).toEqual({ planner: 'http://r2/v1' });
   expect(s.waiting).toHaveLength(1);
   expect(s.waiting[0]!.waitedMs).toBe(500);
+  // The sessions with waiting calls, for policies about waiting work (no pass over every session).
+  expect(view.waitingSessions.map((w) => w.id)).toEqual(['s-1']);
   // It moved: r2 holds it now, r1 no longer; both remember the prefix.
   expect(view.replicas.get('http://r2/v1')?.residentSessions).toEqual(['s-1']);
   expect(view.replicas.get('http://r1/v1')?.residentSessions).toEqual([]);

@@ -365,6 +365,19 @@ export class ControlView implements Snapshot {
   readonly replicas = new Map<string, ReplicaNode>();
   readonly taskQueueBacklog = new Map<string, number>();
   readonly nodes = new Map<string, NodeState>();
+
+  /** Sessions with calls waiting in any node: O(waiting sessions), not O(sessions). */
+  get waitingSessions(): SessionNode[] {
+    const ids = new Set<string>();
+    for (const node of this.nodes.values()) for (const id of node.waitingBySession.keys()) ids.add(id);
+    const out: SessionNode[] = [];
+    for (const id of ids) {
+      const session = this.sessions.get(id);
+      if (session) out.push(session);
+    }
+    return out;
+  }
+
   private readonly context: ViewContext = { now: 0, pins: {}, priorities: {} };
   /** Workflows with every future finished, by when they became so or last saw an event; oldest first. */
   private readonly idleWorkflows = new Map<string, number>();

@@ -96,6 +96,11 @@ export interface Snapshot {
   readonly futures: ReadonlyMap<string, FutureView>;
   readonly workflows: ReadonlyMap<string, WorkflowView>;
   readonly sessions: ReadonlyMap<string, SessionView>;
+  /**
+   * The sessions with calls waiting now (a subset of `sessions`): what a policy about waiting work scans,
+   * without a pass over every live session.
+   */
+  readonly waitingSessions: readonly SessionView[];
   readonly agents: ReadonlyMap<string, AgentView>;
   readonly replicas: ReadonlyMap<string, ReplicaView>;
   /** Temporal task-queue backlogs (approximate), by task queue. */

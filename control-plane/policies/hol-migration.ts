@@ -22,7 +22,7 @@ const expectedWaitMs = (r: ReplicaView, extra: number) =>
 /** Each session's longest-waiting call per agent, longest first (the most blocked choose targets first). */
 function blocked(s: Snapshot): { session: SessionView; call: WaitingCallView }[] {
   const longest = new Map<string, { session: SessionView; call: WaitingCallView }>();
-  for (const session of s.sessions.values()) {
+  for (const session of s.waitingSessions) {
     for (const call of session.waiting) {
       const key = `${session.id}\u0000${call.agent}`;
       if ((longest.get(key)?.call.waitedMs ?? -1) < call.waitedMs) longest.set(key, { session, call });

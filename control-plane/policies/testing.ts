@@ -185,6 +185,7 @@ export class SnapshotBuilder {
       futures,
       workflows,
       sessions,
+      waitingSessions: [...sessions.values()].filter((s) => s.waiting.length > 0),
       agents,
       replicas,
       taskQueueBacklog: new Map(this.backlogs),
