@@ -171,6 +171,19 @@ export const settings = {
     default: undefined,
     doc: 'JSON file of replica profiles (speed, batch size, KV cache, faults; see sim/README.md)',
   }),
+  simAdminPort: setting({
+    env: 'NALAR_SIM_ADMIN_PORT',
+    // Unset by default: simulators of parallel stacks and tests would otherwise all claim one port.
+    schema: portNumber.optional(),
+    default: undefined,
+    doc: 'Port of the simulator admin API (add, remove, reassign replicas at runtime; sim/README.md), on NALAR_SIM_HOST; unset: a free port, printed in its log',
+  }),
+  simAdminToken: setting({
+    env: 'NALAR_SIM_ADMIN_TOKEN',
+    schema: z.string().min(1).optional(),
+    default: undefined,
+    doc: "Bearer token the simulator's admin API requires to change replicas; unset: changes from this machine only; a secret: environment only",
+  }),
   llmBaseUrl: setting({
     env: 'NALAR_LLM_BASE_URL',
     schema: z.url().optional(),

@@ -195,6 +195,16 @@ export class ReplicaMetrics implements EngineObserver {
     for (const reason of REJECT_REASONS) this.rejected.inc({ ...labels, reason }, 0);
   }
 
+  /**
+   * Restarts every series under a new model name, as a real engine restarted with another model would
+   * (counters from 0; the busy-time counter stays cumulative: it follows the engine).
+   */
+  restart(modelName: string): void {
+    this.registry.resetMetrics();
+    this.labels.model_name = modelName;
+    for (const reason of REJECT_REASONS) this.rejected.inc({ ...this.labels, reason }, 0);
+  }
+
   /** Counts a request refused or failed for overload (the HTTP status is counted by `countError` too). */
   onRejected(reason: RejectReason): void {
     this.rejected.inc({ ...this.labels, reason });

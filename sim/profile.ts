@@ -102,6 +102,13 @@ export const replicaProfileSchema = z
      * @default none (requests wait until admitted)
      */
     queueTimeoutMs: z.number().positive().optional(),
+    /**
+     * Model ms to load the model when the replica is added or reassigned at runtime (sim/README.md "Admin
+     * API"); it answers 503 `model_loading` meanwhile. Replicas of the starting profile serve at once.
+     * 5000 is the reaction-time benchmark's load delay (issue 14); a real vLLM cold start of an 8B model
+     * (weights, CUDA graphs) takes tens of seconds.
+     */
+    modelLoadMs: nonNegative.default(5000),
     /** Slowness multiplier of this replica (heterogeneity): 2 = every iteration takes twice as long. */
     speed: z.number().positive().default(1),
     /** Output length when a request does not fix it: lognormal(median, sigma), capped at `max`. */

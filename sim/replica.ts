@@ -16,6 +16,13 @@ import { chatCompletionRequest, renderPrompt, type ChatCompletionRequest } from 
 import { generateJson, generateProse, pieces, Prng, seedFrom } from './text';
 import { planToolCalls, ToolSchemaError } from './tool-calls';
 
+/**
+ * What a replica does with a new request: `serving` answers it; `loading` (a model is being loaded, after
+ * `add` or `reassign`) answers 503 `model_loading`; `draining` (being removed or reassigned: the requests it
+ * holds finish) answers 503 `replica_draining`, which a client retries on another replica.
+ */
+export type ReplicaState = 'serving' | 'loading' | 'draining';
+
 export interface ReplicaOptions {
   profile: ReplicaProfile;
   /** Position in the pool; part of the fault seed. */
@@ -132,7 +139,7 @@ export function blockChain(promptPieces: readonly string[], blockSize: number): 
 }
 
 export class Replica {
-  readonly profile: ReplicaProfile;
+  private currentProfile: ReplicaProfile;
   readonly engine: Engine;
   readonly metrics: ReplicaMetrics;
   readonly app: FastifyInstance;
@@ -140,7 +147,14 @@ export class Replica {
   private readonly faults: Prng;
   private readonly seed: number;
   private readonly clock: Clock;
+  private readonly timeScale: number;
   private failFirstLeft: number;
+  private stateNow: ReplicaState = 'serving';
+  /** Chat requests whose response has not closed yet (waiting, running, or being answered). */
+  private inFlight = 0;
+  private readonly drainWaiters: (() => void)[] = [];
+  /** The model load under way: its timer, and what ends the wait of {@link load} (on close too). */
+  private loading: { timer: Timer; done: () => void } | undefined;
   private requestCounter = 0;
   private listenAddress: { host: string; port: number } | undefined;
   /** Outages not yet begun, and the end of the one under way: cancelled on close. */
@@ -150,9 +164,10 @@ export class Replica {
   up = true;
 
   constructor(options: ReplicaOptions) {
-    this.profile = options.profile;
+    this.currentProfile = options.profile;
     this.seed = options.seed;
     this.clock = options.clock ?? realClock;
+    this.timeScale = options.timeScale;
     this.faults = new Prng(seedFrom(options.seed, 'faults', options.index));
     this.failFirstLeft = this.profile.faults.failFirst?.count ?? 0;
     this.metrics = new ReplicaMetrics(this.profile.model, () => this.engine);
@@ -179,6 +194,63 @@ export class Replica {
     for (const o of this.profile.faults.outages) {
       this.outageTimers.push(this.clock.setTimer(() => void this.outage(o.forMs), o.atMs));
     }
+  }
+
+  /** Its profile; `model` changes when the replica is reassigned. */
+  get profile(): ReplicaProfile {
+    return this.currentProfile;
+  }
+
+  /** Whether it serves, loads a model or drains (see {@link ReplicaState}). */
+  get state(): ReplicaState {
+    return this.stateNow;
+  }
+
+  /**
+   * Stops admitting requests (new ones get 503 `replica_draining`) and resolves once every request it
+   * had accepted has been answered: none is lost. The replica stays draining until {@link load} or
+   * {@link close}.
+   */
+  drain(): Promise<void> {
+    this.stateNow = 'draining';
+    return new Promise((resolve) => {
+      this.drainWaiters.push(resolve);
+      this.checkDrained();
+    });
+  }
+
+  /**
+   * Loads `model` (as a restarted engine would): answers 503 `model_loading` for `modelLoadMs` model ms (×
+   * the time scale on its clock), with the KV/prefix cache emptied and the metrics restarted under the new
+   * model name; then serves it. Resolves when it serves, or when the replica is closed first. Call it on
+   * an idle replica (new, or after {@link drain}): requests still in the engine are aborted.
+   */
+  async load(model: string, modelLoadMs: number): Promise<void> {
+    this.loading?.timer.cancel();
+    this.loading?.done();
+    this.stateNow = 'loading';
+    this.engine.reset('model reload');
+    if (model !== this.currentProfile.model) {
+      this.currentProfile = { ...this.currentProfile, model };
+      this.metrics.restart(model);
+    }
+    // No delay, no timer: a stepped clock would hold even a 0 ms timer until the test advances it.
+    if (modelLoadMs > 0) {
+      await new Promise<void>((resolve) => {
+        const loading = {
+          timer: this.clock.setTimer(() => loading.done(), modelLoadMs * this.timeScale),
+          done: resolve,
+        };
+        this.loading = loading;
+      });
+      this.loading = undefined;
+    }
+    if (!this.closed && this.stateNow === 'loading') this.stateNow = 'serving';
+  }
+
+  private checkDrained(): void {
+    if (this.stateNow !== 'draining' || this.inFlight > 0) return;
+    for (const resolve of this.drainWaiters.splice(0)) resolve();
   }
 
   /** Cumulative model ms this replica's engine had a sequence in its batch (see `Engine.busyMs`). */
@@ -212,6 +284,8 @@ export class Replica {
   async close(): Promise<void> {
     this.closed = true;
     for (const t of this.outageTimers) t.cancel();
+    this.loading?.timer.cancel();
+    this.loading?.done();
     this.engine.reset('replica shutting down');
     this.engine.close();
     if (this.up) await this.closeListener();
@@ -255,7 +329,12 @@ export class Replica {
           errorBody({ status: 404, type: 'invalid_request_error', message: `Unknown route ${req.method} ${req.url}` }),
         );
     });
-    app.get('/health', async () => ({ status: 'ok', replica: this.profile.name, model: this.profile.model }));
+    app.get('/health', async (_req, reply) => {
+      // Loading or draining, it is not ready for traffic: health checks route elsewhere.
+      if (this.stateNow !== 'serving') void reply.code(503);
+      const status = this.stateNow === 'serving' ? 'ok' : this.stateNow;
+      return { status, replica: this.profile.name, model: this.profile.model };
+    });
     app.get('/metrics', async (_req, reply) => {
       void reply.header('content-type', this.metrics.registry.contentType);
       return this.metrics.registry.metrics();
@@ -267,7 +346,14 @@ export class Replica {
         data: [{ id: this.profile.model, object: 'model', created: 0, owned_by: 'nalar-sim', max_model_len: null }],
       };
     });
-    app.post('/v1/chat/completions', (req, reply) => this.chatCompletion(req, reply));
+    app.post('/v1/chat/completions', (req, reply) => {
+      this.inFlight++;
+      reply.raw.once('close', () => {
+        this.inFlight--;
+        this.checkDrained();
+      });
+      return this.chatCompletion(req, reply);
+    });
   }
 
   private authorized(req: FastifyRequest, reply: FastifyReply): boolean {
@@ -387,6 +473,23 @@ export class Replica {
 
   private async chatCompletion(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     if (!this.authorized(request, reply)) return reply;
+    if (this.stateNow === 'draining') {
+      return this.sendError(reply, {
+        status: 503,
+        type: 'server_error',
+        code: 'replica_draining',
+        message: `Replica ${this.profile.name} is draining (being removed or reassigned): send the request to another replica.`,
+      });
+    }
+    if (this.stateNow === 'loading') {
+      return this.sendError(reply, {
+        status: 503,
+        type: 'server_error',
+        code: 'model_loading',
+        retryAfter: true,
+        message: `Replica ${this.profile.name} is loading model ${this.profile.model}. Retry later.`,
+      });
+    }
     const parsed = chatCompletionRequest.safeParse(request.body);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
