@@ -187,7 +187,10 @@ test('reassign drains first: the request in flight finishes on the old model', a
   inFlight.catch(() => undefined);
   await waitFor(() => engine && engine.numRunning + engine.numWaiting === 1, { what: 'the request in the engine' });
   const done = s.pool.reassign('0', modelB, 0);
-  expect(s.pool.info('0').state).toBe('draining');
+  // Let the reassignment go as far as it can without model time: it must wait for the request.
+  await new Promise((resolve) => setImmediate(resolve));
+  expect(s.pool.info('0')).toMatchObject({ model: modelA, state: 'draining' });
+  expect(engine && engine.numRunning + engine.numWaiting).toBe(1);
   const reply = await driven(s.clock, inFlight, 'the request in flight');
   expect([reply.model, reply.usage?.completion_tokens]).toEqual([modelA, 100]);
   await driven(s.clock, done, 'the reassignment');

@@ -14,10 +14,11 @@ const usage = `Usage: npm run sim [-- --help]
 Serves NALAR_SIM_REPLICAS simulated LLM replicas (OpenAI-compatible: /v1/chat/completions, /v1/models,
 /health, /metrics) on NALAR_SIM_HOST (127.0.0.1), ports NALAR_SIM_PORT, NALAR_SIM_PORT+1, ... Model time runs at
 NALAR_SIM_TIME_SCALE; outputs, lengths and faults follow NALAR_SIM_SEED. Per-replica profiles (speed,
-batching, KV cache, faults) come from the JSON file NALAR_SIM_PROFILE. Replicas are added, removed (drained first) and reassigned to another model at runtime
-through the admin API on NALAR_SIM_ADMIN_PORT (unset: a free port, logged; GET/POST /admin/replicas, DELETE /admin/replicas/<id>,
-POST /admin/replicas/<id>/reassign; changes need NALAR_SIM_ADMIN_TOKEN when set, else come from this machine
-only). Stop with Ctrl-C.
+batching, KV cache, faults) come from the JSON file NALAR_SIM_PROFILE. At runtime, replicas are added,
+removed (drained first) and reassigned to another model through the admin API on NALAR_SIM_ADMIN_PORT
+(unset: a free port, logged): GET/POST /admin/replicas, DELETE /admin/replicas/<id>,
+POST /admin/replicas/<id>/reassign; changes need NALAR_SIM_ADMIN_TOKEN when it is set, else come from this
+machine only (sim/README.md "Admin API"). Stop with Ctrl-C.
 
 Settings:
 ${describeSettings()}`;
