@@ -197,6 +197,19 @@ test('reassign drains first: the request in flight finishes on the old model', a
   expect(s.pool.info('0')).toMatchObject({ model: modelB, state: 'serving' });
 });
 
+test('closing the pool ends a drain under way (the stopping process does not wait on it)', async () => {
+  const s = await setup();
+  const engine = s.pool.replicas[0]?.engine;
+  const inFlight = client(s.pool.baseUrls[0] as string).chat.completions.create(ask(modelA, 'never finished', 100));
+  inFlight.catch(() => undefined);
+  await waitFor(() => engine && engine.numRunning + engine.numWaiting === 1, { what: 'the request in the engine' });
+  const removed = s.pool.remove('0');
+  await s.pool.close();
+  await removed;
+  expect(s.pool.list()).toEqual([]);
+  await expect(inFlight).rejects.toBeInstanceOf(APIConnectionError);
+});
+
 test('with NALAR_SIM_ADMIN_TOKEN, changes need the bearer token; reads do not', async () => {
   const s = await setup({ token });
   const missing = await adminCall(s, 'POST', '/admin/replicas', { modelLoadMs: 0 });

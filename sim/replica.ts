@@ -160,6 +160,7 @@ export class Replica {
   /** Outages not yet begun, and the end of the one under way: cancelled on close. */
   private readonly outageTimers: Timer[] = [];
   private closed = false;
+  private closing: Promise<void> | undefined;
   /** False while an outage has the replica's port closed. */
   up = true;
 
@@ -281,13 +282,21 @@ export class Replica {
     this.up = true;
   }
 
-  async close(): Promise<void> {
+  /** Closes it (idempotent): requests still in it are aborted; a drain or a load under way ends. */
+  close(): Promise<void> {
+    this.closing ??= this.closeNow();
+    return this.closing;
+  }
+
+  private async closeNow(): Promise<void> {
     this.closed = true;
     for (const t of this.outageTimers) t.cancel();
     this.loading?.timer.cancel();
     this.loading?.done();
     this.engine.reset('replica shutting down');
     this.engine.close();
+    // A pool closing while a replica drains ends the drain: its requests were just aborted.
+    for (const resolve of this.drainWaiters.splice(0)) resolve();
     if (this.up) await this.closeListener();
     await this.app.close();
   }
