@@ -7,21 +7,17 @@
 import {
   ApplicationFailure,
   CancellationScope,
-  allHandlersFinished,
-  condition,
   continueAsNew,
   defineQuery,
   defineSignal,
   defineUpdate,
   isCancellation,
-  setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ErrorCode } from '../common/errors';
-import { shouldContinueAsNew } from '../state/workflow/long-session';
-import { parseWorkflowInput } from '../stubs/workflow/input';
 import { type CriticalPath } from './critical-path';
 import { analystTurnInput, type AnalystSessionInput, type AnalystTurnInput, type ChatTurnRecord } from './inputs';
+import { serveTurns } from './turn-session';
 
 // Workflow code does not value-import common/: the annotations fail the type check if a code is not registered.
 const DEADLINE_EXCEEDED: typeof ErrorCode.DEADLINE_EXCEEDED = 'NALAR_ERR_DEADLINE_EXCEEDED';
@@ -123,35 +119,26 @@ export async function runAnalystSession(
   session: string,
   runTurn: RunAnalystTurn,
 ): Promise<AnalystSessionResult> {
-  const turns: ChatTurnRecord[] = [...(input.turns ?? [])];
   const deadlineMs = input.turnDeadlineMs ?? analystDefaults.turnDeadlineMs;
-  let ended = false;
-  let inFlight = 0;
-  let changes = 0;
-  let queue: Promise<void> = Promise.resolve();
-  const limits = input.maxHistoryEvents === undefined ? {} : { maxEvents: input.maxHistoryEvents };
-
-  setHandler(analystTurnsQuery, () => turns);
-  setHandler(analystEndSignal, () => {
-    ended = true;
-  });
-  setHandler(
-    analystMessageUpdate,
-    async (raw) => {
-      const msg = parseWorkflowInput(`${name}.message`, analystTurnInput, raw);
-      inFlight++;
-      changes++;
-      const previous = queue;
-      let release!: () => void;
-      queue = new Promise((resolve) => (release = resolve));
+  const outcome = await serveTurns({
+    name,
+    message: analystTurnInput,
+    update: analystMessageUpdate,
+    turnsQuery: analystTurnsQuery,
+    endSignal: analystEndSignal,
+    turns: input.turns ?? [],
+    idleTimeoutMs: input.idleTimeoutMs,
+    ...(input.maxHistoryEvents !== undefined && { maxHistoryEvents: input.maxHistoryEvents }),
+    async answer(msg, ready) {
       try {
+        // The deadline runs from the message's arrival: the wait for earlier turns counts.
         const answered = await CancellationScope.withTimeout(deadlineMs, async () => {
-          await previous;
+          const history = await ready();
           return runTurn({
             session,
             briefKey: workflowInfo().workflowId,
             message: msg.message,
-            history: [...turns],
+            history,
             contextTokens: input.contextTokens ?? analystDefaults.contextTokens,
             dataTokens: input.dataTokens ?? analystDefaults.dataTokens,
             planTokens: analystDefaults.planTokens,
@@ -159,8 +146,7 @@ export async function runAnalystSession(
             reportTokens: msg.reportTokens ?? analystDefaults.reportTokens,
           });
         });
-        turns.push({ user: msg.message, assistant: answered.reply });
-        return { turn: turns.length, ...answered };
+        return { assistant: answered.reply, extra: answered };
       } catch (err) {
         if (isCancellation(err)) {
           throw ApplicationFailure.create({
@@ -170,29 +156,11 @@ export async function runAnalystSession(
           });
         }
         throw turnFailure(err);
-      } finally {
-        inFlight--;
-        changes++;
-        release();
       }
     },
-    {
-      validator: (raw) => {
-        if (ended) throw new Error(`session ${workflowInfo().workflowId} is ending`);
-        parseWorkflowInput(`${name}.message`, analystTurnInput, raw);
-      },
-    },
-  );
-
-  for (;;) {
-    const seen = changes;
-    const woke = await condition(() => ended || changes !== seen, input.idleTimeoutMs);
-    if (ended || (!woke && inFlight === 0)) break;
-    if (inFlight === 0 && shouldContinueAsNew(limits)) {
-      await condition(allHandlersFinished);
-      return continueAsNew<(i: AnalystSessionInput) => Promise<AnalystSessionResult>>({ ...input, turns });
-    }
+  });
+  if (outcome.kind === 'continue-as-new') {
+    return continueAsNew<(i: AnalystSessionInput) => Promise<AnalystSessionResult>>({ ...input, turns: outcome.turns });
   }
-  await condition(allHandlersFinished);
-  return { turns: turns.length, reason: ended ? 'ended' : 'idle' };
+  return { turns: outcome.turns, reason: outcome.reason };
 }

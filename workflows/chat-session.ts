@@ -5,21 +5,12 @@
  * `idleTimeoutMs` without a message, or on the `end` signal. The gateway's `POST /v1/sessions/{id}/messages`
  * sends each message with update-with-start, so the first message starts the session.
  */
-import {
-  allHandlersFinished,
-  condition,
-  continueAsNew,
-  defineQuery,
-  defineSignal,
-  defineUpdate,
-  setHandler,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { continueAsNew, defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { chat } from '../stubs/generated';
 import { useSession } from '../stubs/workflow';
-import { parseWorkflowInput, withInput } from '../stubs/workflow/input';
-import { shouldContinueAsNew } from '../state/workflow/long-session';
+import { withInput } from '../stubs/workflow/input';
 import { chatMessageInput, chatSessionInput, type ChatMessageInput, type ChatTurnRecord } from './inputs';
+import { serveTurns } from './turn-session';
 
 export type { ChatMessageInput, ChatSessionInput, ChatTurnRecord } from './inputs';
 
@@ -49,63 +40,29 @@ export const chatSessionWorkflow = withInput(
   chatSessionInput,
   async function chatSessionWorkflow(input): Promise<ChatSessionResult> {
     useSession(input);
-    const turns: ChatTurnRecord[] = [...(input.turns ?? [])];
-    let ended = false;
-    let inFlight = 0;
-    // Bumped when a message arrives and when a turn ends: wakes the loop, which restarts the idle timer.
-    let changes = 0;
-    let queue: Promise<void> = Promise.resolve();
-    const limits = input.maxHistoryEvents === undefined ? {} : { maxEvents: input.maxHistoryEvents };
-
-    setHandler(turnsQuery, () => turns);
-    setHandler(endSignal, () => {
-      ended = true;
+    const outcome = await serveTurns({
+      name: 'chatSessionWorkflow',
+      message: chatMessageInput,
+      update: messageUpdate,
+      turnsQuery,
+      endSignal,
+      turns: input.turns ?? [],
+      idleTimeoutMs: input.idleTimeoutMs,
+      ...(input.maxHistoryEvents !== undefined && { maxHistoryEvents: input.maxHistoryEvents }),
+      async answer(msg, ready) {
+        const history = await ready();
+        const future = chat.reply({
+          turns: history,
+          message: msg.message,
+          ...(msg.maxTokens !== undefined && { maxTokens: msg.maxTokens }),
+        });
+        const reply = await future;
+        return { assistant: reply, extra: { reply, futureId: future.id } };
+      },
     });
-    setHandler(
-      messageUpdate,
-      async (raw) => {
-        const msg = parseWorkflowInput('chatSessionWorkflow.message', chatMessageInput, raw);
-        inFlight++;
-        changes++;
-        // One turn at a time: each reply sees every earlier turn.
-        const previous = queue;
-        let release!: () => void;
-        queue = new Promise((resolve) => (release = resolve));
-        try {
-          await previous;
-          const future = chat.reply({
-            turns: [...turns],
-            message: msg.message,
-            ...(msg.maxTokens !== undefined && { maxTokens: msg.maxTokens }),
-          });
-          const reply = await future;
-          turns.push({ user: msg.message, assistant: reply });
-          return { turn: turns.length, reply, futureId: future.id };
-        } finally {
-          inFlight--;
-          changes++;
-          release();
-        }
-      },
-      {
-        // Runs before the update is accepted: a bad message is refused without touching the history.
-        validator: (raw) => {
-          if (ended) throw new Error(`session ${workflowInfo().workflowId} is ending`);
-          parseWorkflowInput('chatSessionWorkflow.message', chatMessageInput, raw);
-        },
-      },
-    );
-
-    for (;;) {
-      const seen = changes;
-      const woke = await condition(() => ended || changes !== seen, input.idleTimeoutMs);
-      if (ended || (!woke && inFlight === 0)) break;
-      if (inFlight === 0 && shouldContinueAsNew(limits)) {
-        await condition(allHandlersFinished);
-        return continueAsNew<typeof chatSessionWorkflow>({ ...input, turns });
-      }
+    if (outcome.kind === 'continue-as-new') {
+      return continueAsNew<typeof chatSessionWorkflow>({ ...input, turns: outcome.turns });
     }
-    await condition(allHandlersFinished);
-    return { turns: turns.length, reason: ended ? 'ended' : 'idle' };
+    return { turns: outcome.turns, reason: outcome.reason };
   },
 );
