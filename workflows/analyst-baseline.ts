@@ -18,8 +18,15 @@ import type {
 } from '../stubs/generated';
 import type { ChatMessage } from '../activities/llm';
 import { withInput } from '../stubs/workflow/input';
-import { analystDefaults, runAnalystSession, type AnalystSessionResult, type AnalystTurn } from './analyst-session';
-import { longest, sequential, type CriticalPath } from './critical-path';
+import {
+  analystDefaults,
+  runAnalystSession,
+  specialistReports,
+  turnCriticalPath,
+  type AnalystSessionResult,
+  type AnalystTurn,
+} from './analyst-session';
+import type { CriticalPath } from './critical-path';
 import { analystSessionInput } from './inputs';
 
 const AGENT_MAX_STEPS: typeof ErrorCode.AGENT_MAX_STEPS = 'NALAR_ERR_AGENT_MAX_STEPS';
@@ -102,30 +109,14 @@ export const analystSessionBaselineWorkflow = withInput(
         agents['marketResearch.analyse'](brief),
         newsBranch(turn, plan.text),
       ]);
+      const results = { stock: s, bonds: b, research: r, news: n };
       const summary = await agents['analyst.summarise']({
         ...context,
         plan: plan.text,
         answerTokens: turn.answerTokens,
-        reports: [
-          { agent: 'stockAnalysis', text: s.text },
-          { agent: 'bondMarket', text: b.text },
-          { agent: 'marketResearch', text: r.text },
-          { agent: 'newsSearch', text: n.text },
-        ],
+        reports: specialistReports(results),
       });
-      const specialists = longest([
-        { modelMs: s.modelMs, toolMs: 0 },
-        { modelMs: b.modelMs, toolMs: 0 },
-        { modelMs: r.modelMs, toolMs: 0 },
-        n.path,
-      ]);
-      return {
-        reply: summary.text,
-        criticalPath: sequential({ modelMs: plan.modelMs, toolMs: 0 }, specialists, {
-          modelMs: summary.modelMs,
-          toolMs: 0,
-        }),
-      };
+      return { reply: summary.text, criticalPath: turnCriticalPath(plan, results, summary) };
     });
   },
 );

@@ -15,7 +15,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ErrorCode } from '../common/errors';
-import { type CriticalPath } from './critical-path';
+import type { TimedText } from '../activities/agents/analyst';
+import { longest, sequential, type CriticalPath } from './critical-path';
 import { analystTurnInput, type AnalystSessionInput, type AnalystTurnInput, type ChatTurnRecord } from './inputs';
 import { serveTurns } from './turn-session';
 
@@ -78,6 +79,32 @@ export interface AnalystTurn {
   planTokens: number;
   answerTokens: number;
   reportTokens: number;
+}
+
+/** What each specialist branch of a turn brought back. */
+export interface SpecialistResults {
+  stock: TimedText;
+  bonds: TimedText;
+  research: TimedText;
+  /** The news-search branch: its report and its own critical path (model calls and the search tool). */
+  news: { text: string; path: CriticalPath };
+}
+
+/** The four reports, as the analyst's answer takes them (both variants send the same). */
+export function specialistReports(r: SpecialistResults): { agent: string; text: string }[] {
+  return [
+    { agent: 'stockAnalysis', text: r.stock.text },
+    { agent: 'bondMarket', text: r.bonds.text },
+    { agent: 'marketResearch', text: r.research.text },
+    { agent: 'newsSearch', text: r.news.text },
+  ];
+}
+
+/** A turn's critical path: the plan, then the longest specialist branch, then the answer. */
+export function turnCriticalPath(plan: TimedText, r: SpecialistResults, answer: TimedText): CriticalPath {
+  const model = (t: TimedText): CriticalPath => ({ modelMs: t.modelMs, toolMs: 0 });
+  const specialists = longest([model(r.stock), model(r.bonds), model(r.research), r.news.path]);
+  return sequential(model(plan), specialists, model(answer));
 }
 
 /** How a variant answers one turn. */

@@ -8,8 +8,15 @@
 import { analyst, bondMarket, marketResearch, newsSearch, newsWire, stockAnalysis } from '../stubs/generated';
 import { agentLoop, useSession } from '../stubs/workflow';
 import { withInput } from '../stubs/workflow/input';
-import { analystDefaults, runAnalystSession, type AnalystSessionResult, type AnalystTurn } from './analyst-session';
-import { longest, sequential, type CriticalPath } from './critical-path';
+import {
+  analystDefaults,
+  runAnalystSession,
+  specialistReports,
+  turnCriticalPath,
+  type AnalystSessionResult,
+  type AnalystTurn,
+} from './analyst-session';
+import type { CriticalPath } from './critical-path';
 import { analystSessionInput } from './inputs';
 
 export type { AnalystSessionInput, AnalystTurnInput } from './inputs';
@@ -64,32 +71,15 @@ export const analystSessionWorkflow = withInput(
       const research = marketResearch.analyse(brief);
       const news = newsBranch(turn, plan.text);
       const [s, b, r, n] = await Promise.all([stock, bonds, research, news]);
+      const results = { stock: s, bonds: b, research: r, news: n };
       const answer = analyst.summarise({
         ...context,
         plan: plan.text,
         answerTokens: turn.answerTokens,
-        reports: [
-          { agent: 'stockAnalysis', text: s.text },
-          { agent: 'bondMarket', text: b.text },
-          { agent: 'marketResearch', text: r.text },
-          { agent: 'newsSearch', text: n.text },
-        ],
+        reports: specialistReports(results),
       });
       const summary = await answer;
-      const specialists = longest([
-        { modelMs: s.modelMs, toolMs: 0 },
-        { modelMs: b.modelMs, toolMs: 0 },
-        { modelMs: r.modelMs, toolMs: 0 },
-        n.path,
-      ]);
-      return {
-        reply: summary.text,
-        futureId: answer.id,
-        criticalPath: sequential({ modelMs: plan.modelMs, toolMs: 0 }, specialists, {
-          modelMs: summary.modelMs,
-          toolMs: 0,
-        }),
-      };
+      return { reply: summary.text, futureId: answer.id, criticalPath: turnCriticalPath(plan, results, summary) };
     });
   },
 );

@@ -20,8 +20,7 @@ import type { ChatTurnRecord } from './inputs';
 
 /** How a session stopped: it ended (signal or idle), or it must continue as new with `turns`. */
 export type TurnSessionOutcome =
-  | { kind: 'ended'; turns: number; reason: 'idle' | 'ended' }
-  | { kind: 'continue-as-new'; turns: ChatTurnRecord[] };
+  { kind: 'ended'; turns: number; reason: 'idle' | 'ended' } | { kind: 'continue-as-new'; turns: ChatTurnRecord[] };
 
 /** The answer to one turn: the exchange to record, and the rest of the update's reply. */
 export interface AnsweredTurn<Extra> {
