@@ -29,14 +29,18 @@ export const reportedFutureEvent = z.object({
 });
 export type ReportedFutureEvent = z.infer<typeof reportedFutureEvent>;
 
-/** One model call the local controller finished (dispatched and released), with its figures. */
-export const callRecord = z.object({
+/** What names one model call, finished or waiting: its future, workflow, session, agent, replica and priority. */
+const callIdentity = z.object({
   futureId: z.string().optional(),
   workflowId: z.string(),
   sessionId: z.string(),
   agent: z.string(),
   replica: z.string(),
   priority: priorityValue,
+});
+
+/** One model call the local controller finished (dispatched and released), with its figures. */
+export const callRecord = callIdentity.extend({
   /** Real ms the call waited in the local controller before it was sent. */
   queueMs: z.number().nonnegative(),
   /** Real ms from sending to the reply (or failure). */
@@ -58,14 +62,9 @@ export const callRecord = z.object({
 export type CallRecord = z.infer<typeof callRecord>;
 
 /** A call waiting in a local controller right now. */
-export const waitingCall = z.object({
-  futureId: z.string().optional(),
-  workflowId: z.string(),
-  sessionId: z.string(),
-  agent: z.string(),
+export const waitingCall = callIdentity.extend({
   /** The replica it would go to now (its session's pin, else the routing choice). */
   replica: z.string(),
-  priority: priorityValue,
   /** Epoch ms when it started waiting. */
   since: z.number(),
   /** Estimated prompt tokens (its context: what a move of its session recomputes). */
