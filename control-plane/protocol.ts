@@ -123,6 +123,13 @@ export const decisions = z.object({
   priorities: z.record(z.string(), z.record(z.string(), priorityValue)),
   /** Per-node in-flight limit per replica (the node's share of the replica): replica → limit. */
   limits: z.record(z.string(), z.number().int().positive()),
+  /**
+   * The replicas (base URLs) serving each agent the capacity manager manages, replacing that agent's list in
+   * NALAR_AGENT_MODELS: a provisioned replica joins once it serves; a killed or reassigned one leaves at once
+   * (it finishes what it holds). An empty list: none serves now (its calls wait). An agent absent here keeps
+   * its configured list.
+   */
+  replicas: z.record(z.string(), z.array(z.string())).default({}),
 });
 export type Decisions = z.infer<typeof decisions>;
 
@@ -134,6 +141,7 @@ export const emptyDecisions: Decisions = {
   weights: {},
   priorities: {},
   limits: {},
+  replicas: {},
 };
 
 /**

@@ -22,7 +22,7 @@ import { errorMessage } from '../../common/errors';
 import { createLogger, type Logger } from '../../common/log';
 import { emptyDecisions, type Decisions, type Report } from '../protocol';
 import type { InstalledPolicy } from './policy-config';
-import { PrimitivesRecorder, type PolicyAction } from './recorder';
+import { PrimitivesRecorder, type CapacityAction, type PolicyAction } from './recorder';
 import { decisionsVersionGauge, nodesDropped, policySkips, reportsReceived, roundSeconds, viewSize } from './metrics';
 import { ControlView, type MergeOutcome } from './view';
 
@@ -30,6 +30,17 @@ import { ControlView, type MergeOutcome } from './view';
 export const defaultControlPeriodMs = durationMs(configDefaults.controlPeriod) as number;
 /** Default share of the period one policy may take ({@link GlobalControllerOptions.policyBudgetMs}). */
 export const defaultPolicyBudgetShare = 0.2;
+
+/**
+ * What carries out the capacity primitives (control-plane/capacity/manager.ts): the controller hands it the
+ * round's `provision`, `kill`, `reassign` and `scaleWorkers` calls, and publishes its routable replicas.
+ */
+export interface CapacityActuator {
+  /** Carries out (asynchronously) what the round's policies asked; refusals are its to count and log. */
+  apply(actions: readonly CapacityAction[]): void;
+  /** The serving replicas of every managed agent ({@link Decisions.replicas}). */
+  routable(): Record<string, string[]>;
+}
 
 /** Options of {@link GlobalController}. */
 export interface GlobalControllerOptions {
@@ -49,6 +60,8 @@ export interface GlobalControllerOptions {
   epochNow?: () => number;
   /** @default a logger named `controller` at info */
   log?: Logger;
+  /** Carries out capacity primitives; without one, policies' capacity calls are refused. */
+  capacity?: CapacityActuator;
 }
 
 /** How long the last round took, by phase (ms on the injected clock). */
@@ -115,6 +128,12 @@ function sameFlat<T>(a: Record<string, T>, b: Record<string, T>): boolean {
   return true;
 }
 
+function sameLists(a: Record<string, readonly string[]>, b: Record<string, readonly string[]>): boolean {
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  return ka.every((k) => a[k]?.join('\n') === b[k]?.join('\n'));
+}
+
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
@@ -141,6 +160,7 @@ export class GlobalController {
   private readonly logged = new Set<string>();
   private timer: Timer | undefined;
   private json: { version: number; text: string } | undefined;
+  private capacity: CapacityActuator | undefined;
 
   constructor(options: GlobalControllerOptions) {
     this.periodMs = options.periodMs ?? defaultControlPeriodMs;
@@ -149,6 +169,7 @@ export class GlobalController {
     this.clock = options.clock ?? realClock;
     this.epochNow = options.epochNow ?? Date.now;
     this.log = options.log ?? createLogger('controller');
+    this.capacity = options.capacity;
     this.view = new ControlView({
       periodMs: this.periodMs,
       ...(options.retentionMs !== undefined && { retentionMs: options.retentionMs }),
@@ -177,6 +198,11 @@ export class GlobalController {
   submit(report: Report): number {
     this.pending.push(report);
     return this.current.version;
+  }
+
+  /** Sets what carries out capacity primitives (a server wires it after the controller exists). */
+  setCapacity(capacity: CapacityActuator | undefined): void {
+    this.capacity = capacity;
   }
 
   /** The installed policies. */
@@ -256,6 +282,7 @@ export class GlobalController {
     const weights: Nested<number> = {};
     const priorities: Nested<number> = {};
     const skipped: PolicySkip[] = [];
+    const capacityActions: CapacityAction[] = [];
     for (const installed of this.policies) {
       const actions = this.runPolicy(installed, now, skipped);
       if (!actions) continue;
@@ -268,12 +295,16 @@ export class GlobalController {
           }
         } else if (action.kind === 'weights') {
           weights[action.agent] = { ...action.weights };
-        } else {
+        } else if (action.kind === 'priority') {
           (priorities[action.session] ??= {})[action.agent] = action.value;
+        } else {
+          capacityActions.push(action);
         }
       }
     }
     for (const agent in this.pins) if (Object.keys(this.pins[agent] as object).length === 0) delete this.pins[agent];
+    if (capacityActions.length > 0) this.capacity?.apply(capacityActions);
+    const replicas = this.capacity?.routable() ?? {};
     const limits = this.limits();
     const names = this.policies.map((p) => p.name);
     const previous = this.current;
@@ -285,7 +316,8 @@ export class GlobalController {
       names.join('\n') !== previous.policies.join('\n') ||
       !sameNested(weights, previous.weights) ||
       !sameNested(priorities, previous.priorities) ||
-      !sameFlat(limits, previous.limits);
+      !sameFlat(limits, previous.limits) ||
+      !sameLists(replicas, previous.replicas);
     if (changed) {
       this.current = {
         version: Math.max(previous.version, newestInstalled) + 1,
@@ -295,6 +327,7 @@ export class GlobalController {
         weights,
         priorities,
         limits,
+        replicas,
       };
       view.setDecisions(this.current);
       decisionsVersionGauge.set(this.current.version);

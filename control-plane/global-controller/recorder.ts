@@ -8,11 +8,18 @@ import { ErrorCode, NalarError } from '../../common/errors';
 import type { Primitives, Snapshot } from '../policies/api';
 import { priorityValue } from '../protocol';
 
+/** A recorded call of a capacity primitive (what the capacity manager and the worker scaler carry out). */
+export type CapacityAction = Extract<PolicyAction, { kind: 'provision' | 'kill' | 'reassign' | 'scaleWorkers' }>;
+
 /** One recorded primitive call. */
 export type PolicyAction =
   | { readonly kind: 'pin'; readonly agent: string; readonly session: string; readonly replica: string }
   | { readonly kind: 'weights'; readonly agent: string; readonly weights: Readonly<Record<string, number>> }
-  | { readonly kind: 'priority'; readonly session: string; readonly agent: string; readonly value: number };
+  | { readonly kind: 'priority'; readonly session: string; readonly agent: string; readonly value: number }
+  | { readonly kind: 'provision'; readonly agent: string }
+  | { readonly kind: 'kill'; readonly replica: string }
+  | { readonly kind: 'reassign'; readonly replica: string; readonly agent: string }
+  | { readonly kind: 'scaleWorkers'; readonly taskQueue: string; readonly n: number };
 
 function invalid(message: string): never {
   throw new NalarError(ErrorCode.INVALID_INPUT, message);
@@ -66,6 +73,30 @@ export class PrimitivesRecorder implements Primitives {
       invalid(`migrate(${session}, ${from}, ${to}): ${from} serves ${source.agent}, ${to} serves ${target.agent}`);
     }
     this.record({ kind: 'pin', agent: target.agent, session, replica: to });
+  }
+
+  provision(agent: string): void {
+    if (!this.snapshot.capacity.has(agent)) invalid(`provision(${agent}): ${agent} is not managed by a provisioner`);
+    this.record({ kind: 'provision', agent });
+  }
+
+  kill(replica: string): void {
+    if (!this.snapshot.replicas.has(replica)) invalid(`kill(${replica}): no replica ${replica}`);
+    this.record({ kind: 'kill', replica });
+  }
+
+  reassign(replica: string, agent: string): void {
+    if (!this.snapshot.replicas.has(replica)) invalid(`reassign(${replica}, ${agent}): no replica ${replica}`);
+    if (!this.snapshot.capacity.has(agent)) {
+      invalid(`reassign(${replica}, ${agent}): ${agent} is not managed by a provisioner`);
+    }
+    this.record({ kind: 'reassign', replica, agent });
+  }
+
+  scaleWorkers(taskQueue: string, n: number): void {
+    if (!Number.isInteger(n) || n < 0) invalid(`scaleWorkers(${taskQueue}, ${n}): expected a whole number ≥ 0`);
+    if (!this.snapshot.workers.has(taskQueue)) invalid(`scaleWorkers(${taskQueue}, ${n}): no worker pool polls it`);
+    this.record({ kind: 'scaleWorkers', taskQueue, n });
   }
 
   private record(action: PolicyAction): void {

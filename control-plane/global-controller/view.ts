@@ -27,12 +27,14 @@
  * replaced. A restarted controller starts empty and fills up from the next reports.
  */
 import type {
+  AgentCapacityView,
   AgentView,
   FutureView,
   ReplicaView,
   SessionView,
   Snapshot,
   WaitingCallView,
+  WorkerPoolView,
   WorkflowView,
 } from '../policies/api';
 import type { CallRecord, Decisions, ReplicaLoad, Report, ReportedFutureEvent, WaitingCall } from '../protocol';
@@ -364,6 +366,10 @@ export class ControlView implements Snapshot {
   readonly agents = new Map<string, AgentNode>();
   readonly replicas = new Map<string, ReplicaNode>();
   readonly taskQueueBacklog = new Map<string, number>();
+  /** Kept by the capacity manager (control-plane/capacity/manager.ts); empty without a provisioner. */
+  readonly capacity = new Map<string, AgentCapacityView>();
+  /** Kept from the worker scaler's status; empty without one. */
+  readonly workers = new Map<string, WorkerPoolView>();
   readonly nodes = new Map<string, NodeState>();
 
   /** Sessions with calls waiting in any node: O(waiting sessions), not O(sessions). */

@@ -88,6 +88,40 @@ export interface AgentView {
   readonly inFlight: number;
 }
 
+/** Where a provisioned replica is in its life (the provisioner's view; a replica no provisioner manages is `serving`). */
+export type ReplicaLifecycle = 'loading' | 'serving' | 'draining';
+
+/**
+ * An agent's model replicas as the capacity manager (control-plane/capacity/) holds them: only agents it
+ * manages appear (none without a provisioner). Counts include changes under way, so a policy that provisions
+ * one replica per round while a load takes several rounds sees the one it asked for.
+ */
+export interface AgentCapacityView {
+  readonly agent: string;
+  /** Directive `minInstances` (stubs manifest), else 1: `kill` and `reassign` away never go below it. */
+  readonly minInstances: number;
+  /** Directive `maxInstances`, else unlimited (Infinity): `provision` and `reassign` onto it never go above it. */
+  readonly maxInstances: number;
+  /** Replicas that serve it now (routable): ids as in {@link Snapshot.replicas}. */
+  readonly serving: readonly string[];
+  /** Replicas loading its model (provisioned for it or reassigned to it): they serve after the model load. */
+  readonly loading: readonly string[];
+  /** Replicas leaving it (killed, or reassigned to another agent), finishing the calls they hold. */
+  readonly draining: readonly string[];
+}
+
+/** The worker processes polling one Temporal task queue, as the worker scaler sees them. */
+export interface WorkerPoolView {
+  readonly taskQueue: string;
+  /** Worker processes running now (the scaler's count; started ones that are not ready yet included). */
+  readonly current: number;
+  /** What the last `scaleWorkers` asked for (or the starting count). */
+  readonly desired: number;
+  /** Bounds of the scaler (NALAR_WORKERS_MIN / NALAR_WORKERS_MAX). */
+  readonly min: number;
+  readonly max: number;
+}
+
 /** What a policy reads. Everything is a snapshot: changing it changes nothing. */
 export interface Snapshot {
   /** Epoch ms of the round. */
@@ -105,6 +139,10 @@ export interface Snapshot {
   readonly replicas: ReadonlyMap<string, ReplicaView>;
   /** Temporal task-queue backlogs (approximate), by task queue. */
   readonly taskQueueBacklog: ReadonlyMap<string, number>;
+  /** Managed capacity by agent (empty without a provisioner). */
+  readonly capacity: ReadonlyMap<string, AgentCapacityView>;
+  /** Worker pools by task queue (empty without a worker scaler). */
+  readonly workers: ReadonlyMap<string, WorkerPoolView>;
 }
 
 /** The only ways a policy acts. Later calls in a round win over earlier ones (and later policies over earlier). */
@@ -117,6 +155,23 @@ export interface Primitives {
   setPriority(session: string, value: number, agent?: string): void;
   /** Move a session from one replica to another of the same agent: its waiting calls and its next calls follow. */
   migrate(session: string, from: string, to: string): void;
+  /**
+   * Start one more replica for `agent` (the provisioner's; it serves after its model load). Refused, counted
+   * and logged, never thrown, when the agent is at `maxInstances` counting replicas loading for it.
+   */
+  provision(agent: string): void;
+  /**
+   * Stop a replica: it leaves routing at once, drains (every call it holds is answered), then goes. Refused when
+   * its agent would fall below `minInstances`.
+   */
+  kill(replica: string): void;
+  /**
+   * Move a replica to another agent: drained, then it loads the agent's model (a model-load delay, a cold
+   * prefix cache) and serves it. Refused below the source's `minInstances` or above the target's `maxInstances`.
+   */
+  reassign(replica: string, agent: string): void;
+  /** Ask for `n` worker processes on a task queue (clamped to the scaler's bounds; drained when stopped). */
+  scaleWorkers(taskQueue: string, n: number): void;
 }
 
 /** A policy module's default export. */

@@ -15,6 +15,7 @@
  */
 import { defaultPriority, priorityValue } from '../protocol';
 import type {
+  AgentCapacityView,
   AgentView,
   FutureView,
   Policy,
@@ -23,6 +24,7 @@ import type {
   SessionView,
   Snapshot,
   WaitingCallView,
+  WorkerPoolView,
   WorkflowView,
 } from './api';
 
@@ -50,6 +52,12 @@ export type FutureSpec = Partial<Omit<FutureView, 'id' | 'workflowId' | 'session
   readonly agent: string;
 };
 
+/** An agent's managed capacity: whatever differs from 1…unlimited instances with nothing under way. */
+export type CapacitySpec = Partial<Omit<AgentCapacityView, 'agent'>>;
+
+/** A worker pool: whatever differs from 1 worker, wanted 1, bounds 1…4. */
+export type WorkerPoolSpec = Partial<Omit<WorkerPoolView, 'taskQueue'>>;
+
 /** Builds a {@link Snapshot}; each method adds one thing and returns the builder. */
 export class SnapshotBuilder {
   private readonly now: number;
@@ -59,6 +67,8 @@ export class SnapshotBuilder {
   private readonly workflowSpecs = new Map<string, WorkflowSpec>();
   private readonly futureSpecs = new Map<string, FutureSpec>();
   private readonly backlogs = new Map<string, number>();
+  private readonly capacitySpecs = new Map<string, CapacitySpec>();
+  private readonly workerSpecs = new Map<string, WorkerPoolSpec>();
 
   /**
    * @param options.now epoch ms of the round. @default 1_000_000
@@ -96,6 +106,21 @@ export class SnapshotBuilder {
   /** Sets a Temporal task queue's backlog. */
   backlog(taskQueue: string, tasks: number): this {
     this.backlogs.set(taskQueue, tasks);
+    return this;
+  }
+
+  /**
+   * Makes `agent` managed by the capacity manager. Its `serving` list defaults to the agent's replicas added
+   * with {@link replica} that are not listed as loading or draining.
+   */
+  capacity(agent: string, spec: CapacitySpec = {}): this {
+    this.capacitySpecs.set(agent, spec);
+    return this;
+  }
+
+  /** Adds a worker pool on a task queue (what a worker scaler reports). */
+  workers(taskQueue: string, spec: WorkerPoolSpec = {}): this {
+    this.workerSpecs.set(taskQueue, spec);
     return this;
   }
 
@@ -189,6 +214,30 @@ export class SnapshotBuilder {
       agents,
       replicas,
       taskQueueBacklog: new Map(this.backlogs),
+      capacity: new Map(
+        [...this.capacitySpecs].map(([agent, spec]) => {
+          const loading = spec.loading ?? [];
+          const draining = spec.draining ?? [];
+          const own = agents.get(agent)?.replicas ?? [];
+          const serving = spec.serving ?? own.filter((r) => !loading.includes(r) && !draining.includes(r));
+          const view: AgentCapacityView = {
+            minInstances: 1,
+            maxInstances: Infinity,
+            ...spec,
+            agent,
+            serving,
+            loading,
+            draining,
+          };
+          return [agent, view];
+        }),
+      ),
+      workers: new Map(
+        [...this.workerSpecs].map(([taskQueue, spec]) => {
+          const view: WorkerPoolView = { current: 1, desired: 1, min: 1, max: 4, ...spec, taskQueue };
+          return [taskQueue, view];
+        }),
+      ),
     };
   }
 }
@@ -205,7 +254,11 @@ export type PolicyAction =
       readonly agent?: string;
       readonly from: string;
       readonly to: string;
-    };
+    }
+  | { readonly kind: 'provision'; readonly agent: string }
+  | { readonly kind: 'kill'; readonly replica: string }
+  | { readonly kind: 'reassign'; readonly replica: string; readonly agent: string }
+  | { readonly kind: 'scaleWorkers'; readonly taskQueue: string; readonly n: number };
 
 /**
  * {@link Primitives} that record every call in order ({@link actions}) and answer what the round ended with
@@ -255,6 +308,43 @@ export class RecordingPrimitives implements Primitives {
     this.check(call, to, agent);
     this.check(call, from, agent);
     this.actions.push({ kind: 'migrate', session, agent, from, to });
+  }
+
+  provision(agent: string): void {
+    if (this.snapshot && !this.snapshot.capacity.has(agent)) throw new Error(`provision(${agent}): not a managed agent`);
+    this.actions.push({ kind: 'provision', agent });
+  }
+
+  kill(replica: string): void {
+    this.check(`kill(${replica})`, replica, undefined);
+    this.actions.push({ kind: 'kill', replica });
+  }
+
+  reassign(replica: string, agent: string): void {
+    const call = `reassign(${replica}, ${agent})`;
+    this.check(call, replica, undefined);
+    if (this.snapshot && !this.snapshot.capacity.has(agent)) throw new Error(`${call}: ${agent} is not a managed agent`);
+    if (this.snapshot?.replicas.get(replica)?.agent === agent) throw new Error(`${call}: it already serves ${agent}`);
+    this.actions.push({ kind: 'reassign', replica, agent });
+  }
+
+  scaleWorkers(taskQueue: string, n: number): void {
+    if (!Number.isInteger(n) || n < 0) throw new Error(`scaleWorkers(${taskQueue}, ${n}): not a whole number ≥ 0`);
+    if (this.snapshot && !this.snapshot.workers.has(taskQueue)) {
+      throw new Error(`scaleWorkers(${taskQueue}, ${n}): no worker pool polls ${taskQueue}`);
+    }
+    this.actions.push({ kind: 'scaleWorkers', taskQueue, n });
+  }
+
+  /** The capacity changes of the round, in order (provision, kill, reassign). */
+  capacityChanges(): PolicyAction[] {
+    return this.actions.filter((x) => x.kind === 'provision' || x.kind === 'kill' || x.kind === 'reassign');
+  }
+
+  /** The worker count asked for on `taskQueue` in the round (the last call), if any. */
+  workersOf(taskQueue: string): number | undefined {
+    const last = this.actions.filter((x) => x.kind === 'scaleWorkers' && x.taskQueue === taskQueue).at(-1);
+    return last?.kind === 'scaleWorkers' ? last.n : undefined;
   }
 
   /** The session's priority on `agent` after the round (one set for that agent, else for '*'), if any. */
