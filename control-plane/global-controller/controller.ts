@@ -40,6 +40,8 @@ export interface CapacityActuator {
   apply(actions: readonly CapacityAction[]): void;
   /** The serving replicas of every managed agent ({@link Decisions.replicas}). */
   routable(): Record<string, string[]>;
+  /** After every round, with the decisions in force (a replica out of routing can drain once nodes have them). */
+  settle(published: Decisions): void;
 }
 
 /** Options of {@link GlobalController}. */
@@ -340,6 +342,7 @@ export class GlobalController {
         }
       }
     }
+    this.capacity?.settle(this.current);
     this.skippedLastRound = skipped;
     const end = this.clock.now();
     const timings: RoundTimings = {

@@ -81,12 +81,12 @@ export class PrimitivesRecorder implements Primitives {
   }
 
   kill(replica: string): void {
-    if (!this.snapshot.replicas.has(replica)) invalid(`kill(${replica}): no replica ${replica}`);
+    if (!this.knows(replica)) invalid(`kill(${replica}): no replica ${replica}`);
     this.record({ kind: 'kill', replica });
   }
 
   reassign(replica: string, agent: string): void {
-    if (!this.snapshot.replicas.has(replica)) invalid(`reassign(${replica}, ${agent}): no replica ${replica}`);
+    if (!this.knows(replica)) invalid(`reassign(${replica}, ${agent}): no replica ${replica}`);
     if (!this.snapshot.capacity.has(agent)) {
       invalid(`reassign(${replica}, ${agent}): ${agent} is not managed by a provisioner`);
     }
@@ -97,6 +97,13 @@ export class PrimitivesRecorder implements Primitives {
     if (!Number.isInteger(n) || n < 0) invalid(`scaleWorkers(${taskQueue}, ${n}): expected a whole number ≥ 0`);
     if (!this.snapshot.workers.has(taskQueue)) invalid(`scaleWorkers(${taskQueue}, ${n}): no worker pool polls it`);
     this.record({ kind: 'scaleWorkers', taskQueue, n });
+  }
+
+  /** A replica some node reports, or a managed one (serving before any node used it). */
+  private knows(replica: string): boolean {
+    if (this.snapshot.replicas.has(replica)) return true;
+    for (const c of this.snapshot.capacity.values()) if (c.serving.includes(replica)) return true;
+    return false;
   }
 
   private record(action: PolicyAction): void {

@@ -114,10 +114,31 @@ test('sessions: attained service, context, prefix, where they last ran, and thei
   view.merge(
     reportOf('n1', 0, {
       calls: [
-        call({ replica: 'http://r1/v1', serviceMs: 100, ttftMs: 60, promptTokens: 1000, cachedTokens: 0, prefixHash: 'h1' }),
-        call({ replica: 'http://r2/v1', serviceMs: 50, ttftMs: 30, promptTokens: 1300, cachedTokens: 1000, prefixHash: 'h1' }),
+        call({
+          replica: 'http://r1/v1',
+          serviceMs: 100,
+          ttftMs: 60,
+          promptTokens: 1000,
+          cachedTokens: 0,
+          prefixHash: 'h1',
+        }),
+        call({
+          replica: 'http://r2/v1',
+          serviceMs: 50,
+          ttftMs: 30,
+          promptTokens: 1300,
+          cachedTokens: 1000,
+          prefixHash: 'h1',
+        }),
         // Too few uncached tokens to learn from (fixed request costs would dominate).
-        call({ replica: 'http://r2/v1', serviceMs: 0, ttftMs: 30, promptTokens: 1300, cachedTokens: 1200, prefixHash: 'h1' }),
+        call({
+          replica: 'http://r2/v1',
+          serviceMs: 0,
+          ttftMs: 30,
+          promptTokens: 1300,
+          cachedTokens: 1200,
+          prefixHash: 'h1',
+        }),
       ],
       waiting: [waiting({ since: t0 - 400 })],
     }),

@@ -317,6 +317,10 @@ class AgentNode implements AgentView {
     this.replicaIds.add(id);
     this.replicaList = undefined;
   }
+
+  removeReplica(id: string): void {
+    if (this.replicaIds.delete(id)) this.replicaList = undefined;
+  }
 }
 
 /** One local controller as the view knows it. */
@@ -371,6 +375,18 @@ export class ControlView implements Snapshot {
   /** Kept from the worker scaler's status; empty without one. */
   readonly workers = new Map<string, WorkerPoolView>();
   readonly nodes = new Map<string, NodeState>();
+
+  /**
+   * Forgets a replica that left its agent (killed, or reassigned: it comes back under its new agent with the
+   * next report that names it, with fresh figures, as its cache is cold).
+   */
+  forgetReplica(id: string): void {
+    const replica = this.replicas.get(id);
+    if (!replica) return;
+    this.replicas.delete(id);
+    this.agents.get(replica.agent)?.removeReplica(id);
+    for (const node of this.nodes.values()) node.loads.delete(id);
+  }
 
   /** Sessions with calls waiting in any node: O(waiting sessions), not O(sessions). */
   get waitingSessions(): SessionNode[] {

@@ -327,3 +327,50 @@ test('when a back-off ends, calls that waited elsewhere go back to the recovered
   await settle();
   expect(h.lease('pinned').replica).toBe(A);
 });
+
+describe('managed capacity (Decisions.replicas)', () => {
+  const C = 'http://c/v1';
+
+  test("a managed agent's calls go only to the replicas the decisions list, and a new one is reported before any call", async () => {
+    const h = harness();
+    h.d.install(decisions(1, { replicas: { analyst: [C] } }));
+    expect(h.d.replicaLoads().map((r) => r.replica)).toEqual([C]);
+    void h.acquire('x', call(sessionOn(0), { maxInFlight: undefined }));
+    void h.acquire('y', call(sessionOn(1), { maxInFlight: undefined }));
+    await settle();
+    expect([h.lease('x').replica, h.lease('y').replica]).toEqual([C, C]);
+    // An agent the decisions do not manage keeps its configured replicas.
+    void h.acquire('z', call(sessionOn(0), { agent: 'writer', maxInFlight: undefined }));
+    await settle();
+    expect(h.lease('z').replica).toBe(A);
+  });
+
+  test('a replica leaving its agent takes no new call, stays reported while its call runs, then is forgotten', async () => {
+    const h = harness();
+    h.d.install(decisions(1, { replicas: { analyst: [A, B] } }));
+    const s0 = sessionOn(0);
+    void h.acquire('first', call(s0));
+    await settle();
+    expect(h.lease('first').replica).toBe(A);
+    h.d.install(decisions(2, { replicas: { analyst: [B] } }));
+    void h.acquire('second', call(s0));
+    await settle();
+    expect(h.lease('second').replica).toBe(B);
+    expect(h.d.replicaLoads().find((r) => r.replica === A)).toMatchObject({ inFlight: 1 });
+    h.lease('first').release({ ok: true });
+    expect(h.d.replicaLoads().map((r) => r.replica)).toEqual([B]);
+  });
+
+  test('with no serving replica, calls wait (unreported) and leave as soon as one is listed', async () => {
+    const h = harness();
+    h.d.install(decisions(1, { replicas: { analyst: [] } }));
+    void h.acquire('x', call(sessionOn(0), { maxInFlight: undefined }));
+    await settle();
+    expect(h.names()).toEqual([]);
+    expect(h.d.waitingCalls()).toEqual([]);
+    expect(h.d.routeOf('analyst', sessionOn(0))).toBeUndefined();
+    h.d.install(decisions(2, { replicas: { analyst: [C] } }));
+    await settle();
+    expect(h.lease('x').replica).toBe(C);
+  });
+});

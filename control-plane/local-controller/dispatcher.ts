@@ -162,7 +162,10 @@ export class Dispatcher {
     if (decisions.version < this.installed.version) return false;
     const t0 = performance.now();
     this.installed = decisions;
+    // Managed agents' replicas come from the decisions: new ones are reported from now on, before any call.
+    for (const [agent, ids] of Object.entries(decisions.replicas)) for (const id of ids) this.replicaState(agent, id);
     this.retargetAll();
+    for (const r of [...this.replicas.values()]) this.pruneIfGone(r);
     installCost.observe((performance.now() - t0) / 1000);
     return true;
   }
@@ -179,6 +182,7 @@ export class Dispatcher {
   waitingCalls(): WaitingCall[] {
     const out: WaitingCall[] = [];
     for (const r of this.replicas.values()) {
+      if (!isReal(r)) continue;
       for (const w of r.waiting.values()) {
         out.push({
           ...(w.call.futureId !== undefined && { futureId: w.call.futureId }),
@@ -198,7 +202,7 @@ export class Dispatcher {
   /** Every replica this node has seen, with its load. */
   replicaLoads(): ReplicaLoad[] {
     const now = this.clock.now();
-    return [...this.replicas.values()].map((r) => {
+    return [...this.replicas.values()].filter(isReal).map((r) => {
       const limit = this.limitOf(r);
       return {
         agent: r.agent,
@@ -217,7 +221,8 @@ export class Dispatcher {
   /** The replica (base URL) a new call of `session` to `agent` would go to now; undefined for an unknown agent. */
   routeOf(agent: string, session: string): string | undefined {
     const state = this.agents.get(agent);
-    return state && this.targetOf({ agent, sessionId: session, replicas: state.replicas }, routeHash(session));
+    const target = state && this.targetOf({ agent, sessionId: session, replicas: state.replicas }, routeHash(session));
+    return target === noReplica ? undefined : target;
   }
 
   private learnAgent(call: GatedCall): void {
@@ -230,7 +235,7 @@ export class Dispatcher {
     this.agents.set(call.agent, { replicas: call.replicas, maxInFlight: call.maxInFlight });
     // Every replica of the agent is reported from now on, used or not: the global controller only routes
     // over replicas it knows, and one never reported would never be chosen (all load on the first one used).
-    for (const id of call.replicas) this.replicaState(call.agent, id);
+    for (const id of this.installed.replicas[call.agent] ?? call.replicas) this.replicaState(call.agent, id);
   }
 
   private replicaState(agent: string, id: string): ReplicaState {
@@ -258,6 +263,7 @@ export class Dispatcher {
   }
 
   private limitOf(r: ReplicaState): number {
+    if (!isReal(r)) return 0;
     return this.installed.limits[r.id] ?? this.agents.get(r.agent)?.maxInFlight ?? Infinity;
   }
 
@@ -274,7 +280,10 @@ export class Dispatcher {
 
   /** Pin (if healthy), else where the session ran last (if healthy and still weighted in), else weighted choice. */
   private targetOf(call: Pick<GatedCall, 'agent' | 'sessionId' | 'replicas'>, h: number): string {
-    const { agent, sessionId, replicas } = call;
+    const { agent, sessionId } = call;
+    // A managed agent's replicas are the decisions' (capacity follows load); none serving now: the call waits.
+    const replicas = this.installed.replicas[agent] ?? call.replicas;
+    if (replicas.length === 0) return noReplica;
     const pin = this.installed.pins[agent]?.[sessionId];
     if (pin !== undefined && replicas.includes(pin) && this.isHealthy(agent, pin)) return pin;
     const weights = this.installed.weights[agent];
@@ -374,6 +383,7 @@ export class Dispatcher {
       r.trips = 0;
     }
     this.pump(r);
+    this.pruneIfGone(r);
     releaseCost.observe((performance.now() - t0) / 1000);
   }
 
@@ -410,6 +420,19 @@ export class Dispatcher {
     for (const r of this.replicas.values())
       if (r.unhealthyUntil > now) this.recoveryAt = Math.min(this.recoveryAt, r.unhealthyUntil);
     this.retargetAll();
+  }
+
+  /**
+   * Forgets a replica that left its managed agent once nothing of this node is on it or waiting for it, so it
+   * is no longer reported under that agent (the global controller drains it when every node let go).
+   */
+  private pruneIfGone(r: ReplicaState): void {
+    const listed = this.installed.replicas[r.agent];
+    if (listed === undefined || listed.includes(r.id) || r.inFlight > 0 || r.waiting.size > 0) return;
+    if (!isReal(r) && listed.length === 0) return;
+    this.replicas.delete(`${r.agent}\u0000${r.id}`);
+    r.waitingGauge.set(0);
+    r.inFlightGauge.set(0);
   }
 
   private abandon(w: Waiter): void {
@@ -450,6 +473,11 @@ export class Dispatcher {
     for (const r of this.replicas.values()) this.pump(r);
   }
 }
+
+/** Where calls of a managed agent with no serving replica wait (never sent, never reported). */
+const noReplica = '';
+
+const isReal = (r: ReplicaState): boolean => r.id !== noReplica;
 
 /** MurmurHash3's finaliser: FNV's high bits are poorly spread for short keys, and weights read them. */
 function mix(h: number): number {
