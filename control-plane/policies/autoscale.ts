@@ -19,11 +19,18 @@ const params = z.strictObject({
   tasksPerWorker: z.number().positive().default(10),
 });
 
+type Params = z.output<typeof params>;
+
 /** One scaled thing's hysteresis: rounds in a row it wanted more or fewer, and the least / most it wanted then. */
 type Trend = { up: number; down: number; least: number; most: number; changedAt: number };
 
-/** What to scale to this round (the least wanted over the up streak, the most over the down streak), if anything. */
-function next(t: Trend, have: number, want: number, now: number, p: z.output<typeof params>): number | undefined {
+/**
+ * What `key` scales to this round, if anything: more only after `upRounds` rounds in a row of wanting more (to the
+ * least it wanted in them), fewer after `downRounds` of wanting fewer (to the most), never within the cool-down.
+ */
+function next(trends: Map<string, Trend>, key: string, have: number, want: number, now: number, p: Params) {
+  const t = trends.get(key) ?? { up: 0, down: 0, least: 0, most: 0, changedAt: -Infinity };
+  trends.set(key, t);
   [t.up, t.down] = [want > have ? t.up + 1 : 0, want < have ? t.down + 1 : 0];
   if (t.up > 0) t.least = t.up === 1 ? want : Math.min(t.least, want);
   if (t.down > 0) t.most = t.down === 1 ? want : Math.max(t.most, want);
@@ -39,12 +46,7 @@ export const autoscale = definePolicy(
   'provisions or kills model replicas by waiting calls and queue time, and scales workers by task-queue backlog, with hysteresis',
   params,
   (p) => {
-    const trends = new Map<string, Trend>();
-    const trend = (key: string) => {
-      const t = trends.get(key) ?? { up: 0, down: 0, least: 0, most: 0, changedAt: -Infinity };
-      trends.set(key, t);
-      return t;
-    };
+    const trends = new Map<string, Trend>(); // by agent and by task queue
     return (s, act) => {
       for (const c of s.capacity.values()) {
         const rs = c.serving.map((id) => s.replicas.get(id)).filter((r): r is ReplicaView => r !== undefined);
@@ -57,7 +59,7 @@ export const autoscale = definePolicy(
         // Nothing more while a replica loads: it is about to take load the snapshot does not show yet.
         const grow = short && c.loading.length === 0 && have < c.maxInstances;
         const want = grow ? have + 1 : idle && rs.length > c.minInstances ? have - 1 : have;
-        const to = next(trend(`agent\u0000${c.agent}`), have, want, s.now, p);
+        const to = next(trends, `agent\u0000${c.agent}`, have, want, s.now, p);
         const victim = rs.sort((a, b) => a.waiting + a.inFlight - b.waiting - b.inFlight)[0];
         if (to !== undefined && to > have) act.provision(c.agent);
         else if (to !== undefined && victim) act.kill(victim.id);
@@ -66,7 +68,7 @@ export const autoscale = definePolicy(
         const backlog = s.taskQueueBacklog.get(pool.taskQueue);
         if (backlog === undefined) continue; // not measured yet: no reason to change
         const want = Math.min(pool.max, Math.max(pool.min, Math.ceil(backlog / p.tasksPerWorker)));
-        const to = next(trend(`queue\u0000${pool.taskQueue}`), pool.desired, want, s.now, p);
+        const to = next(trends, `queue\u0000${pool.taskQueue}`, pool.desired, want, s.now, p);
         if (to !== undefined) act.scaleWorkers(pool.taskQueue, to);
       }
     };
