@@ -60,7 +60,9 @@ test('bad values and unknown flags are errors naming them', () => {
   expect(() => parseE2eBenchOptions(['--workers', '0'])).toThrow(/--workers needs a whole number >= 1/);
   expect(() => parseE2eBenchOptions(['--drain-seconds', '-1'])).toThrow(/--drain-seconds/);
   expect(() => parseE2eBenchOptions(['--seed'])).toThrow(/--seed needs a value/);
-  expect(() => parseE2eBenchOptions(['--policies', 'srtf,fastest'])).toThrow(/--policies: unknown policy 'fastest'; known: .*srtf/);
+  expect(() => parseE2eBenchOptions(['--policies', 'srtf,fastest'])).toThrow(
+    /--policies: unknown policy 'fastest'; known: .*srtf/,
+  );
   expect(() => parseE2eBenchOptions(['--speed', '2'])).toThrow(/unknown option --speed/);
 });
 

@@ -56,3 +56,29 @@ test("the analyst's closing line has the issue's tail targets; a missed one is a
   // Other workloads report the ratios without targets.
   expect(e2eOutcome('router', ['nalar', 'baseline'], segments, []).targets).not.toHaveProperty('router_p99_ratio_max');
 });
+
+test("the router's and swe's closing lines carry the capacity issue's targets", () => {
+  const wall = (s: ReturnType<typeof seg>, wallSeconds: number, busyMs: number[]) => ({
+    ...s,
+    wallSeconds,
+    busyMs,
+    imbalance: { ...s.imbalance, overall: Math.max(...busyMs) / (busyMs.reduce((a, b) => a + b, 0) / busyMs.length) },
+  });
+  const segments = [
+    wall(seg(1, 'nalar', 100), 30, [10, 10]),
+    wall(seg(1, 'baseline', 100), 45, [20, 0]),
+    wall(seg(2, 'nalar', 100), 30, [10, 10]),
+    wall(seg(2, 'baseline', 300), 100, [30, 10]),
+  ];
+  const swe = e2eOutcome('swe', ['nalar', 'baseline'], segments, []);
+  // Largest speedup at rate 2: 100 s / 30 s; imbalance there 1.5 against 1.
+  expect(swe.metrics.swe_speedup_rate).toBe(2);
+  expect(swe.targets.swe_speedup?.value).toBeCloseTo(100 / 30);
+  expect(swe.targets.swe_speedup).toMatchObject({ op: '>=', target: 3, met: true });
+  expect(swe.targets.swe_imbalance_ratio).toMatchObject({ op: '>=', target: 2.5, met: false });
+  expect(swe.targets.swe_imbalance_ratio?.value).toBeCloseTo(1.5);
+  // The router's sustained rate ratio is the capacity ratio (Nalar holds 2, the baseline 1).
+  const router = e2eOutcome('router', ['nalar', 'baseline'], segments, []);
+  expect(router.targets.router_sustained_rate_ratio).toMatchObject({ op: '>=', target: 1.5, met: true });
+  expect(router.targets.router_sustained_rate_ratio?.value).toBe(2);
+});

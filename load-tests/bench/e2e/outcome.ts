@@ -31,6 +31,35 @@ export const tailRatioTargets: Readonly<Record<string, Readonly<Record<'p95' | '
   analyst: { p95: 0.4, p99: 0.4, mean: 1 },
 };
 
+/**
+ * The capacity issue's goals: the router's sustained rate (the capacity figure) at least 1.5× the baseline's;
+ * on the software-engineering workload, a speedup (baseline / Nalar completion time of the same job set) of 3
+ * and a baseline load imbalance 2.5× Nalar's, at the rate where the speedup is largest.
+ */
+export const capacityGoals = { routerSustainedRateRatio: 1.5, sweSpeedup: 3, sweImbalanceRatio: 2.5 } as const;
+
+/** Per rate both variants ran: baseline / Nalar completion time and imbalance; the rate of the largest speedup. */
+export interface Speedups {
+  perRate: { rate: number; speedup: number; imbalanceRatio: number }[];
+  best: { rate: number; speedup: number; imbalanceRatio: number } | null;
+}
+
+/** {@link Speedups} of a run: completion time is a segment's first arrival to idle replicas (`wallSeconds`). */
+export function speedups(segments: readonly SegmentSummary[]): Speedups {
+  const of = (variant: BenchVariant, rate: number) => segments.find((s) => s.variant === variant && s.rate === rate);
+  const perRate = [...new Set(segments.map((s) => s.rate))]
+    .sort((a, b) => a - b)
+    .flatMap((rate) => {
+      const [n, b] = [of('nalar', rate), of('baseline', rate)];
+      if (!n || !b || n.wallSeconds <= 0) return [];
+      return [
+        { rate, speedup: b.wallSeconds / n.wallSeconds, imbalanceRatio: b.imbalance.overall / n.imbalance.overall },
+      ];
+    });
+  const best = perRate.reduce<Speedups['best']>((a, x) => (a === null || x.speedup > a.speedup ? x : a), null);
+  return { perRate, best };
+}
+
 /** Nalar / baseline latency ratios over the rates in [capacity / 2, capacity] of the baseline: the worst of each. */
 export interface TailRatios {
   /** The rates compared (both variants ran them, within the range). */
@@ -102,6 +131,29 @@ export function e2eOutcome(
     [`${workload}_mean_ratio_max`]: tails.meanMax === null ? null : round(tails.meanMax),
     rates: segments.map(compactSegment),
   };
+  const sp = speedups(segments);
+  const capacityTargets: Record<string, Target> =
+    workload === 'router'
+      ? { router_sustained_rate_ratio: target(ratio, '>=', capacityGoals.routerSustainedRateRatio) }
+      : workload === 'swe'
+        ? {
+            swe_speedup: target(sp.best?.speedup ?? NaN, '>=', capacityGoals.sweSpeedup),
+            swe_imbalance_ratio: target(sp.best?.imbalanceRatio ?? NaN, '>=', capacityGoals.sweImbalanceRatio),
+          }
+        : {};
+  Object.assign(metrics, {
+    ...(workload === 'router' && { router_sustained_rate_ratio: round(ratio) }),
+    ...(workload === 'swe' && {
+      swe_speedup: sp.best ? round(sp.best.speedup) : null,
+      swe_imbalance_ratio: sp.best ? round(sp.best.imbalanceRatio) : null,
+      swe_speedup_rate: sp.best?.rate ?? null,
+      speedups: sp.perRate.map((x) => ({
+        rate: x.rate,
+        speedup: round(x.speedup),
+        imbalance_ratio: round(x.imbalanceRatio),
+      })),
+    }),
+  });
   const goals = tailRatioTargets[workload];
   const tailTargets: Record<string, Target> = goals
     ? {
@@ -115,6 +167,10 @@ export function e2eOutcome(
     capacityRatio: ratio,
     overheadShareP50: share,
     metrics,
-    targets: { framework_overhead_share_p50: target(share, '<=', overheadShareTarget), ...tailTargets },
+    targets: {
+      framework_overhead_share_p50: target(share, '<=', overheadShareTarget),
+      ...tailTargets,
+      ...capacityTargets,
+    },
   };
 }

@@ -11,12 +11,20 @@ import { SimPool } from '../../../sim/pool';
 import { poolProfileSchema, type PoolProfile } from '../../../sim/profile';
 import { nalarDataConverter } from '../../../state/payloads/data-converter';
 import { GlobalController } from '../../../control-plane/global-controller/controller';
-import { parsePolicyList, resolvePolicies } from '../../../control-plane/global-controller/policy-config';
+import {
+  parsePolicyList,
+  resolvePolicies,
+  type InstalledPolicy,
+} from '../../../control-plane/global-controller/policy-config';
 import { startControllerServer, type ControllerServer } from '../../../control-plane/global-controller/server';
 import { createLogger } from '../../../common/log';
 import { withBenchDevServer } from '../harness/dev-server';
 import type { Arrival, BenchVariant, BenchWorkload, RequestRecord, RunContext } from '../workloads/types';
+import { startBenchCapacity, type BenchCapacity } from './capacity';
 import { summarizeSegment, type RunRecord, type SegmentSummary } from './stats';
+import { waitFor } from './wait';
+
+export { waitFor } from './wait';
 
 /** The settings of a run: the options with the workload's defaults applied. */
 export interface E2eRunSettings {
@@ -88,18 +96,16 @@ export function agentModelsOf(
   return out;
 }
 
+/** The profile fields of replica `index` (what a replica started for its agent copies), without name and model. */
+function replicaTemplate(profile: PoolProfile, index: number | undefined): Record<string, unknown> {
+  const r = index === undefined ? undefined : profile.replicas[index];
+  if (!r) return {};
+  const { name: _name, model: _model, ...rest } = r;
+  return rest;
+}
+
 const busyOf = (pool: SimPool) => pool.replicas.map((r) => r.busyMs);
 const idle = (pool: SimPool) => pool.replicas.every((r) => r.engine.numRunning + r.engine.numWaiting === 0);
-
-/** Resolves when `cond` holds (checked every `everyMs`) or after `timeoutMs`; says which. */
-export async function waitFor(cond: () => boolean, timeoutMs: number, everyMs = 20): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() >= deadline) return false;
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  return true;
-}
 
 /** Terminates the running workflows whose id starts with `prefix` (stragglers past the drain bound). */
 async function terminateStragglers(client: Client, prefix: string, log: (line: string) => void): Promise<void> {
@@ -241,7 +247,7 @@ async function startBenchController(
   s: E2eRunSettings,
   client: Client,
   log: (line: string) => void,
-): Promise<{ controller: GlobalController; server: ControllerServer }> {
+): Promise<{ controller: GlobalController; server: ControllerServer; policies: InstalledPolicy[] }> {
   const policies = resolvePolicies(parsePolicyList(s.policies, '--policies'));
   const controller = new GlobalController({
     policies,
@@ -257,7 +263,7 @@ async function startBenchController(
   log(
     `global controller ${server.url}: policies ${policies.map((p) => p.name).join(', ') || 'none'}, period ${s.controlPeriodMs} ms`,
   );
-  return { controller, server };
+  return { controller, server, policies };
 }
 
 /** A started stack of a workload benchmark (see {@link withE2eStack}). */
@@ -274,6 +280,8 @@ export interface E2eStack {
   controller: GlobalController;
   /** Its URL (`GET /v1/policy`, `/v1/graph`). */
   controllerUrl: string;
+  /** Capacity management, when the policies include a capacity policy (see capacity.ts). */
+  capacity?: BenchCapacity;
 }
 
 /**
@@ -296,9 +304,19 @@ export async function withE2eStack<T>(
     return await withBenchDevServer({ log }, async (server) => {
       const taskQueue = `bench-${workload.name}-${runId}`;
       const control = await startBenchController(s, server.client(), log);
+      const agentModels = agentModelsOf(agentReplicas, profile, pool.baseUrls);
+      let capacity: BenchCapacity | undefined;
       try {
+        capacity = await startBenchCapacity({
+          pool,
+          controller: control.controller,
+          policies: control.policies,
+          agentModels,
+          template: (agent) => replicaTemplate(profile, agentReplicas[agent]?.[0]),
+          log,
+        });
         const env: NodeJS.ProcessEnv = {
-          NALAR_AGENT_MODELS: JSON.stringify(agentModelsOf(agentReplicas, profile, pool.baseUrls)),
+          NALAR_AGENT_MODELS: JSON.stringify(agentModels),
           NALAR_CONTROLLER_URL: control.server.url,
           NALAR_CONTROL_PERIOD: `${s.controlPeriodMs} ms`,
           ...workload.workerEnv?.({ seed: s.seed, timeScale: s.timeScale }),
@@ -334,8 +352,10 @@ export async function withE2eStack<T>(
           client,
           controller: control.controller,
           controllerUrl: control.server.url,
+          ...(capacity && { capacity }),
         });
       } finally {
+        await capacity?.close();
         await control.server.close();
       }
     });
@@ -371,6 +391,7 @@ export async function playStep(
     rate,
     workflowIdPrefix: step.workflowIdPrefix,
   };
+  await stack.capacity?.prepare(variant);
   log(`rate ${rate}/s ${label}: ${arrivals.length} arrivals over ${s.stepSeconds} s`);
   const before = busyOf(stack.pool);
   const played = await playSegment({ workload, s, ctx, arrivals, pool: stack.pool, log, label });
