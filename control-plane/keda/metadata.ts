@@ -24,11 +24,13 @@ const positiveNumber = z
   .transform(Number)
   .refine((n) => n > 0, 'expected a number above 0');
 
+const taskQueueRequired = 'is required: the Temporal task queue the scaled workers poll';
+
 /** The metadata keys the scaler reads, with their meaning. */
 export const scalerMetadataSchema = z
   .object({
     /** Temporal task queue whose workers are scaled (required). */
-    taskQueue: z.string().min(1, 'is required: the Temporal task queue the scaled workers poll'),
+    taskQueue: z.string({ error: taskQueueRequired }).min(1, taskQueueRequired),
     /** Demand one worker handles. @default {@link defaultTargetPerWorker} */
     targetPerWorker: positiveNumber.optional(),
     /** Count only this agent's calls waiting and in flight (the task queue's backlog still counts whole). */
