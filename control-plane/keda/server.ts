@@ -36,7 +36,7 @@ const closeGraceMs = 2_000;
 
 /** Options of {@link startKedaScaler}. */
 export interface KedaScalerOptions {
-  /** Address to bind. @default NALAR_KEDA_HOST's default (127.0.0.1) through {@link kedaListenOptions} */
+  /** Address to bind (NALAR_KEDA_HOST, through {@link kedaListenOptions}). */
   host: string;
   /** 0: any free port (tests). */
   port: number;

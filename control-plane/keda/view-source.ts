@@ -25,7 +25,7 @@ export interface ViewSourceOptions {
    * @default every agent on {@link defaultTaskQueue}
    */
   taskQueueOf?: (agent: string) => string | undefined;
-  /** The task queue of agents whose definition names none. @default NALAR_TASK_QUEUE's default ('nalar') */
+  /** The task queue of agents whose definition names none. @default NALAR_TASK_QUEUE's default (nalar) */
   defaultTaskQueue?: string;
   /** Runs the tick timer. @default realClock */
   clock?: Clock;
