@@ -499,6 +499,19 @@ export const settings = {
     default: undefined,
     doc: 'Bearer token between workers and the global controller: workers send it, the controller requires it (reports, decisions, PUT /v1/policy) when set; unset: loopback only; a secret: environment only',
   }),
+  kedaHost: setting({
+    env: 'NALAR_KEDA_HOST',
+    schema: z.string().min(1),
+    default: '127.0.0.1',
+    doc: "Address the global controller's KEDA external scaler (gRPC) binds to; any address beyond loopback requires NALAR_CONTROL_TOKEN",
+  }),
+  kedaPort: setting({
+    env: 'NALAR_KEDA_PORT',
+    schema: z.coerce.number().int().min(0).max(65535),
+    // Off unless asked: only Kubernetes with KEDA uses it (deploy/kubernetes sets 8237); the local stack scales with its supervisor.
+    default: 0,
+    doc: 'The global controller serves the KEDA external scaler (gRPC: worker demand per task queue) here, for Kubernetes; 0 turns it off (deploy/kubernetes uses 8237)',
+  }),
   policies: setting({
     env: 'NALAR_POLICIES',
     schema: z.string().min(1),

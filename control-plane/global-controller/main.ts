@@ -6,6 +6,8 @@
 import { Connection, WorkflowClient } from '@temporalio/client';
 import { describeSettings } from '../../common/config';
 import { processStartup, releaseSupervisor, runMain, stopRequested } from '../../common/child-process';
+import { kedaListenOptions, startKedaScaler } from '../keda/server';
+import { viewSource } from '../keda/view-source';
 import { builtInPolicies } from '../policies/index';
 import { temporalBacklog } from './backlog';
 import { GlobalController } from './controller';
@@ -25,6 +27,8 @@ publishes versioned decisions:
   GET  /v1/policy               installed policies, decisions, last round's timings, skipped policies
   PUT  /v1/policy               swap the policies (body: ["name", {"name": "...", "params": {...}}])
   GET  /healthz /metrics
+With NALAR_KEDA_PORT set (not 0), it also serves KEDA's external scaler over gRPC on NALAR_KEDA_HOST:NALAR_KEDA_PORT
+(metric nalar-<taskQueue>: backlog + waiting calls + calls in flight; docs/control-plane/keda.md).
 With NALAR_CONTROL_TOKEN set, reports, decisions and PUT /v1/policy require "Authorization: Bearer <token>";
 without it the controller binds to loopback only and PUT /v1/policy is taken from this machine only.
 Stop with Ctrl-C. Built-in policies (NALAR_POLICIES names):
@@ -42,6 +46,8 @@ async function main(): Promise<void> {
   if (!started) return;
   const { config, log } = started;
   const listen = controllerListenOptions(config);
+  // KEDA's external scaler (Kubernetes): worker demand per task queue from the same view; off when NALAR_KEDA_PORT=0.
+  const kedaListen = kedaListenOptions(config);
   const policies = resolvePolicies(parsePolicyList(config.policies));
   const controller = new GlobalController({ policies, periodMs: config.controlPeriod, log });
   // Lazy: the controller serves while Temporal is still coming up; backlogs are read once it answers.
@@ -53,6 +59,22 @@ async function main(): Promise<void> {
     backlog: temporalBacklog(connection, config.temporalNamespace),
     workflowClient: new WorkflowClient({ connection, namespace: config.temporalNamespace }),
   });
+  const keda =
+    kedaListen &&
+    (await startKedaScaler({
+      ...kedaListen,
+      log,
+      source: viewSource({
+        snapshot: () => controller.view,
+        periodMs: config.controlPeriod,
+        defaultTaskQueue: config.taskQueue,
+        log,
+      }),
+    }).catch(async (err: unknown) => {
+      await server.close();
+      throw err;
+    }));
+  if (keda) log.info(`KEDA external scaler on ${keda.address} (gRPC)`);
   log.info(`serving ${server.url}`, {
     period: `${config.controlPeriod}ms`,
     policies: policies.map((p) => p.name).join(','),
@@ -62,6 +84,7 @@ async function main(): Promise<void> {
   process.send?.(ready);
   await stopRequested();
   log.info('stopping');
+  await keda?.close();
   await server.close();
   await connection.close();
   releaseSupervisor();
