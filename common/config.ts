@@ -178,6 +178,12 @@ export const settings = {
     default: undefined,
     doc: 'Port of the simulator admin API (add, remove, reassign replicas at runtime; sim/README.md), on NALAR_SIM_HOST; unset: a free port, printed in its log',
   }),
+  simAdminUrl: setting({
+    env: 'NALAR_SIM_ADMIN_URL',
+    schema: z.url().optional(),
+    default: undefined,
+    doc: "Where the global controller's sim provisioner finds the simulator admin API (http://host:port); npm start sets it to its simulator's",
+  }),
   simAdminToken: setting({
     env: 'NALAR_SIM_ADMIN_TOKEN',
     schema: z.string().min(1).optional(),

@@ -56,6 +56,11 @@ export async function startBenchCapacity(o: {
     log: createLogger('capacity', 'warn', o.log),
   });
   o.controller.setCapacity(manager);
+  // Progress: every change of capacity (refusals are counted on /metrics, not logged per round).
+  manager.onEvent((e) => {
+    if (e.kind === 'refused') return;
+    o.log(`capacity: ${e.kind} ${[e.agent, e.replica, e.detail].filter(Boolean).join(' ')}`);
+  });
   const split: Record<string, string> = {};
   for (const [agent, binding] of Object.entries(o.agentModels)) for (const url of binding.baseUrls) split[url] = agent;
   const withoutCapacity = o.policies.filter((p) => !capacityPolicies.has(p.name));
