@@ -6,7 +6,17 @@ import { runPolicy, SnapshotBuilder } from './testing';
 describe('the built-in policy registry', () => {
   test('every policy is made from no params (all defaults) and carries the name configuration uses', () => {
     expect(Object.keys(builtInPolicies).sort()).toEqual(
-      ['attained-service', 'high-priority', 'hol-migration', 'load-balance', 'lpt', 'prefix-aware', 'srtf'].sort(),
+      [
+        'attained-service',
+        'autoscale',
+        'capacity-reassign',
+        'high-priority',
+        'hol-migration',
+        'load-balance',
+        'lpt',
+        'prefix-aware',
+        'srtf',
+      ].sort(),
     );
     for (const [name, module] of Object.entries(builtInPolicies)) {
       expect(module.description.length).toBeGreaterThan(10);

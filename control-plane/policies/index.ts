@@ -4,6 +4,8 @@
  */
 import type { Policy } from './api';
 import { attainedService } from './attained-service';
+import { autoscale } from './autoscale';
+import { capacityReassign } from './capacity-reassign';
 import { highPriority } from './high-priority';
 import { holMigration } from './hol-migration';
 import { loadBalance } from './load-balance';
@@ -31,4 +33,6 @@ export const builtInPolicies: Readonly<Record<string, PolicyModule>> = {
   lpt,
   'attained-service': attainedService,
   'prefix-aware': prefixAware,
+  'capacity-reassign': capacityReassign,
+  autoscale,
 };

@@ -65,11 +65,16 @@ export function defaultPoliciesLines(): number {
   return defaultPolicies.reduce((sum, name) => sum + policyLines(name), 0);
 }
 
-/** Line budgets the issue sets: srtf and lpt at most 15 each, attained-service at most 15. */
+/**
+ * Line budgets: srtf and lpt at most 15 each, attained-service at most 15 (the issue's); capacity-reassign at most
+ * 40 and autoscale (model replicas and worker pools, with hysteresis) at most 60 (ours, so they stay short).
+ */
 export const policyLineBudgets: Readonly<Record<string, number>> = {
   srtf: 15,
   lpt: 15,
   'attained-service': 15,
+  'capacity-reassign': 40,
+  autoscale: 60,
 };
 
 /** The budget of the default policies together. */

@@ -311,7 +311,8 @@ export class RecordingPrimitives implements Primitives {
   }
 
   provision(agent: string): void {
-    if (this.snapshot && !this.snapshot.capacity.has(agent)) throw new Error(`provision(${agent}): not a managed agent`);
+    if (this.snapshot && !this.snapshot.capacity.has(agent))
+      throw new Error(`provision(${agent}): not a managed agent`);
     this.actions.push({ kind: 'provision', agent });
   }
 
@@ -323,7 +324,8 @@ export class RecordingPrimitives implements Primitives {
   reassign(replica: string, agent: string): void {
     const call = `reassign(${replica}, ${agent})`;
     this.check(call, replica, undefined);
-    if (this.snapshot && !this.snapshot.capacity.has(agent)) throw new Error(`${call}: ${agent} is not a managed agent`);
+    if (this.snapshot && !this.snapshot.capacity.has(agent))
+      throw new Error(`${call}: ${agent} is not a managed agent`);
     if (this.snapshot?.replicas.get(replica)?.agent === agent) throw new Error(`${call}: it already serves ${agent}`);
     this.actions.push({ kind: 'reassign', replica, agent });
   }
