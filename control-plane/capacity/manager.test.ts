@@ -282,3 +282,18 @@ test('a node that never lets go is waited for releaseTimeoutMs, then the provisi
   await round();
   expect(provisioner.calls).toEqual(['kill c0']);
 });
+
+test('reassignAll restores a split past the bounds, and quiet says when every change is done', async () => {
+  const { provisioner, controller, manager, round } = await setup({ c0: 'm-chat', k0: 'm-coder', k1: 'm-coder' });
+  expect(manager.quiet).toBe(true);
+  manager.reassignAll({ [url('c0')]: 'coder', [url('k0')]: 'chat', [url('k1')]: 'coder' });
+  expect(manager.quiet).toBe(false);
+  await round();
+  expect(provisioner.calls.sort()).toEqual(['reassign c0 m-coder', 'reassign k0 m-chat']);
+  provisioner.finishDrain('c0');
+  provisioner.finishDrain('k0');
+  await flush();
+  await round();
+  expect(manager.quiet).toBe(true);
+  expect(controller.decisions.replicas.chat).toEqual([url('k0')]);
+});

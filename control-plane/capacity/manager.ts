@@ -204,6 +204,29 @@ export class CapacityManager implements CapacityActuator {
     this.refreshViews();
   }
 
+  /** Whether no change is under way (nothing asked for, loading, releasing or draining). */
+  get quiet(): boolean {
+    for (const n of this.pending.values()) if (n > 0) return false;
+    for (const r of this.replicas.values()) if (r.state !== 'serving') return false;
+    return true;
+  }
+
+  /**
+   * Moves every serving replica back to the agent `assignment` gives it (base URL → agent), past the bounds:
+   * an operator's reset to a known split (the benchmarks restore the static split between runs). Replicas
+   * not in `assignment` stay.
+   */
+  reassignAll(assignment: Readonly<Record<string, string>>): void {
+    for (const r of this.replicas.values()) {
+      const to = assignment[r.url];
+      if (to === undefined || r.state !== 'serving' || to === r.agent || !this.agents.has(to)) continue;
+      this.release(r, { kind: 'reassign', to });
+      this.pending.set(to, (this.pending.get(to) ?? 0) + 1);
+      this.event({ kind: 'reassign-requested', agent: to, replica: r.url, detail: `from ${r.agent} (reset)` });
+    }
+    this.refreshViews();
+  }
+
   /** What `GET /v1/capacity` shows. */
   status(): CapacityStatus {
     return {
