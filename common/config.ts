@@ -505,6 +505,24 @@ export const settings = {
     default: 'load-balance,hol-migration,high-priority',
     doc: 'Policies the global controller runs every period, in order: comma-separated names, or JSON `["name", {"name": "...", "params": {...}}]`',
   }),
+  provisioner: setting({
+    env: 'NALAR_PROVISIONER',
+    schema: z.enum(['sim', 'command', 'none']).optional(),
+    default: undefined,
+    doc: 'What starts, stops and reassigns model replicas (docs/control-plane/capacity.md): sim (the simulator admin API), command (NALAR_PROVISIONER_COMMAND) or none; unset: sim when NALAR_SIM runs the embedded simulator, else none',
+  }),
+  provisionerCommand: setting({
+    env: 'NALAR_PROVISIONER_COMMAND',
+    schema: z.string().min(1).optional(),
+    default: undefined,
+    doc: 'Executable (absolute path or name on PATH) of the command provisioner, run as `<cmd> list|provision|when-serving|kill|reassign …` (docs/control-plane/capacity.md)',
+  }),
+  provisionerTimeout: setting({
+    env: 'NALAR_PROVISIONER_TIMEOUT',
+    schema: duration,
+    default: '10 minutes',
+    doc: 'Longest one provisioner call may take (a kill or reassignment waits for the drain, a start for the model load); then it fails',
+  }),
   logLevel: setting({
     env: 'NALAR_LOG_LEVEL',
     schema: z.enum(logLevels),

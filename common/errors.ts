@@ -58,6 +58,9 @@ export const ErrorCode = {
   INTERNAL: 'NALAR_ERR_INTERNAL',
   AGENT_MAX_STEPS: 'NALAR_ERR_AGENT_MAX_STEPS',
   DEADLINE_EXCEEDED: 'NALAR_ERR_DEADLINE_EXCEEDED',
+  CONFLICT: 'NALAR_ERR_CONFLICT',
+  PROVISIONER_FAILED: 'NALAR_ERR_PROVISIONER_FAILED',
+  REPLICA_NOT_FOUND: 'NALAR_ERR_REPLICA_NOT_FOUND',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -277,6 +280,25 @@ export const errorCodes: { readonly [C in ErrorCode]: ErrorCodeInfo } = {
       "A request (a workload's turn, job or routed request) did not finish before its deadline (its input's `deadlineMs` or turn deadline); its pending calls were cancelled.",
     retryable: false,
     httpStatus: 504,
+  },
+  // Capacity (control-plane/capacity/): a conflict is retryable because the change under way ends (the drain
+  // has a deadline); a provisioner failure may be a backend that is briefly away; an unknown replica is not.
+  [ErrorCode.CONFLICT]: {
+    meaning:
+      'A change conflicts with one under way (a replica already being removed or reassigned); retry once it is done.',
+    retryable: true,
+    httpStatus: 409,
+  },
+  [ErrorCode.PROVISIONER_FAILED]: {
+    meaning:
+      'A provisioner backend (the simulator admin API, the NALAR_PROVISIONER_COMMAND hook) failed to list, start, stop or reassign a replica.',
+    retryable: true,
+    httpStatus: 502,
+  },
+  [ErrorCode.REPLICA_NOT_FOUND]: {
+    meaning: 'The provisioner has no replica with this id (removed, or never existed).',
+    retryable: false,
+    httpStatus: 404,
   },
 };
 

@@ -275,10 +275,110 @@ test('bad bodies are 400s naming the field; unknown replicas 404; replicas alrea
   await waitFor(() => s.pool.info('0').state === 'loading', { what: 'the replica to load' });
   const again = await adminCall(s, 'POST', '/admin/replicas/0/reassign', { model: modelA });
   expect(again.status).toBe(409);
+  expect(again.body).toMatchObject({ error: { code: 'NALAR_ERR_CONFLICT' } });
   expect(JSON.stringify(again.body)).toContain('loading');
   // A replica still loading can be removed (it holds no request); removing it twice conflicts.
   expect((await adminCall(s, 'DELETE', '/admin/replicas/0')).status).toBe(202);
   const twice = await adminCall(s, 'DELETE', '/admin/replicas/0');
   expect([404, 409]).toContain(twice.status);
+  if (twice.status === 409) expect(twice.body).toMatchObject({ error: { code: 'NALAR_ERR_CONFLICT' } });
   await waitFor(() => s.pool.list().length === 0, { what: 'the loading replica to be removed' });
+});
+
+test('removing a replica that is already draining answers 409 NALAR_ERR_CONFLICT, not an input error', async () => {
+  const s = await setup();
+  const engine = s.pool.replicas[0]?.engine;
+  const inFlight = client(s.pool.baseUrls[0] as string).chat.completions.create(ask(modelA, 'hold the drain', 50));
+  inFlight.catch(() => undefined);
+  await waitFor(() => engine && engine.numRunning + engine.numWaiting === 1, { what: 'the request in the engine' });
+  expect((await adminCall(s, 'DELETE', '/admin/replicas/0')).status).toBe(202);
+  const twice = await adminCall(s, 'DELETE', '/admin/replicas/0');
+  expect(twice.status).toBe(409);
+  expect(twice.body).toMatchObject({
+    error: { code: 'NALAR_ERR_CONFLICT', message: expect.stringContaining('draining') },
+  });
+  const reassign = await adminCall(s, 'POST', '/admin/replicas/0/reassign', { model: modelB });
+  expect([reassign.status, reassign.body]).toMatchObject([409, { error: { code: 'NALAR_ERR_CONFLICT' } }]);
+  await driven(s.clock, inFlight, 'the request in flight');
+  await waitFor(() => s.pool.list().length === 0, { what: 'the drained replica to leave the pool' });
+});
+
+describe('the drain deadline (drainTimeoutMs)', () => {
+  const drainTimeoutMs = 1000;
+  /** Real ms of the manual clock per model ms. */
+  const deadline = drainTimeoutMs * timeScale;
+
+  /** Resolves once the replica has counted a request it hangs on purpose (fault `timeout`). */
+  const hung = async (s: Setup): Promise<void> => {
+    await waitFor(
+      async () =>
+        /nalar_sim_request_errors_total\{[^}]*status="timeout"[^}]*\} 1/.test(
+          await (s.pool.replicas[0]?.metrics.registry.metrics() ?? ''),
+        ),
+      { what: 'the hung request to arrive' },
+    );
+  };
+
+  test('requests still held when it passes are answered 503 replica_draining and the replica is removed', async () => {
+    const s = await setup({
+      replicas: [{ drainTimeoutMs, faults: { failFirst: { count: 1, kind: 'timeout' } } }],
+    });
+    const url = s.pool.baseUrls[0] as string;
+    const engine = s.pool.replicas[0]?.engine;
+    // A request the replica accepts and never answers (a hung engine), one generating for far longer than
+    // the deadline, and a stream of the same length.
+    const hanging = apiError(client(url).chat.completions.create(ask(modelA, 'hang')));
+    await hung(s);
+    const long = apiError(client(url).chat.completions.create(ask(modelA, 'a very long answer', 20_000)));
+    const stream = (async () => {
+      const chunks = await client(url).chat.completions.create({ ...ask(modelA, 'stream it', 20_000), stream: true });
+      let received = 0;
+      for await (const c of chunks) received += c.choices[0]?.delta.content ? 1 : 0;
+      return received;
+    })();
+    const streamed = apiError(stream);
+    await waitFor(() => engine && engine.numRunning + engine.numWaiting === 2, { what: 'two requests in the engine' });
+
+    expect((await adminCall(s, 'DELETE', '/admin/replicas/0')).status).toBe(202);
+    s.clock.advance(deadline - 1);
+    expect(s.pool.list().map((r) => r.state)).toEqual(['draining']);
+    s.clock.advance(1);
+
+    for (const err of [await hanging, await long]) {
+      expect([err.status, err.code]).toEqual([503, 'replica_draining']);
+      expect(err.message).toContain('drainTimeoutMs');
+    }
+    // The stream had started: its answer is a last error event, which the client throws.
+    expect((await streamed).code).toBe('replica_draining');
+    await waitFor(() => s.pool.list().length === 0, { what: 'the replica to leave the pool after its deadline' });
+  });
+
+  test('a reassignment whose drain passes the deadline loads the new model', async () => {
+    const s = await setup({ replicas: [{ drainTimeoutMs }] });
+    const url = s.pool.baseUrls[0] as string;
+    const engine = s.pool.replicas[0]?.engine;
+    const long = apiError(client(url).chat.completions.create(ask(modelA, 'a very long answer', 20_000)));
+    await waitFor(() => engine && engine.numRunning + engine.numWaiting === 1, { what: 'the request in the engine' });
+    const moved = adminCall(s, 'POST', '/admin/replicas/0/reassign?wait=true', { model: modelB, modelLoadMs: 0 });
+    await waitFor(() => s.pool.info('0').state === 'draining', { what: 'the replica to drain' });
+    s.clock.advance(deadline);
+    expect([(await long).status, (await long).code]).toEqual([503, 'replica_draining']);
+    const done = await moved;
+    expect([done.status, done.body]).toMatchObject([200, { id: '0', model: modelB, state: 'serving' }]);
+    const reply = await driven(s.clock, client(url).chat.completions.create(ask(modelB)), 'a reply from the new model');
+    expect(reply.model).toBe(modelB);
+  });
+
+  test('a drain that ends in time is not cut short later', async () => {
+    const s = await setup({ replicas: [{ drainTimeoutMs }, { drainTimeoutMs }] });
+    const engine = s.pool.replicas[0]?.engine;
+    const short = client(s.pool.baseUrls[0] as string).chat.completions.create(ask(modelA, 'short', 5));
+    await waitFor(() => engine && engine.numRunning + engine.numWaiting === 1, { what: 'the request in the engine' });
+    const removing = s.pool.remove('0');
+    const reply = await driven(s.clock, short, 'the short request');
+    expect(reply.usage?.completion_tokens).toBe(5);
+    await removing;
+    s.clock.advance(10 * deadline);
+    expect(s.pool.list().map((r) => r.id)).toEqual(['1']);
+  });
 });

@@ -58,12 +58,12 @@ function sendError(reply: FastifyReply, status: number, code: ErrorCodeType, mes
   return reply.status(status).send(body);
 }
 
-/** A pool refusal as HTTP: 404 for an unknown replica, 409 for one already changing. */
+/** A pool refusal as HTTP: 404 for an unknown replica, 409 NALAR_ERR_CONFLICT for one already changing. */
 function sendPoolError(reply: FastifyReply, err: unknown): FastifyReply {
   if (!(err instanceof SimPoolError)) throw err;
   return err.reason === 'not_found'
     ? sendError(reply, 404, ErrorCode.NOT_FOUND, err.message)
-    : sendError(reply, 409, ErrorCode.INVALID_INPUT, err.message);
+    : sendError(reply, 409, ErrorCode.CONFLICT, err.message);
 }
 
 /** The admin API over `pool` (not listening: tests use `app.inject` or listen on port 0). */

@@ -109,6 +109,13 @@ export const replicaProfileSchema = z
      * (weights, CUDA graphs) takes tens of seconds.
      */
     modelLoadMs: nonNegative.default(5000),
+    /**
+     * Model ms a drain (admin API remove or reassign) waits for the requests the replica holds; still held when
+     * it passes (a hung request, a very long generation), they are answered 503 `replica_draining` (a stream
+     * that has started gets a last error event) and the drain completes, so one request cannot hold capacity
+     * forever. Generous: a long answer at ~30 ms per token finishes well within it.
+     */
+    drainTimeoutMs: z.number().positive().default(120_000),
     /** Slowness multiplier of this replica (heterogeneity): 2 = every iteration takes twice as long. */
     speed: z.number().positive().default(1),
     /** Output length when a request does not fix it: lognormal(median, sigma), capped at `max`. */

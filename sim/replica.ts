@@ -153,6 +153,14 @@ export class Replica {
   /** Chat requests whose response has not closed yet (waiting, running, or being answered). */
   private inFlight = 0;
   private readonly drainWaiters: (() => void)[] = [];
+  /** The drain's deadline (profile `drainTimeoutMs`), while a drain waits. */
+  private drainTimer: Timer | undefined;
+  /**
+   * How to answer each chat request still held (in the engine, or hung by a fault) with 503
+   * `replica_draining`, by request serial: what the drain deadline calls. Removed when its response closes.
+   */
+  private readonly held = new Map<number, () => void>();
+  private chatSerial = 0;
   /** The model load under way: its timer, and what ends the wait of {@link load} (on close too). */
   private loading: { timer: Timer; done: () => void } | undefined;
   private requestCounter = 0;
@@ -209,15 +217,37 @@ export class Replica {
 
   /**
    * Stops admitting requests (new ones get 503 `replica_draining`) and resolves once every request it
-   * had accepted has been answered: none is lost. The replica stays draining until {@link load} or
-   * {@link close}.
+   * had accepted has been answered: none is lost. Requests still held after the profile's `drainTimeoutMs`
+   * (model ms) are answered 503 `replica_draining` then, so the drain always ends. The replica stays
+   * draining until {@link load} or {@link close}.
    */
   drain(): Promise<void> {
     this.stateNow = 'draining';
+    this.drainTimer ??= this.clock.setTimer(() => this.drainDeadline(), this.profile.drainTimeoutMs * this.timeScale);
     return new Promise((resolve) => {
       this.drainWaiters.push(resolve);
       this.checkDrained();
     });
+  }
+
+  /** The drain's deadline passed: every request still held is answered (its close ends the drain). */
+  private drainDeadline(): void {
+    this.drainTimer = undefined;
+    if (this.stateNow !== 'draining') return;
+    for (const answer of [...this.held.values()]) answer();
+  }
+
+  /** The 503 of a request refused, or dropped at the drain deadline, because the replica drains. */
+  private drainingError(atDeadline: boolean): OpenAiError {
+    const name = this.profile.name;
+    return {
+      status: 503,
+      type: 'server_error',
+      code: 'replica_draining',
+      message: atDeadline
+        ? `Replica ${name} was drained past its deadline (drainTimeoutMs ${this.profile.drainTimeoutMs} model ms) before this request finished: send it to another replica.`
+        : `Replica ${name} is draining (being removed or reassigned): send the request to another replica.`,
+    };
   }
 
   /**
@@ -251,6 +281,8 @@ export class Replica {
 
   private checkDrained(): void {
     if (this.stateNow !== 'draining' || this.inFlight > 0) return;
+    this.drainTimer?.cancel();
+    this.drainTimer = undefined;
     for (const resolve of this.drainWaiters.splice(0)) resolve();
   }
 
@@ -293,6 +325,7 @@ export class Replica {
     for (const t of this.outageTimers) t.cancel();
     this.loading?.timer.cancel();
     this.loading?.done();
+    this.drainTimer?.cancel();
     this.engine.reset('replica shutting down');
     this.engine.close();
     // A pool closing while a replica drains ends the drain: its requests were just aborted.
@@ -357,11 +390,13 @@ export class Replica {
     });
     app.post('/v1/chat/completions', (req, reply) => {
       this.inFlight++;
+      const serial = ++this.chatSerial;
       reply.raw.once('close', () => {
         this.inFlight--;
+        this.held.delete(serial);
         this.checkDrained();
       });
-      return this.chatCompletion(req, reply);
+      return this.chatCompletion(req, reply, serial);
     });
   }
 
@@ -480,16 +515,9 @@ export class Replica {
     return cap(generateProse(prng, n));
   }
 
-  private async chatCompletion(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  private async chatCompletion(request: FastifyRequest, reply: FastifyReply, serial: number): Promise<FastifyReply> {
     if (!this.authorized(request, reply)) return reply;
-    if (this.stateNow === 'draining') {
-      return this.sendError(reply, {
-        status: 503,
-        type: 'server_error',
-        code: 'replica_draining',
-        message: `Replica ${this.profile.name} is draining (being removed or reassigned): send the request to another replica.`,
-      });
-    }
+    if (this.stateNow === 'draining') return this.sendError(reply, this.drainingError(false));
     if (this.stateNow === 'loading') {
       return this.sendError(reply, {
         status: 503,
@@ -535,8 +563,10 @@ export class Replica {
     if (fault === 'drop' || fault === 'timeout') {
       this.metrics.countError(fault);
       reply.hijack();
-      // A drop closes the connection with no answer; a timeout accepts and never answers.
+      // A drop closes the connection with no answer; a timeout accepts and never answers (unless a drain's
+      // deadline passes: then it is answered like any request still held).
       if (fault === 'drop') request.raw.socket.destroy();
+      else this.held.set(serial, () => this.sendRawError(reply.raw, this.drainingError(true)));
       return reply;
     }
 
@@ -648,6 +678,11 @@ export class Replica {
         reply.raw.on('close', () => {
           if (!reply.raw.writableFinished) submitted.cancel();
         });
+        this.held.set(serial, () => {
+          if (reply.sent) return; // answered already; its close is on the way
+          submitted.cancel();
+          resolve(this.sendError(reply, this.drainingError(true)));
+        });
       });
     }
 
@@ -714,6 +749,11 @@ export class Replica {
     reply.hijack();
     raw.on('close', () => {
       if (!raw.writableFinished) submitted.cancel();
+    });
+    this.held.set(serial, () => {
+      if (raw.writableEnded) return;
+      submitted.cancel();
+      this.sendRawError(raw, this.drainingError(true));
     });
     return reply;
   }
