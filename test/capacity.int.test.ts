@@ -42,7 +42,7 @@ const replicaProfile = { maxNumSeqs: 2, decodeBaseMs: 20, decodePerSeqMs: 0, mod
 const log = createLogger('capacity-test', 'error');
 
 /** What the scripted policy does in its next round (then forgets). */
-let script: ((act: Primitives) => void)[] = [];
+const script: ((act: Primitives) => void)[] = [];
 const scripted: Policy = {
   name: 'scripted-capacity',
   decide(_snapshot, act) {
@@ -118,7 +118,11 @@ beforeAll(async () => {
   await admin.listen({ host: '127.0.0.1', port: 0 });
   const adminUrl = `http://127.0.0.1:${(admin.server.address() as AddressInfo).port}`;
 
-  controller = new GlobalController({ policies: [{ name: scripted.name, params: undefined, policy: scripted }], periodMs, log });
+  controller = new GlobalController({
+    policies: [{ name: scripted.name, params: undefined, policy: scripted }],
+    periodMs,
+    log,
+  });
   manager = await CapacityManager.start({
     provisioner: new SimProvisioner({ adminUrl, template: () => ({ ...replicaProfile }), pollIntervalMs: 20 }),
     agents: [
@@ -185,10 +189,9 @@ afterAll(async () => {
 async function provisioned(agent: string, from: number): Promise<string> {
   const requested = await eventAfter(from, 'provision-requested');
   expect(requested.agent).toBe(agent);
-  const serving = await waitFor(
-    () => events.slice(from).find((e) => e.kind === 'serving' && e.agent === agent),
-    { what: () => `a replica serving ${agent} (events: ${JSON.stringify(events)})` },
-  );
+  const serving = await waitFor(() => events.slice(from).find((e) => e.kind === 'serving' && e.agent === agent), {
+    what: () => `a replica serving ${agent} (events: ${JSON.stringify(events)})`,
+  });
   return serving.replica as string;
 }
 
@@ -227,10 +230,9 @@ test('kill while calls run on it: no call is lost, the replica leaves routing, t
   const sessions = Array.from({ length: 12 }, (_, i) => keyOn(i % 2, 2, `kill-${i}-`));
   const runs = sessions.map((s, i) => call(`kill-${i}`, s, 'alpha', 50));
   runs.forEach((r) => r.catch(() => {})); // awaited below
-  await waitFor(
-    () => sim.replica(victimId).engine.numRunning >= 1 && local.dispatcher.waitingCalls().length >= 1,
-    { what: 'calls running on the victim and calls waiting in the worker' },
-  );
+  await waitFor(() => sim.replica(victimId).engine.numRunning >= 1 && local.dispatcher.waitingCalls().length >= 1, {
+    what: 'calls running on the victim and calls waiting in the worker',
+  });
   const from = events.length;
   inNextRound((act) => act.kill(victim));
   await eventAfter(from, 'kill-requested', victim);

@@ -131,7 +131,9 @@ export async function runScalingBench(o: ScalingOptions, log: (line: string) => 
           simulator: `${stack.profile.replicas.length} replica at start (${JSON.stringify(replicaTemplate(o))}, model ${model}), time scale ${stack.profile.timeScale}, seed ${stack.profile.seed}; admin API ${adminUrl}`,
           policies: stack.controller.installed.map((p) => p.name).filter((n) => n !== 'scaling-probe'),
         };
-        if (!(await waitFor(() => (stack.controller.decisions.replicas[agent]?.length ?? 0) >= o.minInstances, 60_000))) {
+        if (
+          !(await waitFor(() => (stack.controller.decisions.replicas[agent]?.length ?? 0) >= o.minInstances, 60_000))
+        ) {
           throw new Error(`${agent} has no serving replica in the decisions after 60 s`);
         }
         log(
@@ -178,7 +180,12 @@ export async function runScalingBench(o: ScalingOptions, log: (line: string) => 
       onReport: (report) => {
         for (const c of report.calls) {
           if (c.agent !== agent) continue;
-          calls.push({ at: c.at, replica: c.replica, ok: c.ok, ...(c.errorCode !== undefined && { errorCode: c.errorCode }) });
+          calls.push({
+            at: c.at,
+            replica: c.replica,
+            ok: c.ok,
+            ...(c.errorCode !== undefined && { errorCode: c.errorCode }),
+          });
         }
       },
     },

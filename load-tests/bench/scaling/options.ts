@@ -9,11 +9,11 @@ import type { Arrival, BenchWorkload, RequestRecord, RunContext } from '../workl
 
 /** Options of the benchmark. */
 export interface ScalingOptions {
-  /** Requests per second of the low phases (one replica serves them). @default 0.6 */
+  /** Requests per second of the low phases (one replica serves them). @default 0.5 */
   lowRate: number;
-  /** Requests per second after the step (about three replicas' worth). @default 4 */
+  /** Requests per second after the step (about three replicas' worth). @default 2.5 */
   highRate: number;
-  /** Real seconds of the first low phase. @default 30 */
+  /** Real seconds of the first low phase. @default 20 */
   lowSeconds: number;
   /** Real seconds of the high phase. @default 60 */
   highSeconds: number;
@@ -21,7 +21,7 @@ export interface ScalingOptions {
   afterSeconds: number;
   /** Real seconds a replica takes to load its model (the profile's modelLoadMs is this / time scale). @default 5 */
   modelLoadSeconds: number;
-  /** Sequences one replica runs at once (also the worker's in-flight limit per replica). @default 3 */
+  /** Sequences one replica runs at once (also the worker's in-flight limit per replica). @default 2 */
   maxNumSeqs: number;
   /** The managed agent's bounds. @default 1 and 4 */
   minInstances: number;
@@ -41,13 +41,13 @@ export interface ScalingOptions {
 }
 
 export const defaultScalingOptions: ScalingOptions = {
-  lowRate: 0.6,
-  highRate: 4,
-  lowSeconds: 30,
+  lowRate: 0.5,
+  highRate: 2.5,
+  lowSeconds: 20,
   highSeconds: 60,
   afterSeconds: 60,
   modelLoadSeconds: 5,
-  maxNumSeqs: 3,
+  maxNumSeqs: 2,
   minInstances: 1,
   maxInstances: 4,
   timeScale: 1,

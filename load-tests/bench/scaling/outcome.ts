@@ -172,7 +172,8 @@ export function timelineOf(
   for (let i = 1; i < points.length; i++) {
     const p = points[i] as TimelinePoint;
     const prev = points[i - 1] as TimelinePoint;
-    if (Number.isNaN(p.serving)) Object.assign(p, { serving: prev.serving, loading: prev.loading, waiting: prev.waiting });
+    if (Number.isNaN(p.serving))
+      Object.assign(p, { serving: prev.serving, loading: prev.loading, waiting: prev.waiting });
   }
   return points.map((p) => ({ ...p, offered: round(p.offered), served: round(p.served) }));
 }

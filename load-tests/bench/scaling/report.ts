@@ -10,7 +10,10 @@ import { scalingPhases, type PhaseTimes, type Reaction, type TimelinePoint } fro
  * Two panels over the same time axis: offered and served requests per second above, serving and loading
  * replicas below (steps), with the step up and the fall marked.
  */
-export function timelineChartSpec(points: readonly TimelinePoint[], marks: { stepS: number; fallS: number }): TopLevelSpec {
+export function timelineChartSpec(
+  points: readonly TimelinePoint[],
+  marks: { stepS: number; fallS: number },
+): TopLevelSpec {
   const rates = points.flatMap((p) => [
     { t: p.t, series: 'offered (req/s)', value: p.offered },
     { t: p.t, series: 'served (req/s)', value: p.served },
@@ -83,7 +86,7 @@ export function scalingReport(r: ScalingReportInput): string {
       'sequential writer calls through stubs and futures) starts with one simulator replica. The global controller ' +
       'runs the policies below; the capacity manager carries out their provisions and kills on the simulator pool ' +
       'through its admin API (SimProvisioner). Offered load: a low phase one replica serves, a step to a high rate ' +
-      'held for a while, then low again for autoscale\'s down window and the kills. A provisioned replica loads ' +
+      "held for a while, then low again for autoscale's down window and the kills. A provisioned replica loads " +
       'its model for a fixed real time before it serves.',
     '',
     '## Run',
@@ -142,7 +145,7 @@ export function scalingReport(r: ScalingReportInput): string {
     ),
     '',
     'Latency is per request as the client sees it (start to result of the workflow). Raw files: records.jsonl.gz ' +
-      '(requests), rounds.jsonl.gz (what each controller round showed of the agent), calls.jsonl.gz (the workers\' ' +
+      "(requests), rounds.jsonl.gz (what each controller round showed of the agent), calls.jsonl.gz (the workers' " +
       'call records of the agent).',
     '',
   ];
