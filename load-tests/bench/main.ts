@@ -9,6 +9,7 @@ import { defaultSimBenchOptions, runSimBench, type SimBenchOptions } from './sim
 import { parseStateBenchOptions, runStateBench, stateBenchUsage } from './state';
 import { controlBenchUsage, parseControlBenchOptions, runControlBench } from './control';
 import { parsePoliciesBenchOptions, policiesBenchUsage, runPoliciesBench } from './policies';
+import { parseScalingOptions, runScalingBench, scalingUsage } from './scaling';
 import {
   availableWorkloads,
   e2eBenchOptionsUsage,
@@ -48,6 +49,8 @@ ${controlOutageUsage}
 ${e2eBenchOptionsUsage}
 
 ${policiesBenchUsage}
+
+${scalingUsage}
 
 Results go to load-tests/results/<name>/ (report.md, plots, result.json, records.jsonl.gz).`;
 
@@ -147,6 +150,8 @@ async function main(): Promise<number> {
       return runControlOutageBench(parseControlOutageOptions(rest), log);
     case 'policies':
       return runPoliciesBench(parsePoliciesBenchOptions(rest), log);
+    case 'scaling':
+      return runScalingBench(parseScalingOptions(rest), log);
     default:
       console.error(`unknown benchmark '${name}'\n\n${usage}`);
       return 2;

@@ -10,7 +10,8 @@ import { loadConfig } from '../../../common/config';
 import { SimPool } from '../../../sim/pool';
 import { poolProfileSchema, type PoolProfile } from '../../../sim/profile';
 import { nalarDataConverter } from '../../../state/payloads/data-converter';
-import { GlobalController } from '../../../control-plane/global-controller/controller';
+import { GlobalController, type GlobalControllerOptions } from '../../../control-plane/global-controller/controller';
+import type { Report } from '../../../control-plane/protocol';
 import {
   parsePolicyList,
   resolvePolicies,
@@ -238,6 +239,27 @@ export function warmupArrivals(workload: BenchWorkload, s: E2eRunSettings): Arri
     .map((a) => ({ ...a, id: `warmup-${a.id}` }));
 }
 
+/** What a benchmark built on {@link withE2eStack} may observe of the stack. */
+export interface E2eStackHooks {
+  /** Every report a worker's local controller sends to the global controller (its finished calls included). */
+  onReport?(report: Report): void;
+}
+
+/** A global controller that shows every report it takes to the benchmark before its round merges it. */
+class ObservedController extends GlobalController {
+  constructor(
+    options: GlobalControllerOptions,
+    private readonly observe: (report: Report) => void,
+  ) {
+    super(options);
+  }
+
+  override submit(report: Report): number {
+    this.observe(report);
+    return super.submit(report);
+  }
+}
+
 /**
  * The run's global controller, in process on a free loopback port, with the settings' policies and period;
  * the Nalar variant's calls reach it through each worker's local controller (baseline calls never do).
@@ -247,13 +269,15 @@ async function startBenchController(
   s: E2eRunSettings,
   client: Client,
   log: (line: string) => void,
+  hooks: E2eStackHooks,
 ): Promise<{ controller: GlobalController; server: ControllerServer; policies: InstalledPolicy[] }> {
   const policies = resolvePolicies(parsePolicyList(s.policies, '--policies'));
-  const controller = new GlobalController({
+  const options: GlobalControllerOptions = {
     policies,
     periodMs: s.controlPeriodMs,
     log: createLogger('controller', 'warn', log),
-  });
+  };
+  const controller = hooks.onReport ? new ObservedController(options, hooks.onReport) : new GlobalController(options);
   const server = await startControllerServer({
     host: '127.0.0.1',
     port: 0,
@@ -287,13 +311,14 @@ export interface E2eStack {
 /**
  * Starts the stack of `workload` (simulator pool, dev server, global controller, worker processes), plays the
  * warm-up of each of the settings' variants, waits for idle replicas, then runs `body`; closes everything after,
- * also when `body` throws.
+ * also when `body` throws. `hooks` observe the stack (the scaling benchmark reads the workers' call records).
  */
 export async function withE2eStack<T>(
   workload: BenchWorkload,
   s: E2eRunSettings,
   log: (line: string) => void,
   body: (stack: E2eStack) => Promise<T>,
+  hooks: E2eStackHooks = {},
 ): Promise<T> {
   const runId = randomBytes(4).toString('hex');
   const profile = poolProfileSchema.parse(workload.simProfile({ seed: s.seed, timeScale: s.timeScale }));
@@ -303,7 +328,7 @@ export async function withE2eStack<T>(
   try {
     return await withBenchDevServer({ log }, async (server) => {
       const taskQueue = `bench-${workload.name}-${runId}`;
-      const control = await startBenchController(s, server.client(), log);
+      const control = await startBenchController(s, server.client(), log, hooks);
       const agentModels = agentModelsOf(agentReplicas, profile, pool.baseUrls);
       let capacity: BenchCapacity | undefined;
       try {

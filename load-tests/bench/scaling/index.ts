@@ -1,0 +1,255 @@
+/**
+ * `npm run bench -- scaling`: capacity that follows load (issue 14). On the e2e benchmark's stack (dev server,
+ * in-process simulator pool, a global controller in process, worker processes; `withE2eStack` and
+ * `playSegment` of e2e/run.ts) plus the pool's admin API, a SimProvisioner over it and a CapacityManager as the
+ * controller's capacity actuator: one managed agent, `writer`, from one replica, under a low → high → low step of
+ * offered load, with the policies `load-balance` and `autoscale`. Measures the reaction to the step (detection,
+ * decision, actuation), the time to the first replica removed after the fall and the calls lost on the way down;
+ * writes load-tests/results/scaling/ and ends with the closing JSON line (targets: `scale_up_reaction_s <= 10`,
+ * `calls_lost_on_scale_down <= 0`).
+ */
+import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
+import { configDefaults, durationMs } from '../../../common/config';
+import { createLogger } from '../../../common/log';
+import { CapacityManager, type CapacityEvent } from '../../../control-plane/capacity/manager';
+import { SimProvisioner } from '../../../control-plane/capacity/sim-provisioner';
+import type { InstalledPolicy } from '../../../control-plane/global-controller/policy-config';
+import type { Policy, ReplicaView } from '../../../control-plane/policies/api';
+import { buildSimAdminApp } from '../../../sim/admin';
+import { playSegment, waitFor, withE2eStack, type E2eRunSettings } from '../e2e/run';
+import type { RunRecord } from '../e2e/stats';
+import { renderSvg } from '../plot';
+import { closingLine, resultsDir, runInfo, writeFile } from '../run-info';
+import {
+  phaseStats,
+  reactionOf,
+  scalingOutcome,
+  timelineOf,
+  type PhaseTimes,
+  type ProbeRound,
+  type ServedCall,
+} from './outcome';
+import { replicaTemplate, scalingWorkload, stepArrivals, type ScalingOptions } from './options';
+import { scalingReport, timelineChartSpec } from './report';
+
+export { parseScalingOptions, scalingUsage, type ScalingOptions } from './options';
+
+/** The managed agent. */
+const agent = 'writer';
+/** Longest wait after the arrivals for a first removal that has not happened yet. */
+const scaleDownGraceMs = 30_000;
+
+/** autoscale's `upWaiting` as installed (its default, 2, unless the policy list gives params). */
+function upWaitingOf(policies: readonly InstalledPolicy[]): number {
+  const params = policies.find((p) => p.name === 'autoscale')?.params as { upWaiting?: unknown } | undefined;
+  return typeof params?.upWaiting === 'number' ? params.upWaiting : 2;
+}
+
+/**
+ * A read-only policy run last in every round: what the snapshot shows of the agent once the other policies
+ * decided (serving and loading replicas, calls waiting and in flight, whether autoscale would call it short).
+ */
+function probe(upWaiting: number, rounds: ProbeRound[]): InstalledPolicy {
+  const policy: Policy = {
+    name: 'scaling-probe',
+    decide(s) {
+      const c = s.capacity.get(agent);
+      if (!c) return;
+      const rs = c.serving.map((id) => s.replicas.get(id)).filter((r): r is ReplicaView => r !== undefined);
+      const waiting = rs.reduce((n, r) => n + r.waiting, 0);
+      const inFlight = rs.reduce((n, r) => n + r.inFlight, 0);
+      rounds.push({
+        at: s.now,
+        serving: [...c.serving],
+        loading: c.loading.length,
+        waiting,
+        inFlight,
+        short: waiting > upWaiting * rs.length,
+      });
+    },
+  };
+  return { name: policy.name, params: undefined, policy };
+}
+
+const jsonl = (rows: readonly unknown[]) => gzipSync(rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+
+/** Runs the benchmark, writes its results and prints the closing line; returns the exit code. */
+export async function runScalingBench(o: ScalingOptions, log: (line: string) => void): Promise<number> {
+  const info = runInfo();
+  const t0 = Date.now();
+  const workload = scalingWorkload(o);
+  const arrivals = stepArrivals(o);
+  const s: E2eRunSettings = {
+    rates: [o.lowRate, o.highRate],
+    stepSeconds: o.lowSeconds + o.highSeconds + o.afterSeconds,
+    seed: o.seed,
+    timeScale: o.timeScale,
+    variants: ['nalar'],
+    drainSeconds: o.drainSeconds,
+    workers: o.workers,
+    warmup: o.warmup,
+    policies: o.policies,
+    controlPeriodMs: durationMs(configDefaults.controlPeriod) as number,
+  };
+  const calls: ServedCall[] = [];
+  const rounds: ProbeRound[] = [];
+  const events: CapacityEvent[] = [];
+  let upWaiting = 2;
+  let records: RunRecord[] = [];
+  let times: PhaseTimes | undefined;
+  let stackInfo = { runId: '', temporalVersion: 'unknown', simulator: '', policies: [] as string[] };
+
+  await withE2eStack(
+    workload,
+    s,
+    log,
+    async (stack) => {
+      const admin = buildSimAdminApp({ pool: stack.pool });
+      await admin.listen({ host: '127.0.0.1', port: 0 });
+      const adminUrl = `http://127.0.0.1:${(admin.server.address() as AddressInfo).port}`;
+      const model = stack.profile.replicas[0]?.model as string;
+      const manager = await CapacityManager.start({
+        provisioner: new SimProvisioner({ adminUrl, template: () => replicaTemplate(o) }),
+        agents: [{ agent, model, minInstances: o.minInstances, maxInstances: o.maxInstances }],
+        view: stack.controller.view,
+        log: createLogger('capacity', 'warn', log),
+      });
+      try {
+        manager.onEvent((e) => {
+          events.push(e);
+          if (times && e.kind !== 'refused') {
+            log(`+${((e.at - times.startedAt) / 1000).toFixed(1)} s ${e.kind}${e.replica ? ` ${e.replica}` : ''}`);
+          }
+        });
+        upWaiting = upWaitingOf(stack.controller.installed);
+        stack.controller.setPolicies([...stack.controller.installed, probe(upWaiting, rounds)]);
+        stack.controller.setCapacity(manager);
+        stackInfo = {
+          runId: stack.runId,
+          temporalVersion: stack.temporalVersion,
+          simulator: `${stack.profile.replicas.length} replica at start (${JSON.stringify(replicaTemplate(o))}, model ${model}), time scale ${stack.profile.timeScale}, seed ${stack.profile.seed}; admin API ${adminUrl}`,
+          policies: stack.controller.installed.map((p) => p.name).filter((n) => n !== 'scaling-probe'),
+        };
+        if (
+          !(await waitFor(() => (stack.controller.decisions.replicas[agent]?.length ?? 0) >= o.minInstances, 60_000))
+        ) {
+          throw new Error(`${agent} has no serving replica in the decisions after 60 s`);
+        }
+        log(
+          `managed: ${agent} on ${stack.controller.decisions.replicas[agent]?.join(', ')}; ${arrivals.length} arrivals: ` +
+            `${o.lowRate}/s for ${o.lowSeconds} s, ${o.highRate}/s for ${o.highSeconds} s, ${o.lowRate}/s for ${o.afterSeconds} s`,
+        );
+        const startedAt = Date.now();
+        times = {
+          startedAt,
+          stepAt: startedAt + o.lowSeconds * 1000,
+          fallAt: startedAt + (o.lowSeconds + o.highSeconds) * 1000,
+          endAt: startedAt + s.stepSeconds * 1000,
+        };
+        const played = await playSegment({
+          workload,
+          s,
+          ctx: {
+            client: stack.client,
+            taskQueue: stack.taskQueue,
+            variant: 'nalar',
+            timeScale: s.timeScale,
+            rate: o.highRate,
+            workflowIdPrefix: `scaling-${stack.runId}-`,
+          },
+          arrivals,
+          pool: stack.pool,
+          log,
+          label: 'step',
+        });
+        records = played.records;
+        const fallAt = times.fallAt;
+        const removedAfterFall = () => events.some((e) => e.kind === 'removed' && e.at >= fallAt);
+        if (!removedAfterFall()) {
+          log(`no replica removed yet; waiting up to ${scaleDownGraceMs / 1000} s more`);
+          await waitFor(removedAfterFall, scaleDownGraceMs, 100);
+        }
+      } finally {
+        stack.controller.setCapacity(undefined);
+        await manager.close();
+        await admin.close();
+      }
+    },
+    {
+      onReport: (report) => {
+        for (const c of report.calls) {
+          if (c.agent !== agent) continue;
+          calls.push({
+            at: c.at,
+            replica: c.replica,
+            ok: c.ok,
+            ...(c.errorCode !== undefined && { errorCode: c.errorCode }),
+          });
+        }
+      },
+    },
+  );
+  if (!times) throw new Error('the step was never played');
+
+  const reaction = reactionOf(times, rounds, events, calls, records);
+  const phases = phaseStats(times, records);
+  const outcome = scalingOutcome(reaction, phases);
+  const timeline = timelineOf(times, rounds, records);
+  const seconds = (Date.now() - t0) / 1000;
+  const dir = resultsDir('scaling');
+  writeFile(dir, 'records.jsonl.gz', jsonl(records));
+  writeFile(dir, 'rounds.jsonl.gz', jsonl(rounds.filter((r) => r.at >= times!.startedAt)));
+  writeFile(dir, 'calls.jsonl.gz', jsonl(calls));
+  const marks = { stepS: o.lowSeconds, fallS: o.lowSeconds + o.highSeconds };
+  writeFile(dir, 'timeline.svg', await renderSvg(timelineChartSpec(timeline, marks)));
+  writeFile(
+    dir,
+    'result.json',
+    JSON.stringify(
+      {
+        info: { ...info, temporal: stackInfo.temporalVersion, runId: stackInfo.runId, seconds },
+        settings: o,
+        simulator: stackInfo.simulator,
+        policies: stackInfo.policies,
+        upWaiting,
+        times,
+        reaction,
+        phases,
+        events: events.filter((e) => e.at >= times!.startedAt),
+        timeline,
+        metrics: outcome.metrics,
+        targets: outcome.targets,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
+  writeFile(
+    dir,
+    'report.md',
+    scalingReport({
+      info,
+      temporalVersion: stackInfo.temporalVersion,
+      runId: stackInfo.runId,
+      seconds,
+      settings: { ...o },
+      simulator: stackInfo.simulator,
+      policies: stackInfo.policies,
+      upWaiting,
+      times,
+      reaction,
+      phases,
+      events,
+      targets: outcome.targets,
+    }),
+  );
+  log(
+    `scale-up reaction ${outcome.metrics.scale_up_reaction_s} s (detection ${outcome.metrics.detection_s}, decision ` +
+      `${outcome.metrics.decision_s}, actuation ${outcome.metrics.actuation_s}); scale-down ${outcome.metrics.scale_down_s} s; ` +
+      `calls lost ${reaction.callsLostOnScaleDown}`,
+  );
+  log(`report: ${dir}/report.md (${Math.round(seconds)} s)`);
+  console.log(closingLine('scaling', info.commit, outcome.metrics, outcome.targets));
+  return 0;
+}
