@@ -6,6 +6,7 @@
 import { Connection, WorkflowClient } from '@temporalio/client';
 import { describeSettings } from '../../common/config';
 import { processStartup, releaseSupervisor, runMain, stopRequested } from '../../common/child-process';
+import { processScalerChannel, SupervisorScaler } from '../capacity/supervisor-scaler';
 import { builtInPolicies } from '../policies/index';
 import { temporalBacklog } from './backlog';
 import { GlobalController } from './controller';
@@ -46,12 +47,16 @@ async function main(): Promise<void> {
   const controller = new GlobalController({ policies, periodMs: config.controlPeriod, log });
   // Lazy: the controller serves while Temporal is still coming up; backlogs are read once it answers.
   const connection = Connection.lazy({ address: config.temporalAddress });
+  // Under the supervisor of `npm start` (an IPC channel), it scales the stack's workers on request.
+  const channel = processScalerChannel();
+  const workerScaler = channel && new SupervisorScaler(channel, { log });
   const server = await startControllerServer({
     ...listen,
     controller,
     log,
     backlog: temporalBacklog(connection, config.temporalNamespace),
     workflowClient: new WorkflowClient({ connection, namespace: config.temporalNamespace }),
+    ...(workerScaler && { workerScaler }),
   });
   log.info(`serving ${server.url}`, {
     period: `${config.controlPeriod}ms`,
@@ -63,6 +68,7 @@ async function main(): Promise<void> {
   await stopRequested();
   log.info('stopping');
   await server.close();
+  workerScaler?.close();
   await connection.close();
   releaseSupervisor();
 }
