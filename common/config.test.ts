@@ -86,6 +86,22 @@ test('one error names every bad variable and its value', () => {
   expect(err.message).toContain('NALAR_DEV_SERVER="y"');
 });
 
+test("the worker scaler's bounds hold the start count", () => {
+  expect(loadConfig({ env: {}, cwd })).toMatchObject({ workers: 1, workersMin: 1, workersMax: 4 });
+  expect(configError(() => loadConfig({ env: { NALAR_WORKERS: '5' }, cwd })).message).toContain(
+    'NALAR_WORKERS=5 is outside NALAR_WORKERS_MIN..NALAR_WORKERS_MAX (1..4)',
+  );
+  expect(
+    configError(() => loadConfig({ env: { NALAR_WORKERS_MIN: '3', NALAR_WORKERS_MAX: '2' }, cwd })).message,
+  ).toContain('NALAR_WORKERS_MIN=3 is above NALAR_WORKERS_MAX=2');
+  expect(
+    loadConfig({ env: { NALAR_WORKERS: '8', NALAR_WORKERS_MAX: '8', NALAR_WORKERS_MIN: '0' }, cwd }),
+  ).toMatchObject({
+    workers: 8,
+    workersMin: 0,
+  });
+});
+
 test('a config file with an unknown key or bad JSON is rejected with its path', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'nalar-config-'));
   const unknownKey = path.join(dir, 'unknown.json');

@@ -129,6 +129,18 @@ export const settings = {
     default: 1,
     doc: 'Number of worker processes the embedded stack starts',
   }),
+  workersMin: setting({
+    env: 'NALAR_WORKERS_MIN',
+    schema: z.coerce.number().int().min(0).max(64),
+    default: 1,
+    doc: "Fewest worker processes the worker scaler keeps on the stack's task queue (a scale-down stops there; a worker dying below it stops the stack)",
+  }),
+  workersMax: setting({
+    env: 'NALAR_WORKERS_MAX',
+    schema: z.coerce.number().int().min(1).max(64),
+    default: 4,
+    doc: "Most worker processes the worker scaler starts on the stack's task queue (worker N's metrics port is NALAR_METRICS_PORT + N - 1)",
+  }),
   sim: setting({
     env: 'NALAR_SIM',
     schema: booleanFlag,
@@ -639,6 +651,7 @@ export function loadConfig(options: LoadConfigOptions = {}): NalarConfig {
       problems.push(`${source}=${JSON.stringify(raw)}: ${why}`);
     }
   }
+  if (!problems.length) problems.push(...workerBoundProblems(result));
   if (problems.length) {
     throw new NalarError(ErrorCode.CONFIG_INVALID, `invalid configuration:\n  ${problems.join('\n  ')}`);
   }
@@ -650,6 +663,22 @@ export function loadConfig(options: LoadConfigOptions = {}): NalarConfig {
   result.dataDir = path.resolve(cwd, result.dataDir as string);
   result.toolsDir = path.resolve(cwd, result.toolsDir as string);
   return result as NalarConfig;
+}
+
+/** The worker scaler's bounds must hold the start count: NALAR_WORKERS_MIN ≤ NALAR_WORKERS ≤ NALAR_WORKERS_MAX. */
+function workerBoundProblems(values: Record<string, unknown>): string[] {
+  const {
+    workers,
+    workersMin: min,
+    workersMax: max,
+  } = values as { workers: number; workersMin: number; workersMax: number };
+  if (min > max) return [`NALAR_WORKERS_MIN=${min} is above NALAR_WORKERS_MAX=${max}`];
+  if (workers < min || workers > max) {
+    return [
+      `NALAR_WORKERS=${workers} is outside NALAR_WORKERS_MIN..NALAR_WORKERS_MAX (${min}..${max}); widen the bounds`,
+    ];
+  }
+  return [];
 }
 
 /** Splits a `host:port` address. */

@@ -37,6 +37,8 @@ export async function capacityFromConfig(
     log,
     ...(workerScaler && { workerScaler }),
   });
-  log.info(`capacity: the ${provisioner.name} provisioner manages ${agents.map((a) => a.agent).join(', ') || 'no agent'}`);
+  log.info(
+    `capacity: the ${provisioner.name} provisioner manages ${agents.map((a) => a.agent).join(', ') || 'no agent'}`,
+  );
   return manager;
 }

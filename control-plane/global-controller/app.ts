@@ -37,6 +37,8 @@ export interface ControllerAppOptions {
   bodyLimitBytes?: number;
   /** @default a logger named `controller` at info */
   log?: Logger;
+  /** What `GET /v1/capacity` shows (the capacity manager); absent: capacity is not managed. */
+  capacity?: { status(): unknown };
 }
 
 /** Default of {@link ControllerAppOptions.bodyLimitBytes}. */
@@ -157,6 +159,13 @@ export function buildControllerApp(options: ControllerAppOptions): FastifyInstan
   });
 
   app.get('/v1/policy', async () => controller.status());
+
+  // Managed replicas per agent with their states, worker pools, and the latest capacity events.
+  app.get('/v1/capacity', async () =>
+    options.capacity
+      ? options.capacity.status()
+      : { managed: false, why: 'no provisioner, or no agent with a model of its own (docs/control-plane/capacity.md)' },
+  );
 
   app.put('/v1/policy', async (request, reply) => {
     if (options.token === undefined && !isLoopback(request.socket.remoteAddress ?? '')) {

@@ -8,6 +8,8 @@ import { describeSettings } from '../../common/config';
 import { processStartup, releaseSupervisor, runMain, stopRequested } from '../../common/child-process';
 import { kedaListenOptions, startKedaScaler } from '../keda/server';
 import { viewSource } from '../keda/view-source';
+import { processScalerChannel, SupervisorScaler } from '../capacity/supervisor-scaler';
+import { capacityFromConfig } from '../capacity/from-config';
 import { builtInPolicies } from '../policies/index';
 import { temporalBacklog } from './backlog';
 import { GlobalController } from './controller';
@@ -25,6 +27,7 @@ publishes versioned decisions:
   GET  /v1/decisions?after=<v>&waitMs=<ms>   long poll for decisions newer than <v>
   GET  /v1/graph[?workflow=<id>|session=<id>&limit=<n>]   the live graph as JSON
   GET  /v1/policy               installed policies, decisions, last round's timings, skipped policies
+  GET  /v1/capacity             managed replicas per agent (serving, loading, draining), worker pools, capacity events
   PUT  /v1/policy               swap the policies (body: ["name", {"name": "...", "params": {...}}])
   GET  /healthz /metrics
 With NALAR_KEDA_PORT set (not 0), it also serves KEDA's external scaler over gRPC on NALAR_KEDA_HOST:NALAR_KEDA_PORT
@@ -52,12 +55,20 @@ async function main(): Promise<void> {
   const controller = new GlobalController({ policies, periodMs: config.controlPeriod, log });
   // Lazy: the controller serves while Temporal is still coming up; backlogs are read once it answers.
   const connection = Connection.lazy({ address: config.temporalAddress });
+  // Under the supervisor of `npm start` (an IPC channel), it scales the stack's workers on request.
+  const channel = processScalerChannel();
+  const workerScaler = channel && new SupervisorScaler(channel, { log });
+  // Capacity primitives (provision, kill, reassign, scaleWorkers) act through it; none: they are refused.
+  const capacity = await capacityFromConfig(config, controller.view, log, workerScaler);
+  controller.setCapacity(capacity);
   const server = await startControllerServer({
     ...listen,
     controller,
     log,
     backlog: temporalBacklog(connection, config.temporalNamespace),
     workflowClient: new WorkflowClient({ connection, namespace: config.temporalNamespace }),
+    ...(workerScaler && { workerScaler }),
+    ...(capacity && { capacity }),
   });
   const keda =
     kedaListen &&
@@ -86,6 +97,8 @@ async function main(): Promise<void> {
   log.info('stopping');
   await keda?.close();
   await server.close();
+  await capacity?.close();
+  workerScaler?.close();
   await connection.close();
   releaseSupervisor();
 }

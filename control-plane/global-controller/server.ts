@@ -9,6 +9,7 @@ import { buildControllerApp, type ControllerAppOptions } from './app';
 import { BacklogPoller, type BacklogSource } from './backlog';
 import { controllerUrl } from './listen';
 import { PrioritySignaller, type PrioritySignallerOptions } from './priority-signals';
+import type { WorkerScaler } from '../capacity/worker-scaler';
 
 /** Options of {@link startControllerServer}. */
 export interface StartControllerServerOptions extends ControllerAppOptions {
@@ -25,12 +26,19 @@ export interface StartControllerServerOptions extends ControllerAppOptions {
    * the priority key). Undefined: priorities act in the local controllers and engines only.
    */
   workflowClient?: PrioritySignallerOptions['client'];
+  /**
+   * What carries out `scaleWorkers` (under `npm start`: the supervisor, over IPC). Kept on the server for the
+   * capacity manager; undefined: no worker scaling.
+   */
+  workerScaler?: WorkerScaler;
 }
 
 /** A listening controller. */
 export interface ControllerServer {
   /** The URL local controllers use (NALAR_CONTROLLER_URL). */
   readonly url: string;
+  /** The worker scaler it was given ({@link StartControllerServerOptions.workerScaler}). */
+  readonly workerScaler?: WorkerScaler;
   /** Stops the loop, answers held long polls with 204, closes the server. */
   close(): Promise<void>;
 }
@@ -68,6 +76,7 @@ export async function startControllerServer(options: StartControllerServerOption
   poller?.start();
   return {
     url: controllerUrl(options.host, port),
+    ...(options.workerScaler && { workerScaler: options.workerScaler }),
     async close() {
       poller?.stop();
       unsubscribe?.();

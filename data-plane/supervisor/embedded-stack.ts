@@ -15,7 +15,7 @@ import { gatewayProcess } from './gateway-process';
 import type { StackComponent } from './component';
 import { simulatorProcess } from './simulator-process';
 import { temporalDevServer } from './temporal-dev-server';
-import { workerProcess } from './worker-process';
+import { workerProcess, type WorkerProcessOptions } from './worker-process';
 
 export interface EmbeddedStackOptions {
   config: NalarConfig;
@@ -23,29 +23,69 @@ export interface EmbeddedStackOptions {
   temporalBin?: string;
   /** Environment passed to child processes. @default process.env */
   env?: NodeJS.ProcessEnv;
+  /** The worker's entry module and its arguments (tests run a stand-in). @default data-plane/worker/main.ts */
+  workerCommand?: WorkerProcessOptions['command'];
 }
 
-export function embeddedStack({
-  config,
-  temporalBin,
-  env: baseEnv = process.env,
-}: EmbeddedStackOptions): StackComponent[] {
+/** The stack's components, and how to make more workers like its own. */
+export interface EmbeddedStack {
+  /** In start order. */
+  readonly components: StackComponent[];
+  /**
+   * Worker `index` of the stack's task queue, started exactly as the stack's own workers are (the same
+   * environment, stream token included; metrics port NALAR_METRICS_PORT + index - 1; the state janitor in
+   * worker-1 only): the worker scaler's extra workers.
+   */
+  worker(index: number): StackComponent;
+}
+
+function workerComponent(
+  { config, workerCommand }: EmbeddedStackOptions,
+  env: NodeJS.ProcessEnv,
+  index: number,
+): StackComponent {
+  return workerProcess({
+    index,
+    taskQueue: config.taskQueue,
+    metricsPort: config.metricsPort === 0 ? 0 : config.metricsPort + index - 1,
+    // One janitor per stack: two would only repeat each other's work.
+    runsStateJanitor: index === 1,
+    env,
+    ...(workerCommand && { command: workerCommand }),
+  });
+}
+
+/** The environment of the stack's children: the controller's URL and the gateway's stream settings added. */
+function childEnv({ config, env: baseEnv = process.env }: EmbeddedStackOptions): NodeJS.ProcessEnv {
+  const gateway = config.gatewayPort === 0 ? undefined : gatewayListenOptions(config);
+  const controller = config.controllerPort === 0 ? undefined : controllerListenOptions(config);
+  const controlUrl = controller && controllerUrl(controller.host, controller.port);
+  // Workers publish run events (future states, tokens) to the gateway's bus: its URL and a token made for this
+  // start, shared by every child.
+  return withStreamEnv(
+    // Local controllers (in the workers) report to the global controller; without it they run on their own.
+    controlUrl === undefined ? baseEnv : { ...baseEnv, NALAR_CONTROLLER_URL: controlUrl },
+    gateway && gatewayUrl(gateway.host, gateway.port),
+  );
+}
+
+export function embeddedStack(options: EmbeddedStackOptions): StackComponent[] {
+  return buildEmbeddedStack(options).components;
+}
+
+/** {@link embeddedStack} with the factory of further workers ({@link EmbeddedStack.worker}). */
+export function buildEmbeddedStack(options: EmbeddedStackOptions): EmbeddedStack {
+  const { config, temporalBin } = options;
   const components: StackComponent[] = [];
   // Checked now: a codec exposed without a token fails before anything starts.
   const codec = config.codecPort === 0 ? undefined : codecListenOptions(config);
   const codecUrl = codec && codecEndpointUrl(codec.host, codec.port);
   // Likewise a gateway exposed without tokens, or with malformed ones.
   const gateway = config.gatewayPort === 0 ? undefined : gatewayListenOptions(config);
-  // Workers publish run events (future states, tokens) to the gateway's bus: its URL and a token made for this
-  // start, shared by every child.
   // And a controller exposed without a token.
   const controller = config.controllerPort === 0 ? undefined : controllerListenOptions(config);
   const controlUrl = controller && controllerUrl(controller.host, controller.port);
-  const env = withStreamEnv(
-    // Local controllers (in the workers) report to the global controller; without it they run on their own.
-    controlUrl === undefined ? baseEnv : { ...baseEnv, NALAR_CONTROLLER_URL: controlUrl },
-    gateway && gatewayUrl(gateway.host, gateway.port),
-  );
+  const env = childEnv(options);
   if (config.devServer) {
     if (!temporalBin) throw new Error('embeddedStack: temporalBin is required when devServer is on');
     components.push(
@@ -93,18 +133,7 @@ export function embeddedStack({
       }),
     );
   }
-  for (let index = 1; index <= config.workers; index++) {
-    components.push(
-      workerProcess({
-        index,
-        taskQueue: config.taskQueue,
-        metricsPort: config.metricsPort === 0 ? 0 : config.metricsPort + index - 1,
-        // One janitor per stack: two would only repeat each other's work.
-        runsStateJanitor: index === 1,
-        env,
-      }),
-    );
-  }
+  for (let index = 1; index <= config.workers; index++) components.push(workerComponent(options, env, index));
   if (gateway) {
     // Last: it answers as soon as it listens, and a start then finds workers polling.
     components.push(
@@ -117,5 +146,5 @@ export function embeddedStack({
       }),
     );
   }
-  return components;
+  return { components, worker: (index) => workerComponent(options, env, index) };
 }

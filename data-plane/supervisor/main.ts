@@ -11,9 +11,10 @@ import { createLogger, type LogSink } from '../../common/log';
 import { ensureTool } from '../../common/toolchain';
 import type { StackComponent } from './component';
 import { DevMode, restartsOnChange, watchedFolders } from './dev-mode';
-import { embeddedStack } from './embedded-stack';
+import { buildEmbeddedStack, embeddedStack } from './embedded-stack';
 import type { LineSink } from './managed-process';
 import { Supervisor } from './supervisor';
+import { supervisorWorkerHost, WorkerScaling } from './worker-scaling';
 
 const root = path.resolve(__dirname, '..', '..');
 
@@ -48,8 +49,10 @@ the current settings:`;
   return `${intro}
 ${list}
 (NALAR_DEV_SERVER=false and NALAR_SIM=false leave the dev server or the simulator out; NALAR_WORKERS sets
-the number of workers.) Every process's output is shown with its name as prefix. If any process exits on its
-own, the whole stack is stopped and the exit code is 1; nothing is restarted silently${
+the number of workers to start; the global controller's worker scaler adds and drains workers within
+NALAR_WORKERS_MIN..NALAR_WORKERS_MAX.) Every process's output is shown with its name as prefix. If any process
+exits on its own, the whole stack is stopped and the exit code is 1 (a worker only when fewer than
+NALAR_WORKERS_MIN are left; otherwise it is reported and counted out); nothing is restarted silently${
     watchMode ? '\n(in dev mode, a worker that exits starts again on the next change)' : ''
   }.
 
@@ -85,12 +88,28 @@ async function main(): Promise<number> {
     : undefined;
   // Children write into a pipe to us: they colour their output exactly when ours goes to a terminal.
   const color = colorEnabled(process.stdout);
-  const components = embeddedStack({ config, temporalBin, env: { ...process.env, ...colorEnv(color) } });
-  const supervisor = new Supervisor(components, {
+  const stack = buildEmbeddedStack({ config, temporalBin, env: { ...process.env, ...colorEnv(color) } });
+  const { components } = stack;
+  // The worker scaler's pool of the stack's task queue: worker-1 … worker-NALAR_WORKERS to begin with.
+  const scaling = new WorkerScaling({
     log,
-    sink: childSink(Math.max(...components.map((c) => c.name.length)), color),
+    pools: [
+      {
+        taskQueue: config.taskQueue,
+        min: config.workersMin,
+        max: config.workersMax,
+        initial: config.workers,
+        host: supervisorWorkerHost(() => supervisor, stack.worker),
+      },
+    ],
+  });
+  const supervisor: Supervisor = new Supervisor(components, {
+    log,
+    // Names up to worker-<max> line up with the others.
+    sink: childSink(Math.max(...components.map((c) => c.name.length), `worker-${config.workersMax}`.length), color),
     readinessTimeoutMs: config.readinessTimeout,
     shutdownGraceMs: config.shutdownGrace,
+    tolerateExit: (component, status) => scaling.workerExited(component, status),
     ...(watchMode && { survivable: restartsOnChange }),
   });
   const dev = watchMode
@@ -101,18 +120,19 @@ async function main(): Promise<number> {
       // Ctrl-C reaches us twice (terminal group and the bootstrap passing it on); say it once.
       if (!supervisor.stopRequested) log.info(`${signal} received; stopping the stack`);
       dev?.close();
+      void scaling.close();
       void supervisor.stop(0);
     });
   }
   // Workers refuse stale stubs: bring them up to date before the first start, as after every change (invalid
   // definitions are reported; the stack starts anyway and the next change tries again).
   await dev?.regenerateStubs();
-  const code = await run(supervisor, dev);
+  const code = await run(supervisor, dev, scaling);
   log.info(`stopped (exit code ${code})`);
   return code;
 }
 
-async function run(supervisor: Supervisor, dev: DevMode | undefined): Promise<number> {
+async function run(supervisor: Supervisor, dev: DevMode | undefined, scaling: WorkerScaling): Promise<number> {
   try {
     await supervisor.start();
   } catch (err) {
@@ -123,6 +143,9 @@ async function run(supervisor: Supervisor, dev: DevMode | undefined): Promise<nu
     throw err;
   }
   if (supervisor.stopRequested) return supervisor.finished;
+  // The global controller scales the workers over its IPC channel (SupervisorScaler on its side).
+  const controller = supervisor.processes.find(({ component }) => component.name === 'controller');
+  if (controller) scaling.link(controller.process);
   const lines = supervisor.processes.flatMap(({ component, process }) =>
     component.endpoints.map((e, i) => `  ${e}${i === 0 ? ` (pid ${process.pid})` : ''}`),
   );
@@ -131,6 +154,7 @@ async function run(supervisor: Supervisor, dev: DevMode | undefined): Promise<nu
   console.log(`\nNalar is up:\n${lines.join('\n')}\nPress Ctrl-C to stop.\n`);
   const code = await supervisor.finished;
   dev?.close();
+  await scaling.close();
   return code;
 }
 

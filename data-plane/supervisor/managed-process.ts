@@ -123,13 +123,13 @@ export class ManagedProcess {
   }
 
   /**
-   * SIGINT to the process group, then SIGKILL after `graceMs` of `clock` (tests step a `ManualClock`).
-   * Resolves once it has exited.
+   * `signal` (@default SIGINT) to the process group, then SIGKILL after `graceMs` of `clock` (tests step a
+   * `ManualClock`). Resolves once it has exited.
    */
-  async stop(graceMs: number, clock: Clock = realClock): Promise<ExitStatus> {
+  async stop(graceMs: number, clock: Clock = realClock, signal: NodeJS.Signals = 'SIGINT'): Promise<ExitStatus> {
     if (!this.running) return this.exited;
     this.stopRequested = true;
-    this.signalGroup('SIGINT');
+    this.signalGroup(signal);
     let timer: Timer | undefined;
     const killed = new Promise<void>((resolve) => {
       timer = clock.setTimer(() => {
