@@ -10,7 +10,18 @@ import type { ControlView } from '../global-controller/view';
 import { createProvisioner, type ProvisionerConfig } from './create-provisioner';
 import { directiveBounds, managedAgentsOf } from './managed-agents';
 import { CapacityManager } from './manager';
+import type { Provisioner } from './provisioner';
 import type { WorkerScaler } from './worker-scaler';
+
+/** The provisioner of a manager that scales workers only: it has no replica and is never asked for one. */
+const noReplicas: Provisioner = {
+  name: 'none',
+  list: () => Promise.resolve([]),
+  provision: () => Promise.reject(new Error('no provisioner')),
+  whenServing: () => Promise.reject(new Error('no provisioner')),
+  kill: () => Promise.reject(new Error('no provisioner')),
+  reassign: () => Promise.reject(new Error('no provisioner')),
+};
 
 export type CapacityConfig = ProvisionerConfig & Pick<NalarConfig, 'simAdminUrl' | 'agentModels'>;
 
@@ -25,20 +36,23 @@ export async function capacityFromConfig(
   workerScaler?: WorkerScaler,
 ): Promise<CapacityManager | undefined> {
   const agents = managedAgentsOf(config.agentModels, directiveBounds());
-  if (agents.length === 0 && !workerScaler) return undefined;
-  const provisioner = createProvisioner(config, {
-    ...(config.simAdminUrl !== undefined && { simAdminUrl: config.simAdminUrl }),
-  });
-  if (!provisioner) return undefined;
+  // Without a managed agent no replica changes: the provisioner's settings are not needed (nor checked).
+  const provisioner =
+    agents.length > 0
+      ? createProvisioner(config, { ...(config.simAdminUrl !== undefined && { simAdminUrl: config.simAdminUrl }) })
+      : undefined;
+  if (!provisioner && !workerScaler) return undefined;
   const manager = await CapacityManager.start({
-    provisioner,
-    agents,
+    provisioner: provisioner ?? noReplicas,
+    agents: provisioner ? agents : [],
     view,
     log,
     ...(workerScaler && { workerScaler }),
   });
   log.info(
-    `capacity: the ${provisioner.name} provisioner manages ${agents.map((a) => a.agent).join(', ') || 'no agent'}`,
+    provisioner
+      ? `capacity: the ${provisioner.name} provisioner manages ${agents.map((a) => a.agent).join(', ')}`
+      : 'capacity: workers only (no agent has a model of its own, or NALAR_PROVISIONER=none)',
   );
   return manager;
 }

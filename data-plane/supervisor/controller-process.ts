@@ -15,6 +15,8 @@ export interface ControllerProcessOptions {
   /** Whether it requires NALAR_CONTROL_TOKEN (said in the startup output, never the token itself). */
   tokenRequired: boolean;
   env: NodeJS.ProcessEnv;
+  /** More environment, read at launch (what earlier components said when ready: the simulator admin URL). */
+  envAtLaunch?: () => NodeJS.ProcessEnv;
 }
 
 /** The global controller process of `npm start`. */
@@ -31,7 +33,7 @@ export function controllerProcess(o: ControllerProcessOptions): StackComponent {
           name: 'controller',
           command: controllerMain,
           nodeModule: true,
-          env: { ...o.env, NALAR_PROCESS_NAME: 'controller' },
+          env: { ...o.env, ...o.envAtLaunch?.(), NALAR_PROCESS_NAME: 'controller' },
         },
         sink,
       );

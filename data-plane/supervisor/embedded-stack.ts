@@ -104,6 +104,7 @@ export function buildEmbeddedStack(options: EmbeddedStackOptions): EmbeddedStack
       codecServerProcess({ host: codec.host, port: codec.port, url: codecUrl, tokenRequired: !!codec.token, env }),
     );
   }
+  let simAdminUrl: string | undefined;
   if (config.sim) {
     // Read the profile now: a bad profile file fails before anything starts, and it fixes the replica count.
     const profile = poolProfileFromSettings({
@@ -118,6 +119,7 @@ export function buildEmbeddedStack(options: EmbeddedStackOptions): EmbeddedStack
         basePort: config.simPort,
         replicas: profile.replicas.length,
         env,
+        onReady: (ready) => (simAdminUrl = ready.adminUrl),
       }),
     );
   }
@@ -130,6 +132,8 @@ export function buildEmbeddedStack(options: EmbeddedStackOptions): EmbeddedStack
         url: controlUrl,
         tokenRequired: controller.token !== undefined,
         env,
+        // Its sim provisioner drives the simulator's admin API (a free port unless NALAR_SIM_ADMIN_PORT is set).
+        envAtLaunch: () => (simAdminUrl === undefined ? {} : { NALAR_SIM_ADMIN_URL: simAdminUrl }),
       }),
     );
   }

@@ -1,5 +1,5 @@
 /** The model simulator pool as a {@link StackComponent}: forked with IPC, ready when every replica listens. */
-import { simReadyMessage } from '../../sim/protocol';
+import { simReadyMessage, type SimReadyMessage } from '../../sim/protocol';
 import type { StackComponent } from './component';
 import { ManagedProcess, type LineSink } from './managed-process';
 import { waitForReadyMessage } from './readiness';
@@ -11,6 +11,8 @@ export interface SimulatorProcessOptions {
   basePort: number;
   replicas: number;
   env: NodeJS.ProcessEnv;
+  /** Called with its ready message (its replicas' base URLs and the admin API's URL). */
+  onReady?: (ready: SimReadyMessage) => void;
 }
 
 export function simulatorProcess(o: SimulatorProcessOptions): StackComponent {
@@ -34,7 +36,15 @@ export function simulatorProcess(o: SimulatorProcessOptions): StackComponent {
       );
     },
     waitReady(proc, timeoutMs) {
-      return waitForReadyMessage(proc, (m) => simReadyMessage.safeParse(m).success, timeoutMs);
+      return waitForReadyMessage(
+        proc,
+        (m) => {
+          const ready = simReadyMessage.safeParse(m);
+          if (ready.success) o.onReady?.(ready.data);
+          return ready.success;
+        },
+        timeoutMs,
+      );
     },
   };
 }

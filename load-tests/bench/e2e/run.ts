@@ -101,7 +101,9 @@ export function agentModelsOf(
 function replicaTemplate(profile: PoolProfile, index: number | undefined): Record<string, unknown> {
   const r = index === undefined ? undefined : profile.replicas[index];
   if (!r) return {};
-  const { name: _name, model: _model, ...rest } = r;
+  const rest: Record<string, unknown> = { ...r };
+  delete rest.name;
+  delete rest.model;
   return rest;
 }
 
