@@ -9,9 +9,13 @@ import type { Arrival, BenchWorkload, RequestRecord, RunContext } from '../workl
 
 /** Options of the benchmark. */
 export interface ScalingOptions {
-  /** Requests per second of the low phases (one replica serves them). @default 0.5 */
+  /**
+   * Requests per second of the low phases (one replica serves them, bursts included). @default 0.3: a request
+   * is two writer calls of about 1.1 s each, so one replica of 4 slots is under a fifth busy. Measured: at 0.5/s
+   * on 2 slots (90% busy), Poisson bursts made autoscale add a replica before the step.
+   */
   lowRate: number;
-  /** Requests per second after the step (about three replicas' worth). @default 2.5 */
+  /** Requests per second after the step (about three replicas' worth: some 9 calls at once). @default 4 */
   highRate: number;
   /** Real seconds of the first low phase. @default 20 */
   lowSeconds: number;
@@ -21,7 +25,7 @@ export interface ScalingOptions {
   afterSeconds: number;
   /** Real seconds a replica takes to load its model (the profile's modelLoadMs is this / time scale). @default 5 */
   modelLoadSeconds: number;
-  /** Sequences one replica runs at once (also the worker's in-flight limit per replica). @default 2 */
+  /** Sequences one replica runs at once (also the worker's in-flight limit per replica). @default 4 */
   maxNumSeqs: number;
   /** The managed agent's bounds. @default 1 and 4 */
   minInstances: number;
@@ -41,13 +45,13 @@ export interface ScalingOptions {
 }
 
 export const defaultScalingOptions: ScalingOptions = {
-  lowRate: 0.5,
-  highRate: 2.5,
+  lowRate: 0.3,
+  highRate: 4,
   lowSeconds: 20,
   highSeconds: 60,
   afterSeconds: 60,
   modelLoadSeconds: 5,
-  maxNumSeqs: 2,
+  maxNumSeqs: 4,
   minInstances: 1,
   maxInstances: 4,
   timeScale: 1,
