@@ -6,7 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import OpenAI, { APIConnectionError, APIError } from 'openai';
 import { ManualClock } from '../common/clock';
-import { waitFor } from '../test/helpers/wait-for';
+import { settledWhileAdvancing, waitFor } from '../test/helpers/wait-for';
 import { buildSimAdminApp } from './admin';
 import type { ReplicaInfo, SimPool } from './pool';
 import { poolsClosedAfterEach, type TestPoolOptions } from './test-helpers';
@@ -63,22 +63,7 @@ const ask = (model: string, content = 'Hello', outputTokens = 8) => ({
   metadata: { sim_output_tokens: String(outputTokens) },
 });
 
-/** Steps the pool's clock until `p` settles (requests need model time to finish), and returns its outcome. */
-async function driven<T>(clock: ManualClock, p: Promise<T>, what: string): Promise<T> {
-  let settled = false;
-  const out = p.finally(() => {
-    settled = true;
-  });
-  out.catch(() => undefined);
-  await waitFor(
-    () => {
-      clock.advance(50);
-      return settled;
-    },
-    { what, intervalMs: 2 },
-  );
-  return out;
-}
+const driven = <T>(clock: ManualClock, p: Promise<T>, what: string) => settledWhileAdvancing(clock, p, what, 50);
 
 async function apiError(p: Promise<unknown>): Promise<APIError> {
   const err = await p.then(

@@ -9,7 +9,7 @@ import { ErrorCode, isNalarError, type NalarError } from '../../common/errors';
 import { buildSimAdminApp } from '../../sim/admin';
 import type { SimPool } from '../../sim/pool';
 import { poolsClosedAfterEach, type TestPoolOptions } from '../../sim/test-helpers';
-import { waitFor } from '../../test/helpers/wait-for';
+import { settledWhileAdvancing, waitFor } from '../../test/helpers/wait-for';
 import { SimProvisioner, type SimProvisionerOptions } from './sim-provisioner';
 
 const modelA = 'sim-llama-3-8b';
@@ -50,22 +50,7 @@ const ask = (model: string, content = 'Hello', outputTokens = 8) => ({
   metadata: { sim_output_tokens: String(outputTokens) },
 });
 
-/** Steps the clock until `p` settles (loads and generations need model time), and returns its outcome. */
-async function driven<T>(clock: ManualClock, p: Promise<T>, what: string): Promise<T> {
-  let settled = false;
-  const out = p.finally(() => {
-    settled = true;
-  });
-  out.catch(() => undefined);
-  await waitFor(
-    () => {
-      clock.advance(20);
-      return settled;
-    },
-    { what, intervalMs: 2 },
-  );
-  return out;
-}
+const driven = <T>(clock: ManualClock, p: Promise<T>, what: string) => settledWhileAdvancing(clock, p, what, 20);
 
 async function nalarError(p: Promise<unknown>): Promise<NalarError> {
   const err = await p.then(

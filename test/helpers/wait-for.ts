@@ -39,3 +39,28 @@ export async function waitFor<T>(
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
+
+/**
+ * Steps `clock` by `stepMs` of model time until `p` settles (a simulator request or a model load needs model
+ * time to pass), then returns its outcome; fails like {@link waitFor} when it never settles.
+ */
+export async function settledWhileAdvancing<T>(
+  clock: { advance(ms: number): void },
+  p: Promise<T>,
+  what: string,
+  stepMs = 20,
+): Promise<T> {
+  let settled = false;
+  const out = p.finally(() => {
+    settled = true;
+  });
+  out.catch(() => undefined);
+  await waitFor(
+    () => {
+      clock.advance(stepMs);
+      return settled;
+    },
+    { what, intervalMs: 2 },
+  );
+  return out;
+}
