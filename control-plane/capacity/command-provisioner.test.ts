@@ -5,9 +5,10 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ErrorCode, isNalarError, type NalarError } from '../../common/errors';
+import { ErrorCode } from '../../common/errors';
 import { waitFor } from '../../test/helpers/wait-for';
 import { CommandProvisioner, type CommandProvisionerOptions } from './command-provisioner';
+import { nalarErrorOf } from '../../test/helpers/nalar-error';
 
 const helpers = path.resolve(__dirname, '..', '..', 'test', 'helpers');
 const script = path.join(helpers, 'provisioner-command.mjs');
@@ -30,15 +31,6 @@ function provisioner(mode = '', o: Partial<CommandProvisionerOptions> = {}): Com
 
 /** The argv of every call the command received, in order. */
 const calls = (): string[][] => (JSON.parse(readFileSync(stateFile, 'utf8')) as { calls: string[][] }).calls;
-
-async function nalarError(p: Promise<unknown>): Promise<NalarError> {
-  const err = await p.then(
-    () => new Error('expected a NalarError'),
-    (e: unknown) => e,
-  );
-  if (!isNalarError(err)) throw err;
-  return err;
-}
 
 test('every verb: provision, when-serving, list, reassign, kill', async () => {
   const p = provisioner();
@@ -100,17 +92,17 @@ test('a name on PATH is found; leading arguments go before the verb', async () =
 
 test('exit 3 is NALAR_ERR_REPLICA_NOT_FOUND and exit 4 NALAR_ERR_CONFLICT, with the stderr', async () => {
   const p = provisioner();
-  const missing = await nalarError(p.kill('nope-7'));
+  const missing = await nalarErrorOf(p.kill('nope-7'));
   expect(missing.code).toBe(ErrorCode.REPLICA_NOT_FOUND);
   expect(missing.message).toContain('no replica nope-7');
   const added = await p.provision({ agent: 'coder', model: 'm' });
-  const busy = await nalarError(p.reassign(added.id, 'other'));
+  const busy = await nalarErrorOf(p.reassign(added.id, 'other'));
   expect(busy.code).toBe(ErrorCode.CONFLICT);
   expect(busy.message).toContain('is loading');
 });
 
 test('a non-zero exit is NALAR_ERR_PROVISIONER_FAILED with the tail of its stderr', async () => {
-  const err = await nalarError(provisioner('fail').provision({ agent: 'coder', model: 'm' }));
+  const err = await nalarErrorOf(provisioner('fail').provision({ agent: 'coder', model: 'm' }));
   expect(err.code).toBe(ErrorCode.PROVISIONER_FAILED);
   expect(err.message).toContain('`provision coder m` exited 2');
   expect(err.message).toContain('deployments.apps is forbidden');
@@ -119,33 +111,33 @@ test('a non-zero exit is NALAR_ERR_PROVISIONER_FAILED with the tail of its stder
 });
 
 test('stdout that is not JSON, not the expected shape, or too long is NALAR_ERR_PROVISIONER_FAILED', async () => {
-  const notJson = await nalarError(provisioner('bad-json').provision({ agent: 'coder', model: 'm' }));
+  const notJson = await nalarErrorOf(provisioner('bad-json').provision({ agent: 'coder', model: 'm' }));
   expect(notJson.code).toBe(ErrorCode.PROVISIONER_FAILED);
   expect(notJson.message).toContain('not JSON');
   expect(notJson.message).toContain('deployment.apps/coder-0 created');
-  const wrongShape = await nalarError(provisioner('wrong-shape').provision({ agent: 'coder', model: 'm' }));
+  const wrongShape = await nalarErrorOf(provisioner('wrong-shape').provision({ agent: 'coder', model: 'm' }));
   expect(wrongShape.code).toBe(ErrorCode.PROVISIONER_FAILED);
   expect(wrongShape.message).toMatch(/id: .*string/);
-  const listed = await nalarError(provisioner('wrong-shape').list());
+  const listed = await nalarErrorOf(provisioner('wrong-shape').list());
   expect(listed.message).toContain('replicas');
-  const chatty = await nalarError(provisioner('chatty').list());
+  const chatty = await nalarErrorOf(provisioner('chatty').list());
   expect(chatty.message).toContain('more than');
   // kill needs no answer at all; any stdout is ignored.
   await provisioner('bad-json').kill('coder-0');
 });
 
 test('a call past its time limit is stopped (SIGTERM, then SIGKILL) and is NALAR_ERR_PROVISIONER_FAILED', async () => {
-  const slow = await nalarError(provisioner('hang', { timeoutMs: 500 }).kill('coder-0'));
+  const slow = await nalarErrorOf(provisioner('hang', { timeoutMs: 500 }).kill('coder-0'));
   expect(slow.code).toBe(ErrorCode.PROVISIONER_FAILED);
   expect(slow.message).toContain('did not finish within 500 ms');
-  const stubborn = await nalarError(provisioner('hang-hard', { timeoutMs: 500, killGraceMs: 200 }).kill('coder-0'));
+  const stubborn = await nalarErrorOf(provisioner('hang-hard', { timeoutMs: 500, killGraceMs: 200 }).kill('coder-0'));
   expect(stubborn.message).toContain('did not finish');
   expect(['SIGTERM', 'SIGKILL']).toContain(stubborn.details?.signal);
 });
 
 test('close stops the commands under way', async () => {
   const p = provisioner('hang');
-  const pending = nalarError(p.reassign('coder-0', 'm'));
+  const pending = nalarErrorOf(p.reassign('coder-0', 'm'));
   // The command is running once it has recorded its call.
   await waitFor(
     () => {
@@ -165,7 +157,7 @@ test('close stops the commands under way', async () => {
 
 test('a command that cannot be run, or a relative path, is a clear error', async () => {
   const missing = new CommandProvisioner({ command: path.join(dir, 'no-such-command') });
-  const err = await nalarError(missing.list());
+  const err = await nalarErrorOf(missing.list());
   expect(err.code).toBe(ErrorCode.PROVISIONER_FAILED);
   expect(err.message).toContain('cannot run NALAR_PROVISIONER_COMMAND');
   expect(err.message).toContain('ENOENT');

@@ -5,12 +5,13 @@
 import type { FastifyInstance } from 'fastify';
 import OpenAI from 'openai';
 import { ManualClock } from '../../common/clock';
-import { ErrorCode, isNalarError, type NalarError } from '../../common/errors';
+import { ErrorCode } from '../../common/errors';
 import { buildSimAdminApp } from '../../sim/admin';
 import type { SimPool } from '../../sim/pool';
 import { poolsClosedAfterEach, type TestPoolOptions } from '../../sim/test-helpers';
 import { settledWhileAdvancing, waitFor } from '../../test/helpers/wait-for';
 import { SimProvisioner, type SimProvisionerOptions } from './sim-provisioner';
+import { nalarErrorOf } from '../../test/helpers/nalar-error';
 
 const modelA = 'sim-llama-3-8b';
 const modelB = 'sim-coder-7b';
@@ -51,15 +52,6 @@ const ask = (model: string, content = 'Hello', outputTokens = 8) => ({
 });
 
 const driven = <T>(clock: ManualClock, p: Promise<T>, what: string) => settledWhileAdvancing(clock, p, what, 20);
-
-async function nalarError(p: Promise<unknown>): Promise<NalarError> {
-  const err = await p.then(
-    () => new Error('expected a NalarError'),
-    (e: unknown) => e,
-  );
-  if (!isNalarError(err)) throw err;
-  return err;
-}
 
 test('provision starts a loading replica named <agent>-<n> from the template; whenServing waits for its load', async () => {
   const s = await setup({
@@ -131,12 +123,12 @@ test('reassign drains, loads the new model, and resolves once the replica serves
 
 test('with NALAR_SIM_ADMIN_TOKEN on the simulator, changes need the token: without it a clear NalarError', async () => {
   const s = await setup({ adminToken: token });
-  const refused = await nalarError(s.provisioner.provision({ agent: 'coder', model: modelB }));
+  const refused = await nalarErrorOf(s.provisioner.provision({ agent: 'coder', model: modelB }));
   expect(refused.code).toBe(ErrorCode.UNAUTHORIZED);
   expect(refused.message).toContain('NALAR_SIM_ADMIN_TOKEN');
   expect(refused.details).toMatchObject({ status: 401, adminCode: 'NALAR_ERR_UNAUTHORIZED' });
   const wrong = new SimProvisioner({ adminUrl: s.adminUrl, token: 'not-the-token' });
-  const wrongErr = await nalarError(wrong.kill('0'));
+  const wrongErr = await nalarErrorOf(wrong.kill('0'));
   expect(wrongErr.code).toBe(ErrorCode.UNAUTHORIZED);
   expect(wrongErr.message).not.toContain('not-the-token');
   expect(s.pool.list()).toHaveLength(1);
@@ -150,7 +142,7 @@ test('with NALAR_SIM_ADMIN_TOKEN on the simulator, changes need the token: witho
 test('an unknown id is NALAR_ERR_REPLICA_NOT_FOUND; a replica already changing is NALAR_ERR_CONFLICT', async () => {
   const s = await setup();
   for (const call of [s.provisioner.kill('7'), s.provisioner.reassign('7', modelB), s.provisioner.whenServing('7')]) {
-    const err = await nalarError(call);
+    const err = await nalarErrorOf(call);
     expect([err.code, err.details?.status]).toEqual([ErrorCode.REPLICA_NOT_FOUND, 404]);
     expect(err.message).toContain('7');
   }
@@ -160,7 +152,7 @@ test('an unknown id is NALAR_ERR_REPLICA_NOT_FOUND; a replica already changing i
   await waitFor(() => engine && engine.numRunning + engine.numWaiting === 1, { what: 'the request in the engine' });
   const kill = s.provisioner.kill('0');
   await waitFor(() => s.pool.info('0').state === 'draining', { what: 'the replica to drain' });
-  const again = await nalarError(s.provisioner.reassign('0', modelB));
+  const again = await nalarErrorOf(s.provisioner.reassign('0', modelB));
   expect([again.code, again.details?.status, again.details?.adminCode]).toEqual([
     ErrorCode.CONFLICT,
     409,
@@ -172,7 +164,7 @@ test('an unknown id is NALAR_ERR_REPLICA_NOT_FOUND; a replica already changing i
 test('whenServing rejects when the replica is removed before it serves', async () => {
   const s = await setup({ provisioner: { template: () => ({ modelLoadMs: 1e6 }) } });
   const added = await s.provisioner.provision({ agent: 'coder', model: modelB });
-  const serving = nalarError(s.provisioner.whenServing(added.id));
+  const serving = nalarErrorOf(s.provisioner.whenServing(added.id));
   await s.pool.remove(added.id);
   const err = await serving;
   expect(err.code).toBe(ErrorCode.REPLICA_NOT_FOUND);
@@ -182,12 +174,12 @@ test('whenServing rejects when the replica is removed before it serves', async (
 test('an admin API that is not there is NALAR_ERR_PROVISIONER_FAILED naming it; close ends a wait under way', async () => {
   const s = await setup({ provisioner: { template: () => ({ modelLoadMs: 1e6 }) } });
   const down = new SimProvisioner({ adminUrl: 'http://127.0.0.1:1', requestTimeoutMs: 5000 });
-  const err = await nalarError(down.list());
+  const err = await nalarErrorOf(down.list());
   expect(err.code).toBe(ErrorCode.PROVISIONER_FAILED);
   expect(err.message).toContain('http://127.0.0.1:1');
 
   const added = await s.provisioner.provision({ agent: 'coder', model: modelB });
-  const serving = nalarError(s.provisioner.whenServing(added.id));
+  const serving = nalarErrorOf(s.provisioner.whenServing(added.id));
   await s.provisioner.close();
   expect((await serving).code).toBe(ErrorCode.PROVISIONER_FAILED);
 });

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import type { ReplicaView } from './api';
 import { definePolicy } from './define';
 
-const params = z.strictObject({
+/** autoscale's params (exported so that a benchmark reads the defaults in force, not a copy of them). */
+export const autoscaleParams = z.strictObject({
   /** Waiting calls per serving replica above which an agent is short of a replica. @default 2 */
   upWaiting: z.number().nonnegative().default(2),
   /** Mean real ms a call waited for its serving replicas above which an agent is short of a replica. @default 2000 */
@@ -19,7 +20,7 @@ const params = z.strictObject({
   tasksPerWorker: z.number().positive().default(10),
 });
 
-type Params = z.output<typeof params>;
+type Params = z.output<typeof autoscaleParams>;
 
 /** One scaled thing's hysteresis: rounds in a row it wanted more or fewer, and the least / most it wanted then. */
 type Trend = { up: number; down: number; least: number; most: number; changedAt: number };
@@ -44,7 +45,7 @@ function next(trends: Map<string, Trend>, key: string, have: number, want: numbe
 export const autoscale = definePolicy(
   'autoscale',
   'provisions or kills model replicas by waiting calls and queue time, and scales workers by task-queue backlog, with hysteresis',
-  params,
+  autoscaleParams,
   (p) => {
     const trends = new Map<string, Trend>(); // by agent and by task queue
     return (s, act) => {

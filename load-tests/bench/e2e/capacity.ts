@@ -26,6 +26,8 @@ const restoreTimeoutMs = 120_000;
 
 export interface BenchCapacity {
   readonly manager: CapacityManager;
+  /** The pool's admin API the provisioner drives. */
+  readonly adminUrl: string;
   /** Base URL → agent of the static split. */
   readonly split: Readonly<Record<string, string>>;
   /** Restores the split and installs the variant's policies; resolves when the split is back. */
@@ -44,6 +46,8 @@ export async function startBenchCapacity(o: {
   agentModels: Readonly<Record<string, { model: string; baseUrls: readonly string[] }>>;
   /** Profile fields of a replica started for an agent (the workload's replica of that agent). */
   template: (agent: string) => Record<string, unknown>;
+  /** Bounds of the managed agents (agent → min/max instances). @default their directives (stubs manifest) */
+  bounds?: ReadonlyMap<string, { min: number; max: number }>;
   log: (line: string) => void;
 }): Promise<BenchCapacity | undefined> {
   if (!o.policies.some((p) => capacityPolicies.has(p.name))) return undefined;
@@ -51,7 +55,7 @@ export async function startBenchCapacity(o: {
   const adminUrl = await admin.listen({ host: '127.0.0.1', port: 0 });
   const manager = await CapacityManager.start({
     provisioner: new SimProvisioner({ adminUrl, template: o.template }),
-    agents: managedAgentsOf(o.agentModels, directiveBounds()),
+    agents: managedAgentsOf(o.agentModels, o.bounds ?? directiveBounds()),
     view: o.controller.view,
     log: createLogger('capacity', 'warn', o.log),
   });
@@ -72,6 +76,7 @@ export async function startBenchCapacity(o: {
   );
   return {
     manager,
+    adminUrl,
     split,
     async prepare(variant) {
       o.controller.setPolicies(withoutCapacity);

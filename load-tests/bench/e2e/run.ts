@@ -245,6 +245,8 @@ export function warmupArrivals(workload: BenchWorkload, s: E2eRunSettings): Arri
 export interface E2eStackHooks {
   /** Every report a worker's local controller sends to the global controller (its finished calls included). */
   onReport?(report: Report): void;
+  /** Bounds of the managed agents (agent → min/max instances). @default their directives */
+  agentBounds?: ReadonlyMap<string, { min: number; max: number }>;
 }
 
 /** A global controller that shows every report it takes to the benchmark before its round merges it. */
@@ -340,6 +342,7 @@ export async function withE2eStack<T>(
           policies: control.policies,
           agentModels,
           template: (agent) => replicaTemplate(profile, agentReplicas[agent]?.[0]),
+          ...(hooks.agentBounds && { bounds: hooks.agentBounds }),
           log,
         });
         const env: NodeJS.ProcessEnv = {

@@ -1,22 +1,19 @@
 /**
  * `npm run bench -- scaling`: capacity that follows load (issue 14). On the e2e benchmark's stack (dev server,
  * in-process simulator pool, a global controller in process, worker processes; `withE2eStack` and
- * `playSegment` of e2e/run.ts) plus the pool's admin API, a SimProvisioner over it and a CapacityManager as the
+ * `playSegment` of e2e/run.ts) with its capacity management (e2e/capacity.ts: the pool's admin API, a SimProvisioner over it and a CapacityManager as the
  * controller's capacity actuator: one managed agent, `writer`, from one replica, under a low → high → low step of
  * offered load, with the policies `load-balance` and `autoscale`. Measures the reaction to the step (detection,
  * decision, actuation), the time to the first replica removed after the fall and the calls lost on the way down;
  * writes load-tests/results/scaling/ and ends with the closing JSON line (targets: `scale_up_reaction_s <= 10`,
  * `calls_lost_on_scale_down <= 0`).
  */
-import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { configDefaults, durationMs } from '../../../common/config';
-import { createLogger } from '../../../common/log';
-import { CapacityManager, type CapacityEvent } from '../../../control-plane/capacity/manager';
-import { SimProvisioner } from '../../../control-plane/capacity/sim-provisioner';
+import type { CapacityEvent } from '../../../control-plane/capacity/manager';
+import { autoscaleParams } from '../../../control-plane/policies/autoscale';
 import type { InstalledPolicy } from '../../../control-plane/global-controller/policy-config';
 import type { Policy, ReplicaView } from '../../../control-plane/policies/api';
-import { buildSimAdminApp } from '../../../sim/admin';
 import { playSegment, waitFor, withE2eStack, type E2eRunSettings } from '../e2e/run';
 import type { RunRecord } from '../e2e/stats';
 import { renderSvg } from '../plot';
@@ -40,10 +37,9 @@ const agent = 'writer';
 /** Longest wait after the arrivals for a first removal that has not happened yet. */
 const scaleDownGraceMs = 30_000;
 
-/** autoscale's `upWaiting` as installed (its default, 2, unless the policy list gives params). */
+/** autoscale's `upWaiting` as installed (its schema's default unless the policy list gives params). */
 function upWaitingOf(policies: readonly InstalledPolicy[]): number {
-  const params = policies.find((p) => p.name === 'autoscale')?.params as { upWaiting?: unknown } | undefined;
-  return typeof params?.upWaiting === 'number' ? params.upWaiting : 2;
+  return autoscaleParams.parse(policies.find((p) => p.name === 'autoscale')?.params ?? {}).upWaiting;
 }
 
 /**
@@ -95,7 +91,7 @@ export async function runScalingBench(o: ScalingOptions, log: (line: string) => 
   const calls: ServedCall[] = [];
   const rounds: ProbeRound[] = [];
   const events: CapacityEvent[] = [];
-  let upWaiting = 2;
+  let upWaiting = autoscaleParams.parse({}).upWaiting;
   let records: RunRecord[] = [];
   let times: PhaseTimes | undefined;
   let stackInfo = { runId: '', temporalVersion: 'unknown', simulator: '', policies: [] as string[] };
@@ -105,30 +101,18 @@ export async function runScalingBench(o: ScalingOptions, log: (line: string) => 
     s,
     log,
     async (stack) => {
-      const admin = buildSimAdminApp({ pool: stack.pool });
-      await admin.listen({ host: '127.0.0.1', port: 0 });
-      const adminUrl = `http://127.0.0.1:${(admin.server.address() as AddressInfo).port}`;
-      const model = stack.profile.replicas[0]?.model as string;
-      const manager = await CapacityManager.start({
-        provisioner: new SimProvisioner({ adminUrl, template: () => replicaTemplate(o) }),
-        agents: [{ agent, model, minInstances: o.minInstances, maxInstances: o.maxInstances }],
-        view: stack.controller.view,
-        log: createLogger('capacity', 'warn', log),
-      });
+      const capacity = stack.capacity;
+      if (!capacity) throw new Error(`--policies ${o.policies}: the benchmark needs a capacity policy (autoscale)`);
+      const manager = capacity.manager;
+      // Progress lines of the events come from the stack's capacity (e2e/capacity.ts); here they are kept.
+      const unsubscribe = manager.onEvent((e) => events.push(e));
       try {
-        manager.onEvent((e) => {
-          events.push(e);
-          if (times && e.kind !== 'refused') {
-            log(`+${((e.at - times.startedAt) / 1000).toFixed(1)} s ${e.kind}${e.replica ? ` ${e.replica}` : ''}`);
-          }
-        });
         upWaiting = upWaitingOf(stack.controller.installed);
         stack.controller.setPolicies([...stack.controller.installed, probe(upWaiting, rounds)]);
-        stack.controller.setCapacity(manager);
         stackInfo = {
           runId: stack.runId,
           temporalVersion: stack.temporalVersion,
-          simulator: `${stack.profile.replicas.length} replica at start (${JSON.stringify(replicaTemplate(o))}, model ${model}), time scale ${stack.profile.timeScale}, seed ${stack.profile.seed}; admin API ${adminUrl}`,
+          simulator: `${stack.profile.replicas.length} replica at start (${JSON.stringify(replicaTemplate(o))}, model ${stack.profile.replicas[0]?.model}), time scale ${stack.profile.timeScale}, seed ${stack.profile.seed}; admin API ${capacity.adminUrl}`,
           policies: stack.controller.installed.map((p) => p.name).filter((n) => n !== 'scaling-probe'),
         };
         if (
@@ -171,12 +155,11 @@ export async function runScalingBench(o: ScalingOptions, log: (line: string) => 
           await waitFor(removedAfterFall, scaleDownGraceMs, 100);
         }
       } finally {
-        stack.controller.setCapacity(undefined);
-        await manager.close();
-        await admin.close();
+        unsubscribe();
       }
     },
     {
+      agentBounds: new Map([[agent, { min: o.minInstances, max: o.maxInstances }]]),
       onReport: (report) => {
         for (const c of report.calls) {
           if (c.agent !== agent) continue;
