@@ -33,7 +33,7 @@ describe('capacity-reassign', () => {
   test('nothing moves when no agent is overloaded, or none is idle', () => {
     const busyEnough = { replicas: { c1: { inFlight: 4 } } }; // load 1: full, nothing waiting
     expect(runPolicy(capacityReassign.create({}), hotAndIdle(1, busyEnough)).actions).toEqual([]);
-    const notIdle = { replicas: { k1: { inFlight: 2 }, k2: { inFlight: 1 }, k3: { inFlight: 1 } } }; // 4/12
+    const notIdle = { replicas: { k1: { inFlight: 2 }, k2: { inFlight: 2 }, k3: { inFlight: 2 } } }; // 6/12
     expect(runPolicy(capacityReassign.create({}), hotAndIdle(1, {}, notIdle)).actions).toEqual([]);
   });
 
@@ -57,9 +57,21 @@ describe('capacity-reassign', () => {
     ]);
   });
 
-  test('no second move while the overloaded agent still loads the replica it got', () => {
-    const act = runPolicy(capacityReassign.create({ cooldownMs: 0 }), hotAndIdle(1, { loading: ['k9'] }));
-    expect(act.actions).toEqual([]);
+  test('replicas still loading count: another moves only while the load with them stays above highLoad', () => {
+    // chat: 12 calls on 4 slots; each replica it loads brings 4 more slots.
+    const oneLoading = runPolicy(capacityReassign.create({ cooldownMs: 0 }), hotAndIdle(1, { loading: ['k9'] }));
+    expect(oneLoading.capacityChanges()).toEqual([{ kind: 'reassign', replica: 'k3', agent: 'chat' }]); // 12/8
+    const twoLoading = runPolicy(capacityReassign.create({}), hotAndIdle(1, { loading: ['k8', 'k9'] }));
+    expect(twoLoading.actions).toEqual([]); // 12/12: not above highLoad
+  });
+
+  test('a donor gives nothing when the replica it would give leaves it overloaded', () => {
+    const busyDonor = { replicas: { k1: { inFlight: 3 }, k2: { inFlight: 1 } } }; // 4/8 now, 4/4 without k2
+    expect(runPolicy(capacityReassign.create({ lowLoad: 0.6 }), hotAndIdle(1, {}, busyDonor)).actions).toEqual([]);
+    const lighter = { replicas: { k1: { inFlight: 2 }, k2: { inFlight: 1 } } }; // 3/8 now, 3/4 without k2
+    expect(runPolicy(capacityReassign.create({ lowLoad: 0.6 }), hotAndIdle(1, {}, lighter)).capacityChanges()).toEqual([
+      { kind: 'reassign', replica: 'k2', agent: 'chat' },
+    ]);
   });
 
   test('at most one move per cool-down, on the snapshot clock', () => {

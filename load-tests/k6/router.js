@@ -16,10 +16,10 @@ export const options = replayOptions('router', 'router', { p95Ms: 30000, iterati
 
 const workflow = __ENV.VARIANT === 'baseline' ? 'routerBaselineWorkflow' : 'routerWorkflow';
 /** The request's deadline (NALAR_ERR_DEADLINE_EXCEEDED after it): the benchmark's at time scale 1. */
-const deadlineMs = 30000;
+const deadlineMs = 60000;
 
 export function router() {
-  replayArrival(arrivals, (arrival) => runWorkflowWait(workflow, { ...arrival.payload, deadlineMs }, 60));
+  replayArrival(arrivals, (arrival) => runWorkflowWait(workflow, { ...arrival.payload, deadlineMs }, 90));
 }
 
 export { handleSummary };

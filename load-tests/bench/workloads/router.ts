@@ -20,11 +20,13 @@ export const routerTraceEnv = 'NALAR_ROUTER_TRACE';
 
 /**
  * Model ms a request may take end to end (× the time scale: real ms); past it the request fails with
- * NALAR_ERR_DEADLINE_EXCEEDED. 30 s: the longest request at low load (a 1024-token chat reply after a
- * 7168-token prompt, about 27 s on these replicas) still fits; under overload a request fails instead of
- * queueing for ever.
+ * NALAR_ERR_DEADLINE_EXCEEDED. 60 s, about twice the longest request at low load (a 1024-token chat reply after
+ * a 7168-token prompt, about 28 s on these replicas), as the sustained-rate bound allows a mean of twice the
+ * low-load mean: with 30 s, any batch contention failed the longest replies at rates both variants otherwise
+ * sustain, so the 99% bound measured that tail, not overload. Under overload a request still fails (429s,
+ * queue and KV timeouts) instead of queueing for ever.
  */
-export const routerDeadlineModelMs = 30_000;
+export const routerDeadlineModelMs = 60_000;
 
 /**
  * Median of the code-run tool's simulated test-suite time, model ms (NALAR_TOOL_TIME_SCALE = this / the tool's
@@ -40,37 +42,57 @@ const codeRunMedianMs = 200;
  * Every replica: a 14B-class model on an L4-class GPU, twice as slow as the simulator's default (8B on an
  * A100): 24 model ms per decode step, 0.16 per prompt token. A coding request then takes about 1.3 s at
  * low load (0.7 s of model time, a 0.6 s test run) and a chat about 3.5 s, far above Temporal's own
- * overhead, and a branch of two replicas saturates at 3-4 requests/s.
+ * overhead, and a branch (two such engines' worth, see {@link branchReplica}) saturates at 3-4 requests/s.
  */
 const hardware = { speed: 2 } satisfies ReplicaProfileInput;
 
-/** A replica of one branch: a small engine (short queue, small KV cache), so overload shows as failures. */
+/**
+ * A replica of one branch: a small engine (short queue, small KV cache), so overload shows as failures. A branch
+ * has four of them, each half of the engine it would have with two: half the batch slots, KV cache and waiting
+ * room, and half the prefill compute, so a branch's capacity is that of two full engines while capacity can
+ * move in quarters of a branch (with two per branch and one kept, moving capacity could at best give the hot
+ * branch 1.5×, and only with instant moves).
+ */
 const branchReplica = {
   ...hardware,
+  // Half the prefill compute of the hardware above: 0.32 model ms per prompt token with speed 2.
+  prefillPerTokenMs: 0.16,
   // An 8K-context model (the trace caps prompt + output at 8192); a request that does not fit is a 400.
   maxModelLen: 8192,
-  // A small GPU's KV cache: 4 requests of the longest kind. Under overload the head of the queue may wait 5 s of model
+  // A small KV cache: 2 requests of the longest kind. Under overload the head of the queue may wait 5 s of model
   // time for blocks, then fails with 503 kv_cache_exhausted (TGI/SGLang-style: no preemption).
-  kvCacheTokens: 32_768,
+  kvCacheTokens: 16_384,
   kvWaitTimeoutMs: 5_000,
-  // Nobody waits more than 8 s of model time for a batch slot (503 queue_timeout), 8 at most (then 429).
+  // Nobody waits more than 8 s of model time for a batch slot (503 queue_timeout), 4 at most (then 429).
   queueTimeoutMs: 8_000,
-  maxWaiting: 8,
+  maxWaiting: 4,
 } satisfies ReplicaProfileInput;
+
+/** Replicas per branch. */
+const perBranch = 4;
 
 /** The replicas, in order: which agent each serves is {@link agentReplicas}. */
 const replicas: ReplicaProfileInput[] = [
   // The classifier: short prompts, a few output tokens; one replica is far from saturation at 8 requests/s.
   { name: 'classifier-0', model: 'router-classifier', maxNumSeqs: 16, maxWaiting: 32, ...hardware },
-  // The chat branch: long replies (median 129 tokens, mean about 250): 16 sequences each.
-  { name: 'chat-0', model: 'router-chat', maxNumSeqs: 16, ...branchReplica },
-  { name: 'chat-1', model: 'router-chat', maxNumSeqs: 16, ...branchReplica },
-  // The coding branch: long prompts, short outputs (median 13 tokens): prefill-bound, 4 sequences each.
-  { name: 'coder-0', model: 'router-coder', maxNumSeqs: 4, ...branchReplica },
-  { name: 'coder-1', model: 'router-coder', maxNumSeqs: 4, ...branchReplica },
+  // The chat branch: long replies (median 129 tokens, mean about 250): 8 sequences each.
+  ...Array.from({ length: perBranch }, (_, i) => ({
+    name: `chat-${i}`,
+    model: 'router-chat',
+    maxNumSeqs: 8,
+    ...branchReplica,
+  })),
+  // The coding branch: long prompts, short outputs (median 13 tokens): prefill-bound, 2 sequences each.
+  ...Array.from({ length: perBranch }, (_, i) => ({
+    name: `coder-${i}`,
+    model: 'router-coder',
+    maxNumSeqs: 2,
+    ...branchReplica,
+  })),
 ];
 
-const agentReplicas = { classifier: [0], chatBranch: [1, 2], coder: [3, 4] } as const;
+const branch = (first: number) => Array.from({ length: perBranch }, (_, i) => first + i);
+const agentReplicas = { classifier: [0], chatBranch: branch(1), coder: branch(1 + perBranch) } as const;
 
 /** What one arrival carries: the trace request and the seed of its prompt text. */
 export interface RouterPayload {
@@ -192,7 +214,11 @@ export const routerWorkload: BenchWorkload = {
   simProfile: ({ seed, timeScale }) => ({ seed, timeScale, replicas }),
   agentReplicas: () => agentReplicas,
   defaultRates: [1, 2, 3, 4, 5, 6],
-  defaultStepSeconds: 30,
+  // 30 s per phase: a move (a drain of the replies the donor holds, then a 5 s model load) must pay off within
+  // a phase; the real trace's mix shifts over minutes to hours.
+  defaultStepSeconds: 60,
+  // The deadline: a request sent at the end of a step may run that long.
+  defaultDrainSeconds: routerDeadlineModelMs / 1000,
   defaultTimeScale: {
     value: 1,
     why:
