@@ -9,6 +9,7 @@ import { ManualClock } from '../common/clock';
 import { settledWhileAdvancing, waitFor } from '../test/helpers/wait-for';
 import { buildSimAdminApp } from './admin';
 import type { ReplicaInfo, SimPool } from './pool';
+import { batchOf } from '../test/helpers/sim-batch';
 import { poolsClosedAfterEach, type TestPoolOptions } from './test-helpers';
 
 const modelA = 'sim-llama-3-8b';
@@ -171,7 +172,7 @@ test('reassign drains first: the request in flight finishes on the old model', a
   const inFlight = client(url).chat.completions.create(ask(modelA, 'before the move', 100));
   inFlight.catch(() => undefined);
   await waitFor(() => engine && engine.numRunning + engine.numWaiting === 1, { what: 'the request in the engine' });
-  const done = s.pool.reassign('0', modelB, 0);
+  const done = s.pool.reassign('0', modelB, { modelLoadMs: 0 });
   // Let the reassignment go as far as it can without model time: it must wait for the request.
   await new Promise((resolve) => setImmediate(resolve));
   expect(s.pool.info('0')).toMatchObject({ model: modelA, state: 'draining' });
@@ -180,6 +181,36 @@ test('reassign drains first: the request in flight finishes on the old model', a
   expect([reply.model, reply.usage?.completion_tokens]).toEqual([modelA, 100]);
   await driven(s.clock, done, 'the reassignment');
   expect(s.pool.info('0')).toMatchObject({ model: modelB, state: 'serving' });
+});
+
+test('a replica reassigned with settings serves with them (batch size, load time); it keeps its name', async () => {
+  const s = await setup({ replicas: [{ name: 'chat-0', maxNumSeqs: 4 }] });
+  const before = await batchOf(s.pool, '0', { model: modelA, n: 3, clock: s.clock, timeScale });
+  expect([before.running, before.waiting]).toEqual([3, 0]);
+  await driven(s.clock, before.replies, 'the replies before the move');
+  const busyBefore = s.pool.replica('0').busyMs;
+
+  // The coder deployment's engine: 2 batch slots, a 7 s load; the body's modelLoadMs wins over the settings'.
+  const body = { model: modelB, modelLoadMs: 2000, settings: { maxNumSeqs: 2, modelLoadMs: 7000 } };
+  expect((await adminCall(s, 'POST', '/admin/replicas/0/reassign', body)).status).toBe(202);
+  await waitFor(() => s.pool.info('0').state === 'loading', { what: 'the idle replica to start loading' });
+  s.clock.advance(2000 * timeScale);
+  await s.pool.whenServing('0');
+  expect(s.pool.info('0')).toMatchObject({ name: 'chat-0', model: modelB, state: 'serving' });
+  // The rebuilt engine does not take the replica's busy time back (load imbalance is measured on its deltas).
+  expect(s.pool.replica('0').busyMs).toBe(busyBefore);
+  const after = await batchOf(s.pool, '0', { model: modelB, n: 3, clock: s.clock, timeScale });
+  expect([after.running, after.waiting]).toEqual([2, 1]);
+  await driven(s.clock, after.replies, 'the replies after the move');
+
+  // The settings stay with the replica: its next move (no settings, no modelLoadMs) loads for their 7 s.
+  expect((await adminCall(s, 'POST', '/admin/replicas/0/reassign', { model: modelA })).status).toBe(202);
+  await waitFor(() => s.pool.info('0').state === 'loading', { what: 'the replica to load again' });
+  s.clock.advance(7000 * timeScale - 1);
+  expect(s.pool.info('0').state).toBe('loading');
+  s.clock.advance(1);
+  await s.pool.whenServing('0');
+  expect(s.pool.replica('0').profile).toMatchObject({ name: 'chat-0', model: modelA, maxNumSeqs: 2 });
 });
 
 test('closing the pool ends a drain under way (the stopping process does not wait on it)', async () => {
@@ -244,6 +275,22 @@ test('bad bodies are 400s naming the field; unknown replicas 404; replicas alrea
   const noModel = await adminCall(s, 'POST', '/admin/replicas/0/reassign', { modelLoadMs: 5 });
   expect(noModel.status).toBe(400);
   expect(JSON.stringify(noModel.body)).toContain('model');
+  const badSetting = await adminCall(s, 'POST', '/admin/replicas/0/reassign', {
+    model: modelB,
+    settings: { maxNumSeqs: 0 },
+  });
+  expect([badSetting.status, badSetting.body]).toMatchObject([400, { error: { code: 'NALAR_ERR_INVALID_INPUT' } }]);
+  expect(JSON.stringify(badSetting.body)).toContain('settings.maxNumSeqs');
+  // The replica keeps its name and its faults; only the engine settings move.
+  for (const field of ['name', 'faults']) {
+    const notASetting = await adminCall(s, 'POST', '/admin/replicas/0/reassign', {
+      model: modelB,
+      settings: { [field]: field === 'name' ? 'coder-0' : {} },
+    });
+    expect(notASetting.status).toBe(400);
+    expect(JSON.stringify(notASetting.body)).toContain(field);
+  }
+  expect(s.pool.info('0')).toMatchObject({ model: modelA, state: 'serving' });
   const notJson = await fetch(`${s.admin}/admin/replicas/0/reassign`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

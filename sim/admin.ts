@@ -6,7 +6,8 @@
  * - `POST /admin/replicas` — a replica profile (sim/profile.ts, every field optional): a new replica on a free
  *   port, `loading` for its `modelLoadMs`; 201 with it.
  * - `DELETE /admin/replicas/:id` — drains then closes it; 202 with it `draining`.
- * - `POST /admin/replicas/:id/reassign` — `{ model, modelLoadMs? }`: drains it, loads the model (cold cache);
+ * - `POST /admin/replicas/:id/reassign` — `{ model, modelLoadMs?, settings? }`: drains it, loads the model (cold
+ *   cache) and, with `settings` (profile fields but `name`, `model`, `faults`), restarts its engine with them;
  *   202 with it `draining`.
  * - `?wait=true` on the three: answer once the change is done (200).
  * - `GET /healthz`, `GET /metrics` (replicas by state, reassignments).
@@ -22,7 +23,7 @@ import { z } from 'zod';
 import { ErrorCode, type ErrorCode as ErrorCodeType } from '../common/errors';
 import { isLoopback } from '../common/loopback';
 import { SimPoolError, type SimPool } from './pool';
-import { replicaProfileSchema } from './profile';
+import { replicaProfileSchema, replicaSettingsSchema } from './profile';
 import type { ReplicaState } from './replica';
 
 /** Options of {@link buildSimAdminApp}. */
@@ -41,7 +42,13 @@ const replicaStates: readonly ReplicaState[] = ['serving', 'loading', 'draining'
 
 const idParams = z.object({ id: z.string().min(1) });
 const waitQuery = z.object({ wait: z.enum(['true', 'false']).default('false') });
-const reassignBody = z.object({ model: z.string().min(1), modelLoadMs: z.number().min(0).optional() }).strict();
+const reassignBody = z
+  .object({
+    model: z.string().min(1),
+    modelLoadMs: z.number().min(0).optional(),
+    settings: replicaSettingsSchema.optional(),
+  })
+  .strict();
 
 function problems(error: z.ZodError): string {
   return error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
@@ -193,12 +200,13 @@ export function buildSimAdminApp(options: SimAdminOptions): FastifyInstance {
         reply,
         400,
         ErrorCode.INVALID_INPUT,
-        `expected { "model": "<id>", "modelLoadMs"?: <model ms> }: ${problems(body.error)}`,
+        `expected { "model": "<id>", "modelLoadMs"?: <model ms>, "settings"?: { <replica profile fields> } }: ${problems(body.error)}`,
       );
     }
     let done: Promise<void>;
     try {
-      done = pool.reassign(t.id, body.data.model, body.data.modelLoadMs);
+      const { model, modelLoadMs, settings } = body.data;
+      done = pool.reassign(t.id, model, { modelLoadMs, settings });
     } catch (err) {
       return sendPoolError(reply, err);
     }

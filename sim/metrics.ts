@@ -40,7 +40,11 @@ export class ReplicaMetrics implements EngineObserver {
   /** Requests refused or failed for overload, by reason (engine.ts `RejectReason`; not a vLLM metric). */
   readonly rejected: Counter<'model_name' | 'reason'>;
 
-  constructor(modelName: string, engine: () => Engine) {
+  /**
+   * @param engine the replica's engine now (a reassignment may replace it)
+   * @param busyMs the replica's busy model ms, cumulative over its engines (default: the engine's own)
+   */
+  constructor(modelName: string, engine: () => Engine, busyMs: () => number = () => engine().busyMs) {
     this.labels = { model_name: modelName };
     const registers = [this.registry];
     const labelNames = ['model_name'] as const;
@@ -119,7 +123,7 @@ export class ReplicaMetrics implements EngineObserver {
       registers,
       collect() {
         this.reset();
-        this.inc(labels, engine().busyMs / 1000);
+        this.inc(labels, busyMs() / 1000);
       },
     });
     this.ttft = new Histogram({
@@ -197,7 +201,7 @@ export class ReplicaMetrics implements EngineObserver {
 
   /**
    * Restarts every series under a new model name, as a real engine restarted with another model would
-   * (counters from 0; the busy-time counter stays cumulative: it follows the engine).
+   * (counters from 0; the busy-time counter stays cumulative: it follows the replica's busy time).
    */
   restart(modelName: string): void {
     this.registry.resetMetrics();

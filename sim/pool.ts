@@ -15,6 +15,7 @@ import {
   type PoolProfile,
   type ReplicaProfile,
   type ReplicaProfileInput,
+  type ReplicaSettings,
 } from './profile';
 import { Replica, type ReplicaState } from './replica';
 
@@ -135,18 +136,26 @@ export class SimPool {
   }
 
   /**
-   * Moves the replica to `model`: drains it, then loads the model for `modelLoadMs` (the replica's profile
-   * unless given) with a cold KV/prefix cache; resolves when it serves. A {@link SimPoolError}: `not_found`,
-   * or `conflict` unless it is serving. Validates synchronously, so the caller may answer at once.
+   * Moves the replica to `model`: drains it, then loads the model with a cold KV/prefix cache and, when
+   * `options.settings` are given, restarts its engine with them (the target deployment's batch size, KV cache,
+   * queue bounds…); resolves when it serves. The load lasts `options.modelLoadMs`, else the settings' `modelLoadMs`,
+   * else the replica's. A {@link SimPoolError}: `not_found`, or `conflict` unless it is serving. Validates
+   * synchronously, so the caller may answer at once.
    */
-  reassign(id: string, model: string, modelLoadMs?: number): Promise<void> {
+  reassign(
+    id: string,
+    model: string,
+    options: { modelLoadMs?: number; settings?: ReplicaSettings } = {},
+  ): Promise<void> {
     const r = this.replica(id);
     if (r.state !== 'serving') throw new SimPoolError('conflict', `replica ${id} is ${r.state}, not serving`);
     const from = r.profile.model;
     this.observer.onReassigned?.(from, model);
+    const { settings } = options;
+    const modelLoadMs = options.modelLoadMs ?? settings?.modelLoadMs ?? r.profile.modelLoadMs;
     const done = (async () => {
       await r.drain();
-      await r.load(model, modelLoadMs ?? r.profile.modelLoadMs);
+      await r.load(model, modelLoadMs, settings);
     })();
     this.loads.set(id, done);
     return done;

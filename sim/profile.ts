@@ -144,6 +144,31 @@ export type ReplicaProfile = z.output<typeof replicaProfileSchema>;
 export type ReplicaProfileInput = z.input<typeof replicaProfileSchema>;
 export type FaultProfile = z.output<typeof faultProfileSchema>;
 
+/** The schema of `shape` with every field optional and none defaulted (see {@link replicaSettingsSchema}). */
+type Undefaulted<S extends z.ZodRawShape> = {
+  [K in keyof S]: z.ZodOptional<S[K] extends z.ZodDefault<infer T> ? T : S[K]>;
+};
+
+function undefaulted<S extends z.ZodRawShape>(shape: S): Undefaulted<S> {
+  const fields: Record<string, z.ZodType> = {};
+  for (const [key, field] of Object.entries(shape)) {
+    fields[key] = z.optional(field instanceof z.ZodDefault ? field.unwrap() : field);
+  }
+  return fields as Undefaulted<S>;
+}
+
+/**
+ * Engine settings a replica takes when it is reassigned (sim/README.md "Admin API"): any replica profile field
+ * but `name` (the replica keeps its own), `model` (given apart) and `faults` (the simulated machine's, not the
+ * deployment's). A field given replaces the replica's whole value (`outputTokens` as one object); a field left
+ * out keeps it: unlike zod's `.partial()`, which fills every default in, nothing is defaulted here.
+ */
+export const replicaSettingsSchema = z
+  .object(undefaulted(replicaProfileSchema.omit({ name: true, model: true, faults: true }).shape))
+  .strict();
+
+export type ReplicaSettings = z.output<typeof replicaSettingsSchema>;
+
 /** A full profile from a partial one; throws a ZodError naming bad fields. */
 export function replicaProfile(input: ReplicaProfileInput = {}): ReplicaProfile {
   return replicaProfileSchema.parse(input);

@@ -11,7 +11,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { realClock, type Clock, type Timer } from '../common/clock';
 import { Engine, type EngineRejection, type EngineResult, type SubmitOutcome } from './engine';
 import { ReplicaMetrics } from './metrics';
-import type { ReplicaProfile } from './profile';
+import { replicaProfileSchema, type ReplicaProfile, type ReplicaSettings } from './profile';
 import { chatCompletionRequest, renderPrompt, type ChatCompletionRequest } from './request-schema';
 import { generateJson, generateProse, pieces, Prng, seedFrom } from './text';
 import { planToolCalls, ToolSchemaError } from './tool-calls';
@@ -140,7 +140,12 @@ export function blockChain(promptPieces: readonly string[], blockSize: number): 
 
 export class Replica {
   private currentProfile: ReplicaProfile;
-  readonly engine: Engine;
+  /** Replaced when a reassignment brings new settings (see {@link load}); read it through {@link engine}. */
+  private currentEngine: Engine;
+  /** Seed of the engine's slowdown and stall episodes, kept for the engine a reassignment rebuilds. */
+  private readonly episodesSeed: number;
+  /** Busy model ms of the engines replaced by reassignments, so {@link busyMs} stays cumulative. */
+  private retiredBusyMs = 0;
   readonly metrics: ReplicaMetrics;
   readonly app: FastifyInstance;
   private readonly httpServer: http.Server;
@@ -179,14 +184,13 @@ export class Replica {
     this.timeScale = options.timeScale;
     this.faults = new Prng(seedFrom(options.seed, 'faults', options.index));
     this.failFirstLeft = this.profile.faults.failFirst?.count ?? 0;
-    this.metrics = new ReplicaMetrics(this.profile.model, () => this.engine);
-    this.engine = new Engine({
-      profile: this.profile,
-      clock: this.clock,
-      timeScale: options.timeScale,
-      seed: seedFrom(options.seed, 'episodes', options.index),
-      observer: this.metrics,
-    });
+    this.episodesSeed = seedFrom(options.seed, 'episodes', options.index);
+    this.metrics = new ReplicaMetrics(
+      this.profile.model,
+      () => this.engine,
+      () => this.busyMs,
+    );
+    this.currentEngine = this.newEngine();
     this.httpServer = http.createServer();
     this.app = Fastify({
       bodyLimit: 64 * 1024 * 1024,
@@ -205,9 +209,24 @@ export class Replica {
     }
   }
 
-  /** Its profile; `model` changes when the replica is reassigned. */
+  /** Its profile; `model` (and the engine settings, when given) change when the replica is reassigned. */
   get profile(): ReplicaProfile {
     return this.currentProfile;
+  }
+
+  /** Its engine: batching, KV cache and waiting queue, built from {@link profile}. */
+  get engine(): Engine {
+    return this.currentEngine;
+  }
+
+  private newEngine(): Engine {
+    return new Engine({
+      profile: this.profile,
+      clock: this.clock,
+      timeScale: this.timeScale,
+      seed: this.episodesSeed,
+      observer: this.metrics,
+    });
   }
 
   /** Whether it serves, loads a model or drains (see {@link ReplicaState}). */
@@ -253,15 +272,25 @@ export class Replica {
   /**
    * Loads `model` (as a restarted engine would): answers 503 `model_loading` for `modelLoadMs` model ms (×
    * the time scale on its clock), with the KV/prefix cache emptied and the metrics restarted under the new
-   * model name; then serves it. Resolves when it serves, or when the replica is closed first. Call it on
-   * an idle replica (new, or after {@link drain}): requests still in the engine are aborted.
+   * model name; then serves it. With `settings` (a reassignment to another deployment), the profile takes
+   * them and the engine is rebuilt from it, as a real engine restarted with that deployment's arguments;
+   * the name stays. Resolves when it serves, or when the replica is closed first. Call it on an idle
+   * replica (new, or after {@link drain}): requests still in the engine are aborted.
    */
-  async load(model: string, modelLoadMs: number): Promise<void> {
+  async load(model: string, modelLoadMs: number, settings?: ReplicaSettings): Promise<void> {
     this.loading?.timer.cancel();
     this.loading?.done();
     this.stateNow = 'loading';
     this.engine.reset('model reload');
-    if (model !== this.currentProfile.model) {
+    if (settings !== undefined) {
+      // Through the profile schema like any profile, so it is whole and valid even when the settings come from
+      // code (SimPool.reassign) rather than the admin API's validated body.
+      this.currentProfile = replicaProfileSchema.parse({ ...this.currentProfile, ...settings, model });
+      this.retiredBusyMs += this.engine.busyMs;
+      this.engine.close();
+      this.currentEngine = this.newEngine();
+      this.metrics.restart(model);
+    } else if (model !== this.currentProfile.model) {
       this.currentProfile = { ...this.currentProfile, model };
       this.metrics.restart(model);
     }
@@ -286,9 +315,12 @@ export class Replica {
     for (const resolve of this.drainWaiters.splice(0)) resolve();
   }
 
-  /** Cumulative model ms this replica's engine had a sequence in its batch (see `Engine.busyMs`). */
+  /**
+   * Cumulative model ms this replica's engine had a sequence in its batch (see `Engine.busyMs`), over every
+   * engine it ran (a reassignment with settings rebuilds it).
+   */
   get busyMs(): number {
-    return this.engine.busyMs;
+    return this.retiredBusyMs + this.engine.busyMs;
   }
 
   /** The port it listens on (after {@link listen}). */

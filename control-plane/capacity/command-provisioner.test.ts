@@ -47,7 +47,7 @@ test('every verb: provision, when-serving, list, reassign, kill', async () => {
     ['coder-0', 'sim-coder-7b', 'serving'],
     ['planner-1', 'sim-llama-3-8b', 'loading'],
   ]);
-  await p.reassign('coder-0', 'sim-llama-3-8b');
+  await p.reassign('coder-0', { agent: 'planner', model: 'sim-llama-3-8b' });
   expect((await p.list())[0]?.model).toBe('sim-llama-3-8b');
   await p.kill('planner-1');
   expect((await p.list()).map((r) => r.id)).toEqual(['coder-0']);
@@ -56,7 +56,7 @@ test('every verb: provision, when-serving, list, reassign, kill', async () => {
     ['when-serving', 'coder-0'],
     ['provision', 'planner', 'sim-llama-3-8b'],
     ['list'],
-    ['reassign', 'coder-0', 'sim-llama-3-8b'],
+    ['reassign', 'coder-0', 'sim-llama-3-8b', 'planner'],
     ['list'],
     ['kill', 'planner-1'],
     ['list'],
@@ -96,7 +96,7 @@ test('exit 3 is NALAR_ERR_REPLICA_NOT_FOUND and exit 4 NALAR_ERR_CONFLICT, with 
   expect(missing.code).toBe(ErrorCode.REPLICA_NOT_FOUND);
   expect(missing.message).toContain('no replica nope-7');
   const added = await p.provision({ agent: 'coder', model: 'm' });
-  const busy = await nalarErrorOf(p.reassign(added.id, 'other'));
+  const busy = await nalarErrorOf(p.reassign(added.id, { agent: 'planner', model: 'other' }));
   expect(busy.code).toBe(ErrorCode.CONFLICT);
   expect(busy.message).toContain('is loading');
 });
@@ -137,7 +137,7 @@ test('a call past its time limit is stopped (SIGTERM, then SIGKILL) and is NALAR
 
 test('close stops the commands under way', async () => {
   const p = provisioner('hang');
-  const pending = nalarErrorOf(p.reassign('coder-0', 'm'));
+  const pending = nalarErrorOf(p.reassign('coder-0', { agent: 'coder', model: 'm' }));
   // The command is running once it has recorded its call.
   await waitFor(
     () => {

@@ -3,13 +3,17 @@
  * NALAR_PROVISIONER_COMMAND (an absolute path, or a name looked up on PATH) once per call, with a verb and its
  * arguments as separate argv entries (never through a shell, so an id or a model name cannot inject anything):
  *
- * | call                   | argv                        | exit 0 means                          | stdout (one JSON document)         |
- * | ---------------------- | --------------------------- | ------------------------------------- | ---------------------------------- |
- * | `list()`               | `list`                      | —                                     | `{ "replicas": [<replica>, …] }`   |
- * | `provision(r)`         | `provision <agent> <model>` | the replica exists (usually loading)  | `<replica>`                        |
- * | `whenServing(id)`      | `when-serving <id>`         | it serves (the command waits)         | nothing, or `<replica>` (serving)  |
- * | `kill(id)`             | `kill <id>`                 | drained and gone (the command waits)  | nothing (ignored)                  |
- * | `reassign(id, model)`  | `reassign <id> <model>`     | serves `model` (the command waits)    | nothing, or `<replica>` (serving)  |
+ * | call                   | argv                             | exit 0 means                          | stdout (one JSON document)         |
+ * | ---------------------- | -------------------------------- | ------------------------------------- | ---------------------------------- |
+ * | `list()`               | `list`                           | —                                     | `{ "replicas": [<replica>, …] }`   |
+ * | `provision(r)`         | `provision <agent> <model>`      | the replica exists (usually loading)  | `<replica>`                        |
+ * | `whenServing(id)`      | `when-serving <id>`              | it serves (the command waits)         | nothing, or `<replica>` (serving)  |
+ * | `kill(id)`             | `kill <id>`                      | drained and gone (the command waits)  | nothing (ignored)                  |
+ * | `reassign(id, to)`     | `reassign <id> <model> <agent>`  | serves `model` (the command waits)    | nothing, or `<replica>` (serving)  |
+ *
+ * `reassign` passes the target agent last (a script written before it was passed, ignoring extra arguments,
+ * still works): the command restarts the replica's engine with that agent's deployment arguments, as
+ * `provision` starts one for the agent.
  *
  * `<replica>` is `{ "id": "…", "model": "…", "baseUrl": "http://…/v1", "state": "loading" | "serving" |
  * "draining" }` (more fields are ignored). Exit status 3 means "no such replica" (NALAR_ERR_REPLICA_NOT_FOUND), 4
@@ -115,9 +119,10 @@ export class CommandProvisioner implements Provisioner {
     await this.run(['kill', nonEmpty('id', id)], undefined);
   }
 
-  async reassign(id: string, model: string): Promise<void> {
-    const r = await this.run(['reassign', nonEmpty('id', id), nonEmpty('model', model)], replicaSchema.optional());
-    this.expectServing(`reassign ${id} ${model}`, r, model);
+  async reassign(id: string, to: ProvisionRequest): Promise<void> {
+    const argv = ['reassign', nonEmpty('id', id), nonEmpty('model', to.model), nonEmpty('agent', to.agent)];
+    const r = await this.run(argv, replicaSchema.optional());
+    this.expectServing(`reassign ${id} ${to.model} ${to.agent}`, r, to.model);
   }
 
   /** Terminates the commands still running (their calls reject). */

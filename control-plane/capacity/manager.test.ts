@@ -67,12 +67,12 @@ class MemoryProvisioner implements Provisioner {
     this.replicas.delete(id);
   }
 
-  async reassign(id: string, model: string): Promise<void> {
-    this.calls.push(`reassign ${id} ${model}`);
+  async reassign(id: string, to: ProvisionRequest): Promise<void> {
+    this.calls.push(`reassign ${id} ${to.agent} ${to.model}`);
     const d = deferred();
     this.drains.set(id, d);
     await d.promise;
-    (this.replicas.get(id) as { model: string }).model = model;
+    (this.replicas.get(id) as { model: string }).model = to.model;
   }
 
   finishLoad(id: string): void {
@@ -261,7 +261,7 @@ test('reassign: the replica drains from one agent, loads the other’s model, th
   expect(controller.view.capacity.get('coder')?.loading).toHaveLength(1);
   report(controller.decisions.version);
   await round();
-  expect(provisioner.calls).toEqual(['reassign c1 m-coder']);
+  expect(provisioner.calls).toEqual(['reassign c1 coder m-coder']);
   provisioner.finishDrain('c1');
   await flush();
   await round();
@@ -289,7 +289,7 @@ test('reassignAll restores a split past the bounds, and quiet says when every ch
   manager.reassignAll({ [url('c0')]: 'coder', [url('k0')]: 'chat', [url('k1')]: 'coder' });
   expect(manager.quiet).toBe(false);
   await round();
-  expect(provisioner.calls.sort()).toEqual(['reassign c0 m-coder', 'reassign k0 m-chat']);
+  expect(provisioner.calls.sort()).toEqual(['reassign c0 coder m-coder', 'reassign k0 chat m-chat']);
   provisioner.finishDrain('c0');
   provisioner.finishDrain('k0');
   await flush();

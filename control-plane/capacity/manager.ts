@@ -337,7 +337,7 @@ export class CapacityManager implements CapacityActuator {
     if (next?.kind === 'reassign') {
       const to = next.to;
       const model = (this.agents.get(to) as Required<ManagedAgent>).model;
-      void this.provisioner.reassign(r.id, model).then(
+      void this.provisioner.reassign(r.id, { agent: to, model }).then(
         () => {
           this.pending.set(to, (this.pending.get(to) ?? 1) - 1);
           this.view.forgetReplica(r.url);

@@ -21,7 +21,7 @@ export interface ProvisionedReplica {
   readonly state: ProvisionedState;
 }
 
-/** What {@link Provisioner.provision} starts. */
+/** What {@link Provisioner.provision} starts, and what {@link Provisioner.reassign} moves a replica to. */
 export interface ProvisionRequest {
   /** The agent it is for (names it in the backend: `<agent>-<n>`). */
   readonly agent: string;
@@ -40,8 +40,12 @@ export interface Provisioner {
   whenServing(id: string): Promise<void>;
   /** Drains the replica (every request it accepted is answered), then removes it; resolves when it is gone. */
   kill(id: string): Promise<void>;
-  /** Drains the replica, then loads `model` (a load delay, a cold cache); resolves once it serves `model`. */
-  reassign(id: string, model: string): Promise<void>;
+  /**
+   * Drains the replica, then loads `to.model` (a load delay, a cold cache) with `to.agent`'s engine settings (batch
+   * size, KV cache, queue bounds: what a replica provisioned for that agent gets), as a real engine restarted for
+   * the other deployment would; resolves once it serves `to.model`.
+   */
+  reassign(id: string, to: ProvisionRequest): Promise<void>;
   /** Releases what the provisioner holds (connections); replicas are left as they are. */
   close?(): Promise<void>;
 }

@@ -9,6 +9,7 @@ import { ErrorCode } from '../../common/errors';
 import { buildSimAdminApp } from '../../sim/admin';
 import type { SimPool } from '../../sim/pool';
 import { poolsClosedAfterEach, type TestPoolOptions } from '../../sim/test-helpers';
+import { batchOf } from '../../test/helpers/sim-batch';
 import { settledWhileAdvancing, waitFor } from '../../test/helpers/wait-for';
 import { SimProvisioner, type SimProvisionerOptions } from './sim-provisioner';
 import { nalarErrorOf } from '../../test/helpers/nalar-error';
@@ -114,11 +115,38 @@ test('kill drains: a request in flight is answered, then the replica leaves the 
 test('reassign drains, loads the new model, and resolves once the replica serves it', async () => {
   const s = await setup({ replicas: [{ modelLoadMs: 3000 }] });
   const url = s.pool.baseUrls[0] as string;
-  await driven(s.clock, s.provisioner.reassign('0', modelB), 'the reassignment');
+  await driven(s.clock, s.provisioner.reassign('0', { agent: 'coder', model: modelB }), 'the reassignment');
   expect(await s.provisioner.list()).toEqual([{ id: '0', model: modelB, baseUrl: url, state: 'serving' }]);
   const reply = await driven(s.clock, client(url).chat.completions.create(ask(modelB)), 'a reply');
   expect(reply.model).toBe(modelB);
   await expect(client(url).chat.completions.create(ask(modelA))).rejects.toMatchObject({ status: 404 });
+});
+
+test("reassign restarts the replica with the target agent's template: its batch size and load time", async () => {
+  // Chat replicas have 8 batch slots, coder replicas 2 and a 3 s load; the coder template's faults are not
+  // the deployment's and stay behind (if they moved, every request would fail with a 500).
+  const templates: Record<string, Record<string, unknown>> = {
+    chat: { maxNumSeqs: 8, modelLoadMs: 1000 },
+    coder: { maxNumSeqs: 2, modelLoadMs: 3000, faults: { errorRate500: 1 } },
+  };
+  const s = await setup({
+    replicas: [{ name: 'chat-0', model: modelA, maxNumSeqs: 8 }],
+    provisioner: { template: (agent) => templates[agent] ?? {} },
+  });
+  const moved = s.provisioner.reassign('0', { agent: 'coder', model: modelB });
+  await waitFor(() => s.pool.info('0').state === 'loading', { what: 'the idle replica to start loading' });
+  s.clock.advance(3000 * timeScale - 1);
+  expect(s.pool.info('0').state).toBe('loading');
+  s.clock.advance(1);
+  await moved;
+  expect(s.pool.info('0')).toMatchObject({ name: 'chat-0', model: modelB, state: 'serving' });
+  const coder = await batchOf(s.pool, '0', { model: modelB, n: 3, clock: s.clock, timeScale });
+  expect([coder.running, coder.waiting]).toEqual([2, 1]);
+  await driven(s.clock, coder.replies, 'the coder replies');
+
+  await driven(s.clock, s.provisioner.reassign('0', { agent: 'chat', model: modelA }), 'the move back');
+  const chat = await batchOf(s.pool, '0', { model: modelA, n: 3, clock: s.clock, timeScale });
+  expect([chat.running, chat.waiting]).toEqual([3, 0]);
 });
 
 test('with NALAR_SIM_ADMIN_TOKEN on the simulator, changes need the token: without it a clear NalarError', async () => {
@@ -141,7 +169,11 @@ test('with NALAR_SIM_ADMIN_TOKEN on the simulator, changes need the token: witho
 
 test('an unknown id is NALAR_ERR_REPLICA_NOT_FOUND; a replica already changing is NALAR_ERR_CONFLICT', async () => {
   const s = await setup();
-  for (const call of [s.provisioner.kill('7'), s.provisioner.reassign('7', modelB), s.provisioner.whenServing('7')]) {
+  for (const call of [
+    s.provisioner.kill('7'),
+    s.provisioner.reassign('7', { agent: 'coder', model: modelB }),
+    s.provisioner.whenServing('7'),
+  ]) {
     const err = await nalarErrorOf(call);
     expect([err.code, err.details?.status]).toEqual([ErrorCode.REPLICA_NOT_FOUND, 404]);
     expect(err.message).toContain('7');
@@ -152,7 +184,7 @@ test('an unknown id is NALAR_ERR_REPLICA_NOT_FOUND; a replica already changing i
   await waitFor(() => engine && engine.numRunning + engine.numWaiting === 1, { what: 'the request in the engine' });
   const kill = s.provisioner.kill('0');
   await waitFor(() => s.pool.info('0').state === 'draining', { what: 'the replica to drain' });
-  const again = await nalarErrorOf(s.provisioner.reassign('0', modelB));
+  const again = await nalarErrorOf(s.provisioner.reassign('0', { agent: 'coder', model: modelB }));
   expect([again.code, again.details?.status, again.details?.adminCode]).toEqual([
     ErrorCode.CONFLICT,
     409,

@@ -9,8 +9,10 @@
  * - `whenServing` — polls `GET /admin/replicas/:id` until it is `serving` (a poll survives a restarted admin
  *   API or a proxy that cuts idle connections, where one long request would not); a replica that leaves the list
  *   rejects with NALAR_ERR_REPLICA_NOT_FOUND.
- * - `kill` — `DELETE /admin/replicas/:id?wait=true`; `reassign` — `POST /admin/replicas/:id/reassign?wait=true`.
- *   Both answer only once the drain (and the load) is done, so they get the long time limit, not the short one.
+ * - `kill` — `DELETE /admin/replicas/:id?wait=true`; `reassign` — `POST /admin/replicas/:id/reassign?wait=true`
+ *   with `{ model, settings: template(agent) }` (without `name`, `model`, `faults`): the replica serves with the
+ *   target agent's engine settings, as one provisioned for it would. Both answer only once the drain (and the
+ *   load) is done, so they get the long time limit, not the short one.
  *
  * HTTP goes through `node:http` rather than `fetch`: undici's fetch gives up on response headers after 5
  * minutes whatever its caller's signal says, and a drain may take longer. Every answer is parsed with zod.
@@ -147,14 +149,20 @@ export class SimProvisioner implements Provisioner {
     await this.call(`remove replica ${id}`, 'DELETE', `${replicaPath(id)}?wait=true`, adminRemoved, { long: true });
   }
 
-  async reassign(id: string, model: string): Promise<void> {
+  async reassign(id: string, to: ProvisionRequest): Promise<void> {
+    const model = to.model;
+    const template = this.options.template?.(to.agent);
+    const settings = template && { ...template };
+    // The replica keeps its name; its faults belong to the simulated machine, not to the deployment (the admin
+    // API refuses them as settings).
+    for (const field of ['name', 'model', 'faults']) delete settings?.[field];
     const r = await this.call(
-      `reassign replica ${id} to ${model}`,
+      `reassign replica ${id} to ${model} (agent ${to.agent})`,
       'POST',
       `${replicaPath(id)}/reassign?wait=true`,
       adminReplica,
       {
-        body: { model },
+        body: { model, ...(settings !== undefined && { settings }) },
         long: true,
       },
     );

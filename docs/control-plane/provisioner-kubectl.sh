@@ -3,7 +3,7 @@
 # one Deployment + Service per model replica, running vLLM's OpenAI server. Not run by Nalar's tests; adapt
 # the image, resources, namespace and port to your cluster. Needs kubectl (with access to the namespace) and jq.
 #
-#   provisioner-kubectl.sh list | provision <agent> <model> | when-serving <id> | kill <id> | reassign <id> <model>
+#   provisioner-kubectl.sh list | provision <agent> <model> | when-serving <id> | kill <id> | reassign <id> <model> <agent>
 #
 # Exit 3: no such replica; exit 4: the replica is already changing; other non-zero: failure (stderr says why).
 set -euo pipefail
@@ -88,15 +88,18 @@ case "$verb" in
     ;;
 
   reassign)
-    id="$2" model="$3"
+    # The target agent comes last; an older Nalar did not pass it (then the agent annotation stays).
+    id="$2" model="$3" agent="${4:-}"
     state="$(get_or_exit "$id" | replica_json | jq -r .state)"
     if [ "$state" != serving ]; then
       echo "replica $id is $state, not serving" >&2
       exit 4
     fi
-    # Recreate strategy: the old pod drains and stops before the new model loads (one GPU).
-    patch="$(jq -nc --arg model "$model" --argjson port "$PORT" '
-      {metadata: {annotations: {"nalar.io/model": $model}},
+    # Recreate strategy: the old pod drains and stops before the new model loads (one GPU). The new pod must run
+    # the target agent's engine arguments; here every agent gets the same as in provision, so per-agent ones
+    # (--max-num-seqs, --max-model-len, …) chosen by $agent go in both verbs.
+    patch="$(jq -nc --arg model "$model" --arg agent "$agent" --argjson port "$PORT" '
+      {metadata: {annotations: ({"nalar.io/model": $model} + (if $agent == "" then {} else {"nalar.io/agent": $agent} end))},
        spec: {template: {spec: {containers: [{name: "vllm", args: ["--model", $model, "--port", ($port|tostring)]}]}}}}')"
     k patch "deployment/$id" --type=strategic -p "$patch" >&2
     k rollout status "deployment/$id" --timeout="$WAIT" >&2
@@ -104,7 +107,7 @@ case "$verb" in
     ;;
 
   *)
-    echo "usage: $0 list | provision <agent> <model> | when-serving <id> | kill <id> | reassign <id> <model>" >&2
+    echo "usage: $0 list | provision <agent> <model> | when-serving <id> | kill <id> | reassign <id> <model> <agent>" >&2
     exit 64
     ;;
 esac

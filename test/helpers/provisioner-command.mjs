@@ -79,7 +79,9 @@ function run() {
         process.stderr.write(`replica ${r.id} is ${r.state}\n`);
         process.exit(4);
       }
+      // reassign <id> <model> <agent>: the replica now serves the agent (its engine restarted with its settings).
       r.model = args[1];
+      if (args[2] !== undefined) r.agent = args[2];
       save();
       break;
     }
