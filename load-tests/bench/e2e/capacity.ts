@@ -60,10 +60,13 @@ export async function startBenchCapacity(o: {
     log: createLogger('capacity', 'warn', o.log),
   });
   o.controller.setCapacity(manager);
-  // Progress: every change of capacity (refusals are counted on /metrics, not logged per round).
+  // Progress: every change of capacity (refusals are counted on /metrics, not logged per round), at its second
+  // since the segment's policies were installed (when a move happened in a segment's phases).
+  let segmentAt = Date.now();
   manager.onEvent((e) => {
     if (e.kind === 'refused') return;
-    o.log(`capacity: ${e.kind} ${[e.agent, e.replica, e.detail].filter(Boolean).join(' ')}`);
+    const at = ((e.at - segmentAt) / 1000).toFixed(1);
+    o.log(`capacity: +${at} s ${e.kind} ${[e.agent, e.replica, e.detail].filter(Boolean).join(' ')}`);
   });
   const split: Record<string, string> = {};
   for (const [agent, binding] of Object.entries(o.agentModels)) for (const url of binding.baseUrls) split[url] = agent;
@@ -84,6 +87,7 @@ export async function startBenchCapacity(o: {
       const back = await waitFor(() => manager.quiet && sameSplit(o.controller, split), restoreTimeoutMs);
       if (!back) o.log(`capacity: the static split was not back after ${restoreTimeoutMs / 1000} s; going on`);
       if (variant === 'nalar') o.controller.setPolicies(o.policies);
+      segmentAt = Date.now();
     },
     async close() {
       o.controller.setCapacity(undefined);
