@@ -214,9 +214,10 @@ export const routerWorkload: BenchWorkload = {
   simProfile: ({ seed, timeScale }) => ({ seed, timeScale, replicas }),
   agentReplicas: () => agentReplicas,
   defaultRates: [1, 2, 3, 4, 5, 6],
-  // 30 s per phase: a move (a drain of the replies the donor holds, then a 5 s model load) must pay off within
-  // a phase; the real trace's mix shifts over minutes to hours.
-  defaultStepSeconds: 60,
+  // 60 s per phase: a capacity move (the donor's drain of the replies it holds, then a 5 s model load) takes
+  // 10-25 s and must pay off within a phase; with 30 s phases it ate most of one (docs/workloads/router.md).
+  // The real trace's mix shifts over minutes to hours.
+  defaultStepSeconds: 120,
   // The deadline: a request sent at the end of a step may run that long.
   defaultDrainSeconds: routerDeadlineModelMs / 1000,
   defaultTimeScale: {
