@@ -82,6 +82,7 @@ export async function startBenchCapacity(o: {
     adminUrl,
     split,
     async prepare(variant) {
+      segmentAt = Date.now(); // the restore's moves, from its start
       o.controller.setPolicies(withoutCapacity);
       manager.reassignAll(split);
       const back = await waitFor(() => manager.quiet && sameSplit(o.controller, split), restoreTimeoutMs);
