@@ -22,7 +22,9 @@ import { waitFor } from './wait';
 export const capacityPolicies: ReadonlySet<string> = new Set(['capacity-reassign', 'autoscale']);
 
 /** Longest wait for the static split to be back before a segment (several model loads in parallel). */
-const restoreTimeoutMs = 120_000;
+const defaultRestoreTimeoutMs = 120_000;
+/** How often the restore asks again for replicas that were still moving (reassignAll skips them). */
+const restoreRetryMs = 1_000;
 
 export interface BenchCapacity {
   readonly manager: CapacityManager;
@@ -49,7 +51,10 @@ export async function startBenchCapacity(o: {
   /** Bounds of the managed agents (agent → min/max instances). @default their directives (stubs manifest) */
   bounds?: ReadonlyMap<string, { min: number; max: number }>;
   log: (line: string) => void;
+  /** Longest wait for the static split before a segment. @default 120 s */
+  restoreTimeoutMs?: number;
 }): Promise<BenchCapacity | undefined> {
+  const restoreTimeoutMs = o.restoreTimeoutMs ?? defaultRestoreTimeoutMs;
   if (!o.policies.some((p) => capacityPolicies.has(p.name))) return undefined;
   const admin: FastifyInstance = buildSimAdminApp({ pool: o.pool });
   const adminUrl = await admin.listen({ host: '127.0.0.1', port: 0 });
@@ -84,8 +89,14 @@ export async function startBenchCapacity(o: {
     async prepare(variant) {
       segmentAt = Date.now(); // the restore's moves, from its start
       o.controller.setPolicies(withoutCapacity);
-      manager.reassignAll(split);
-      const back = await waitFor(() => manager.quiet && sameSplit(o.controller, split), restoreTimeoutMs);
+      const deadline = Date.now() + restoreTimeoutMs;
+      let back: boolean;
+      do {
+        // A replica still moving when the last segment ended is skipped (only serving ones move): ask again
+        // until the moves under way are done and every replica is back.
+        manager.reassignAll(split);
+        back = await waitFor(() => manager.quiet && sameSplit(o.controller, split), restoreRetryMs);
+      } while (!back && Date.now() < deadline);
       if (!back) o.log(`capacity: the static split was not back after ${restoreTimeoutMs / 1000} s; going on`);
       if (variant === 'nalar') o.controller.setPolicies(o.policies);
       segmentAt = Date.now();
