@@ -44,8 +44,10 @@ test('a workflow whose worker is killed finishes on another worker with the same
 test('an append made by a killed attempt is applied exactly once when the activity is retried', async () => {
   const sessionId = `session-${Date.now()}`;
   const turns = new ManagedList<string>('turns', { sessionId });
-  // Killed once the append is in the store, as the test means; not inside it, where the dead worker's file lock
-  // would hold the session until it is stale (30 s) and the retries' 2 s heartbeat timeouts would run out first.
+  // Killed once the append is in the store, as the test means. Not inside the write, where the dead worker's file
+  // lock would hold the session until it is stale (30 s) and the retries' 2 s heartbeat timeouts would run out
+  // first: the append is visible before its lock is released, so killMidway also waits for the call's first
+  // heartbeat, which follows the append's return.
   const { result } = await killMidway<number>(env, 'appendOnceWorkflow', [sessionId], 1, {
     killWhen: async () => (await turns.range()).includes('hello'),
   });

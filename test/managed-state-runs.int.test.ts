@@ -109,9 +109,12 @@ test.each(backends)(
     const { result, handle } = await killMidway<number>(
       env,
       'appendEveryRunWorkflow',
-      [{ sessionId, value: 'turn', runs: 2, lastWaitMs: 3000 }],
+      // Run 2's first attempt works on long after its append, so the kill lands in that work however slowly
+      // a loaded machine reaches it (the kill ends the wait; the retry returns at once).
+      [{ sessionId, value: 'turn', runs: 2, lastWaitMs: 20_000 }],
       1,
-      // Kill only once run 2's append is in the store: the retry then has a write to repeat.
+      // Kill only once run 2's append is in the store: the retry then has a write to repeat. (killMidway also
+      // waits for the call's first heartbeat, which follows the append: the kill never lands inside the write.)
       { killWhen: async () => (await turns()).length === 2 },
     );
     expect(result).toBe(2);

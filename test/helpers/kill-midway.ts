@@ -29,15 +29,23 @@ export function futuresWorkflowBundle(): Promise<NalarWorkflowBundle> {
 export interface KillMidwayOptions {
   /**
    * A further condition, polled until the same deadline, that must hold before the kill (e.g. "the append
-   * is in the store"). @default none: the kill follows the start of the activity
+   * is in the store"). @default none: the kill follows the activity's first heartbeat
    */
   killWhen?: () => Promise<boolean>;
 }
 
 /**
  * Starts `workflowType` on a worker in a child process, SIGKILLs that process once the activity of future
- * `<workflowId>/<killDuring>` has started (and `killWhen` holds), and lets a fresh in-process worker finish
- * the workflow. Returns its result, its id and the future events the second worker saw.
+ * `<workflowId>/<killDuring>` has started and heartbeated (and `killWhen` holds), and lets a fresh in-process
+ * worker finish the workflow. Returns its result, its id and the future events the second worker saw.
+ *
+ * The killed call must heartbeat (the probe's long calls do, from the moment their work begins): the kill
+ * waits for its first heartbeat, so that it lands in the call's work and never inside what the call did
+ * before, such as a managed-state write. A write to the filesystem store is visible to readers (its rename)
+ * before it releases the store's lock file; a process killed in between leaves the lock behind, and every
+ * write to that session, the retry's replayed one included, then waits until the lock is stale (30 s) while
+ * the retries' 2 s heartbeat timeouts run out, failing the workflow. A condition on the store alone
+ * ("the append is in it") cannot tell the two moments apart; the heartbeat, sent after the write returned, can.
  */
 export async function killMidway<T>(
   env: TestWorkflowEnvironment,
@@ -66,15 +74,24 @@ export async function killMidway<T>(
       args,
     });
     let started = false;
+    let heartbeated = false;
     await waitFor(
       async () => {
         const pending = (await handle.describe()).raw.pendingActivities ?? [];
-        started = pending.some((a) => a.activityId === `${workflowId}/${killDuring}` && a.lastStartedTime);
-        return started && (!options.killWhen || (await options.killWhen()));
+        const call = pending.find((a) => a.activityId === `${workflowId}/${killDuring}` && a.lastStartedTime);
+        started = call !== undefined;
+        heartbeated = !!call?.lastHeartbeatTime;
+        return heartbeated && (!options.killWhen || (await options.killWhen()));
       },
       {
-        what: () =>
-          `${started ? 'killWhen to hold' : `call ${killDuring} to start on the doomed worker`}:\n${output.join('\n')}`,
+        what: () => {
+          const awaited = !started
+            ? `call ${killDuring} to start on the doomed worker`
+            : !heartbeated
+              ? `call ${killDuring} to heartbeat`
+              : 'killWhen to hold';
+          return `${awaited}:\n${output.join('\n')}`;
+        },
         intervalMs: 100,
       },
     );
