@@ -1,9 +1,10 @@
 /**
- * The software-engineering workload for the end-to-end benchmark (`npm run bench -- swe`): jobs arrive open
- * loop (Poisson), each runs `sweWorkflow` (Nalar) or `sweBaselineWorkflow` (vanilla Temporal) to the end. Every
- * agent has its own replicas (planner 1, developer 2, tester 1), so a job's demand moves from the planner to
- * the developers to the tester as it progresses, while the split stays static. Every value below is explained
- * in docs/workloads/swe.md.
+ * The software-engineering workload for the end-to-end benchmark (`npm run bench -- swe`): a job set, submitted
+ * over a few seconds (Poisson), each job running `sweWorkflow` (Nalar) or `sweBaselineWorkflow` (vanilla
+ * Temporal) to the end; the set's completion time is what the variants are compared on. Every agent has the
+ * same share of the replicas (four each), so a job's demand moves from the planner to the developers to the
+ * tester as it progresses, while the baseline's split stays static. Every value below is explained in
+ * docs/workloads/swe.md.
  */
 import { TimeoutFailure, WorkflowFailedError } from '@temporalio/client';
 import { failureCode } from '../../../common/errors';
@@ -14,19 +15,21 @@ import type { Arrival, BenchWorkload, RequestRecord, RunContext } from './types'
 /** Simulated model names of the three agents (each replica's `model` names the agent it serves). */
 export const sweModels = { planner: 'swe-planner', developer: 'swe-developer', tester: 'swe-tester' } as const;
 
-/** Replicas per agent, in profile order: planner 0, developers 1–2, tester 3. */
-export const sweReplicas = { planner: [0], developer: [1, 2], tester: [3] } as const;
+/**
+ * Replicas per agent, in profile order: the same share each (the static split of a deployment that gives every
+ * agent the same GPUs), twelve small replicas so that capacity moves a twelfth of the pool at a time.
+ */
+export const sweReplicas = { planner: [0, 1, 2, 3], developer: [4, 5, 6, 7], tester: [8, 9, 10, 11] } as const;
 
 /**
- * Batch slots and waiting room of every replica: four running sequences (a job's parallel subtasks fit one
- * replica's batch at low load) and eight waiting, so a replica
- * saturates at a modest rate and then answers 429 (the agents retry a 429 twice after its Retry-After, then
- * the job fails), as a real engine's bounded queue does.
+ * Batch slots and waiting room of every replica: two running sequences, and a waiting room that holds a whole
+ * job set (as vLLM's queue does by default), so every job of the set completes in both variants and the
+ * set's completion time compares the same work; no 429 under a job set.
  */
-export const sweReplicaLimits = { maxNumSeqs: 3, maxWaiting: 8, retryAfterSeconds: 1 } as const;
+export const sweReplicaLimits = { maxNumSeqs: 2, maxWaiting: 512, retryAfterSeconds: 1 } as const;
 
-/** Real ms a job may take before it fails with NALAR_ERR_DEADLINE_EXCEEDED (under 3× its low-load mean, and inside the runner's default 30 s drain, so an overloaded job fails with this code). */
-export const sweDeadlineMs = 30_000;
+/** Real seconds the runner waits for a set's last jobs after its last submission (then they fail as TIMEOUT). */
+export const sweDrainSeconds = 300;
 
 /** Probability that a developer's attempt passes its tests, and re-plans at most (the workflow's defaults). */
 export const sweJobDefaults = { passProbability: 0.7, maxDepth: 2 } as const;
@@ -49,7 +52,7 @@ export interface SweJobPayload {
   seed: number;
 }
 
-/** The open-loop arrivals of one step: Poisson at `rate` per second; job i is the same at every rate. */
+/** The submissions of one job set: Poisson at `rate` per second over the step; job i is the same at every rate. */
 export function sweArrivals(o: { rate: number; durationMs: number; seed: number }): Arrival[] {
   const gaps = new Prng(seedFrom(o.seed, 'swe-arrivals', o.rate));
   const arrivals: Arrival[] = [];
@@ -74,7 +77,8 @@ export function sweFailureCode(err: unknown): string {
 /** Runs one job to its end in the given variant; a failed job is a record with `ok: false`, never a throw. */
 export async function runSweJob(ctx: RunContext, arrival: Arrival): Promise<RequestRecord[]> {
   const payload = arrival.payload as SweJobPayload;
-  const input: SweInput = { ...payload, ...sweJobDefaults, deadlineMs: sweDeadlineMs };
+  // No deadline: every job of the set runs to its end, however long it waits (the drain bounds the set).
+  const input: SweInput = { ...payload, ...sweJobDefaults };
   const sentAt = Date.now();
   const started = performance.now();
   try {
@@ -84,8 +88,8 @@ export async function runSweJob(ctx: RunContext, arrival: Arrival): Promise<Requ
         taskQueue: ctx.taskQueue,
         workflowId: `${ctx.workflowIdPrefix}-${arrival.id}`,
         args: [input],
-        // A safety net behind the workflow's own deadline (which cancels its calls and names the code).
-        workflowExecutionTimeout: sweDeadlineMs + 30_000,
+        // A safety net behind the runner's drain (which terminates the set's stragglers).
+        workflowExecutionTimeout: (sweDrainSeconds + 60) * 1000,
       },
     );
     const latencyMs = performance.now() - started;
@@ -121,8 +125,10 @@ export const sweWorkload: BenchWorkload = {
     ),
   }),
   agentReplicas: () => ({ ...sweReplicas }),
-  defaultRates: [0.25, 0.5, 0.75, 1, 1.25, 1.5],
-  defaultStepSeconds: 30,
+  // Sets of about 2, 20, 40 and 60 jobs: one job alone (the overhead share), then sets that queue.
+  defaultRates: [0.25, 2, 4, 6],
+  defaultStepSeconds: 10,
+  defaultDrainSeconds: sweDrainSeconds,
   defaultTimeScale: {
     value: 0.75,
     why:
