@@ -94,7 +94,10 @@ const agents: ManagedAgent[] = [
 /** Lets promise callbacks run. */
 const flush = () => new Promise((resolve) => setImmediate(resolve));
 
-async function setup(initial: Record<string, string> = { c0: 'm-chat', c1: 'm-chat', k0: 'm-coder' }) {
+async function setup(
+  initial: Record<string, string> = { c0: 'm-chat', c1: 'm-chat', k0: 'm-coder' },
+  options: { releaseWaitsForCalls?: boolean } = {},
+) {
   const clock = new ManualClock();
   let script: ((act: Primitives, s: Snapshot) => void) | undefined;
   const controller = new GlobalController({
@@ -125,6 +128,7 @@ async function setup(initial: Record<string, string> = { c0: 'm-chat', c1: 'm-ch
     clock,
     epochNow: () => t0 + clock.now(),
     releaseTimeoutMs: 10_000,
+    ...options,
     log: createLogger('capacity', 'error', () => {}),
   });
   controller.setCapacity(manager);
@@ -268,6 +272,22 @@ test('reassign: the replica drains from one agent, loads the other’s model, th
   expect(controller.decisions.replicas.chat).toEqual([url('c0')]);
   expect([...(controller.decisions.replicas.coder ?? [])].sort()).toEqual([url('c1'), url('k0')]);
   expect(controller.view.capacity.get('coder')).toMatchObject({ loading: [], draining: [] });
+});
+
+test('releaseWaitsForCalls false: drained once every node routes without the replica, its calls in flight or not', async () => {
+  const { provisioner, controller, round, report } = await setup(undefined, { releaseWaitsForCalls: false });
+  report(0, { [url('c0')]: 1 }, 'w1');
+  report(0, {}, 'w2');
+  await round((act) => act.reassign(url('c0'), 'coder'));
+  const without = controller.decisions.version;
+  // w1 runs a call on c0 under the new decisions; w2 has not taken them yet: not yet.
+  report(without, { [url('c0')]: 1 }, 'w1');
+  await round();
+  expect(provisioner.calls).toEqual([]);
+  // Both route without it: the provisioner drains it now, w1's call still in flight (its drain answers it).
+  report(without, { [url('c0')]: 1 }, 'w2');
+  await round();
+  expect(provisioner.calls).toEqual(['reassign c0 coder m-coder']);
 });
 
 test('a node that never lets go is waited for releaseTimeoutMs, then the provisioner drains the replica anyway', async () => {

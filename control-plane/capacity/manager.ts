@@ -46,6 +46,14 @@ export interface CapacityManagerOptions {
   workerScaler?: WorkerScaler;
   /** Longest wait for local controllers to let go of a replica before the provisioner drains it anyway. @default 30000 */
   releaseTimeoutMs?: number;
+  /**
+   * What a released replica waits for before the provisioner drains it: the calls local controllers hold on it
+   * to finish (true), or only every node routing without it (false). Then the provisioner's drain answers what
+   * the replica still holds within its own deadline (the simulator's `drainTimeoutMs` answers longer calls 503
+   * `replica_draining`, which the worker retries on another replica: recomputed, not lost), so a move does not
+   * wait for the longest reply on the replica it takes. @default true
+   */
+  releaseWaitsForCalls?: boolean;
   /** Times release timeouts and stamps events. @default realClock */
   clock?: Clock;
   /** Epoch ms of events. @default Date.now */
@@ -109,6 +117,7 @@ export class CapacityManager implements CapacityActuator {
   private readonly view: ControlView;
   private readonly scaler: WorkerScaler | undefined;
   private readonly releaseTimeoutMs: number;
+  private readonly releaseWaitsForCalls: boolean;
   private readonly clock: Clock;
   private readonly epochNow: () => number;
   private readonly log: Logger;
@@ -128,6 +137,7 @@ export class CapacityManager implements CapacityActuator {
     this.view = options.view;
     this.scaler = options.workerScaler;
     this.releaseTimeoutMs = options.releaseTimeoutMs ?? 30_000;
+    this.releaseWaitsForCalls = options.releaseWaitsForCalls ?? true;
     this.clock = options.clock ?? realClock;
     this.epochNow = options.epochNow ?? Date.now;
     this.log = options.log ?? createLogger('capacity');
@@ -319,13 +329,13 @@ export class CapacityManager implements CapacityActuator {
     capacityActions.inc({ action: next.kind, outcome: 'started' });
   }
 
-  /** Every live node has installed decisions without the replica and holds no call on it. */
+  /** Every live node has installed decisions without the replica and (unless told not to wait) holds no call on it. */
   private letGo(r: ManagedReplica): boolean {
     const version = r.releasedIn as number;
     for (const node of this.view.nodes.values()) {
       if (node.decisionsVersion < version) return false;
       const load = node.loads.get(r.url);
-      if (load && load.inFlight > 0) return false;
+      if (this.releaseWaitsForCalls && load && load.inFlight > 0) return false;
     }
     return true;
   }

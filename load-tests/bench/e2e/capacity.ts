@@ -53,6 +53,8 @@ export async function startBenchCapacity(o: {
   log: (line: string) => void;
   /** Longest wait for the static split before a segment. @default 120 s */
   restoreTimeoutMs?: number;
+  /** Whether a released replica waits for the calls on it (the workload's `capacityManager`). @default true */
+  releaseWaitsForCalls?: boolean;
 }): Promise<BenchCapacity | undefined> {
   const restoreTimeoutMs = o.restoreTimeoutMs ?? defaultRestoreTimeoutMs;
   if (!o.policies.some((p) => capacityPolicies.has(p.name))) return undefined;
@@ -62,6 +64,7 @@ export async function startBenchCapacity(o: {
     provisioner: new SimProvisioner({ adminUrl, template: o.template }),
     agents: managedAgentsOf(o.agentModels, o.bounds ?? directiveBounds()),
     view: o.controller.view,
+    ...(o.releaseWaitsForCalls !== undefined && { releaseWaitsForCalls: o.releaseWaitsForCalls }),
     log: createLogger('capacity', 'warn', o.log),
   });
   o.controller.setCapacity(manager);

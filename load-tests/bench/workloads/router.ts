@@ -66,6 +66,10 @@ const branchReplica = {
   // Nobody waits more than 8 s of model time for a batch slot (503 queue_timeout), 4 at most (then 429).
   queueTimeoutMs: 8_000,
   maxWaiting: 4,
+  // A replica moving to the other branch answers what it still runs after 2 s of model time 503
+  // replica_draining (retried on the branch's other replicas), instead of holding the move for its longest
+  // chat reply (tens of seconds): see `capacityManager` below.
+  drainTimeoutMs: 2_000,
 } satisfies ReplicaProfileInput;
 
 /** Replicas per branch. */
@@ -220,6 +224,10 @@ export const routerWorkload: BenchWorkload = {
   defaultStepSeconds: 120,
   // The deadline: a request sent at the end of a step may run that long.
   defaultDrainSeconds: routerDeadlineModelMs / 1000,
+  // A move between the branches starts once routing has left the replica: the chat replies it still runs are
+  // cut after its drainTimeoutMs and recomputed on the other chat replicas, so the coding branch gets its
+  // replica back within a phase (waiting for them took 10-25 s of a 60 s phase).
+  capacityManager: { releaseWaitsForCalls: false },
   defaultTimeScale: {
     value: 1,
     why:

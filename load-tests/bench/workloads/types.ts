@@ -105,6 +105,12 @@ export interface BenchWorkload {
    * failed request: a failure is a record with `ok: false`.
    */
   run(ctx: RunContext, arrival: Arrival): Promise<RequestRecord[]>;
+  /**
+   * How the run's capacity manager moves this workload's replicas, when a capacity policy is installed:
+   * `releaseWaitsForCalls` false lets a replica's move start once routing has left it, the simulator's drain
+   * deadline (each replica's `drainTimeoutMs`) cutting what it still runs. @default the manager's defaults
+   */
+  capacityManager?: { releaseWaitsForCalls?: boolean };
   /** Extra environment of the worker process (e.g. a tool's time scale). @default none */
   workerEnv?(o: { seed: number; timeScale: number }): NodeJS.ProcessEnv;
 }
