@@ -70,6 +70,21 @@ describe('autoscale: model replicas', () => {
     }
   });
 
+  test('a call waiting longer than upQueueMs provisions before the waiting count says so', () => {
+    // One call waiting on a full replica (below upWaiting's 2), no finished call's queue time yet.
+    const waitingFor = (round: number, waitedMs: number) =>
+      new SnapshotBuilder({ now: at(round), periodMs: period })
+        .replica('c1', { agent: 'chat', capacity: 4, inFlight: 4 })
+        .session('s1', { waiting: [{ agent: 'chat', replica: 'c1', waitedMs }] })
+        .capacity('chat', {})
+        .build();
+    const patient = autoscale.create({});
+    for (let r = 0; r < 10; r++) expect(runPolicy(patient, waitingFor(r, 1_900)).capacityChanges()).toEqual([]);
+    const policy = autoscale.create({});
+    expect(runPolicy(policy, waitingFor(0, 2_100)).capacityChanges()).toEqual([]); // upRounds: not yet
+    expect(runPolicy(policy, waitingFor(1, 2_350)).capacityChanges()).toEqual([{ kind: 'provision', agent: 'chat' }]);
+  });
+
   test('no replica beyond maxInstances, and none more while one is loading', () => {
     for (const capacity of [{ maxInstances: 1 }, { loading: ['c9'] }]) {
       const policy = autoscale.create({});

@@ -1,12 +1,15 @@
 import { z } from 'zod';
-import type { ReplicaView } from './api';
+import type { AgentCapacityView, ReplicaView, Snapshot } from './api';
 import { definePolicy } from './define';
 
 /** autoscale's params (exported so that a benchmark reads the defaults in force, not a copy of them). */
 export const autoscaleParams = z.strictObject({
   /** Waiting calls per serving replica above which an agent is short of a replica. @default 2 */
   upWaiting: z.number().nonnegative().default(2),
-  /** Mean real ms a call waited for its serving replicas above which an agent is short of a replica. @default 2000 */
+  /**
+   * Real ms a call may wait for an agent's replicas: an agent is short when a call waiting now has waited longer,
+   * or when the mean wait of its finished calls is longer while calls wait. @default 2000
+   */
   upQueueMs: z.number().positive().default(2000),
   /** Rounds in a row an agent (or a task queue) must be short before it grows: a single spike is not load. @default 2 */
   upRounds: z.number().int().positive().default(2),
@@ -20,7 +23,36 @@ export const autoscaleParams = z.strictObject({
   tasksPerWorker: z.number().positive().default(10),
 });
 
-type Params = z.output<typeof autoscaleParams>;
+/** autoscale's params with their defaults applied. */
+export type AutoscaleParams = z.output<typeof autoscaleParams>;
+type Params = AutoscaleParams;
+
+/** The longest a call waiting now has waited, by agent (a call that waits long is seen before the count grows). */
+export function oldestWaitByAgent(s: Snapshot): Map<string, number> {
+  const oldest = new Map<string, number>();
+  for (const session of s.waitingSessions)
+    for (const w of session.waiting) oldest.set(w.agent, Math.max(oldest.get(w.agent) ?? 0, w.waitedMs));
+  return oldest;
+}
+
+/**
+ * Whether `c`'s agent is short of a replica this round: more calls waiting than `upWaiting` per serving
+ * replica, or calls waiting longer than `upQueueMs` (the oldest now, or the mean of finished ones).
+ */
+export function isShort(
+  s: Snapshot,
+  c: AgentCapacityView,
+  p: Pick<Params, 'upWaiting' | 'upQueueMs'>,
+  oldestWait = oldestWaitByAgent(s),
+): boolean {
+  const rs = c.serving.map((id) => s.replicas.get(id)).filter((r): r is ReplicaView => r !== undefined);
+  const waiting = rs.reduce((n, r) => n + r.waiting, 0);
+  // Mean queue time only with calls waiting now: it is learned from finished calls, so it stays put when idle.
+  const meanQueueMs = rs.reduce((n, r) => n + r.meanQueueMs, 0);
+  const queueing =
+    waiting > 0 && (meanQueueMs > p.upQueueMs * rs.length || (oldestWait.get(c.agent) ?? 0) > p.upQueueMs);
+  return waiting > p.upWaiting * rs.length || queueing;
+}
 
 /** One scaled thing's hysteresis: rounds in a row it wanted more or fewer, and the least / most it wanted then. */
 type Trend = { up: number; down: number; least: number; most: number; changedAt: number };
@@ -41,7 +73,7 @@ function next(trends: Map<string, Trend>, key: string, have: number, want: numbe
   return to;
 }
 
-/** Autoscaling with hysteresis: model replicas by waiting calls and queue time, worker processes by backlog. */
+/** Autoscaling with hysteresis: model replicas by waiting calls and their wait, worker processes by backlog. */
 export const autoscale = definePolicy(
   'autoscale',
   'provisions or kills model replicas by waiting calls and queue time, and scales workers by task-queue backlog, with hysteresis',
@@ -49,13 +81,12 @@ export const autoscale = definePolicy(
   (p) => {
     const trends = new Map<string, Trend>(); // by agent and by task queue
     return (s, act) => {
+      const oldestWait = s.capacity.size > 0 ? oldestWaitByAgent(s) : new Map<string, number>();
       for (const c of s.capacity.values()) {
         const rs = c.serving.map((id) => s.replicas.get(id)).filter((r): r is ReplicaView => r !== undefined);
         const sum = (f: (r: ReplicaView) => number) => rs.reduce((total, r) => total + f(r), 0);
         const [waiting, have] = [sum((r) => r.waiting), c.serving.length + c.loading.length];
-        // Mean queue time only with calls waiting now: it is learned from finished calls, so it stays put when idle.
-        const queueing = waiting > 0 && sum((r) => r.meanQueueMs) > p.upQueueMs * rs.length;
-        const short = waiting > p.upWaiting * rs.length || queueing;
+        const short = isShort(s, c, p, oldestWait);
         const idle = waiting === 0 && sum((r) => r.inFlight) < p.downLoad * sum((r) => r.capacity ?? 1);
         // Nothing more while a replica loads: it is about to take load the snapshot does not show yet.
         const grow = short && c.loading.length === 0 && have < c.maxInstances;

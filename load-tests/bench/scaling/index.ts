@@ -11,7 +11,7 @@
 import { gzipSync } from 'node:zlib';
 import { configDefaults, durationMs } from '../../../common/config';
 import type { CapacityEvent } from '../../../control-plane/capacity/manager';
-import { autoscaleParams } from '../../../control-plane/policies/autoscale';
+import { autoscaleParams, isShort, type AutoscaleParams } from '../../../control-plane/policies/autoscale';
 import type { InstalledPolicy } from '../../../control-plane/global-controller/policy-config';
 import type { Policy, ReplicaView } from '../../../control-plane/policies/api';
 import { playSegment, waitFor, withE2eStack, type E2eRunSettings } from '../e2e/run';
@@ -37,16 +37,16 @@ const agent = 'writer';
 /** Longest wait after the arrivals for a first removal that has not happened yet. */
 const scaleDownGraceMs = 30_000;
 
-/** autoscale's `upWaiting` as installed (its schema's default unless the policy list gives params). */
-function upWaitingOf(policies: readonly InstalledPolicy[]): number {
-  return autoscaleParams.parse(policies.find((p) => p.name === 'autoscale')?.params ?? {}).upWaiting;
+/** autoscale's params as installed (its schema's defaults unless the policy list gives params). */
+function autoscaleParamsOf(policies: readonly InstalledPolicy[]): AutoscaleParams {
+  return autoscaleParams.parse(policies.find((p) => p.name === 'autoscale')?.params ?? {});
 }
 
 /**
  * A read-only policy run last in every round: what the snapshot shows of the agent once the other policies
  * decided (serving and loading replicas, calls waiting and in flight, whether autoscale would call it short).
  */
-function probe(upWaiting: number, rounds: ProbeRound[]): InstalledPolicy {
+function probe(params: AutoscaleParams, rounds: ProbeRound[]): InstalledPolicy {
   const policy: Policy = {
     name: 'scaling-probe',
     decide(s) {
@@ -61,7 +61,7 @@ function probe(upWaiting: number, rounds: ProbeRound[]): InstalledPolicy {
         loading: c.loading.length,
         waiting,
         inFlight,
-        short: waiting > upWaiting * rs.length,
+        short: isShort(s, c, params),
       });
     },
   };
@@ -91,7 +91,7 @@ export async function runScalingBench(o: ScalingOptions, log: (line: string) => 
   const calls: ServedCall[] = [];
   const rounds: ProbeRound[] = [];
   const events: CapacityEvent[] = [];
-  let upWaiting = autoscaleParams.parse({}).upWaiting;
+  let shortRule = autoscaleParams.parse({});
   let records: RunRecord[] = [];
   let times: PhaseTimes | undefined;
   let stackInfo = { runId: '', temporalVersion: 'unknown', simulator: '', policies: [] as string[] };
@@ -107,8 +107,8 @@ export async function runScalingBench(o: ScalingOptions, log: (line: string) => 
       // Progress lines of the events come from the stack's capacity (e2e/capacity.ts); here they are kept.
       const unsubscribe = manager.onEvent((e) => events.push(e));
       try {
-        upWaiting = upWaitingOf(stack.controller.installed);
-        stack.controller.setPolicies([...stack.controller.installed, probe(upWaiting, rounds)]);
+        shortRule = autoscaleParamsOf(stack.controller.installed);
+        stack.controller.setPolicies([...stack.controller.installed, probe(shortRule, rounds)]);
         stackInfo = {
           runId: stack.runId,
           temporalVersion: stack.temporalVersion,
@@ -195,7 +195,8 @@ export async function runScalingBench(o: ScalingOptions, log: (line: string) => 
         settings: o,
         simulator: stackInfo.simulator,
         policies: stackInfo.policies,
-        upWaiting,
+        upWaiting: shortRule.upWaiting,
+        upQueueMs: shortRule.upQueueMs,
         times,
         reaction,
         phases,
@@ -219,7 +220,8 @@ export async function runScalingBench(o: ScalingOptions, log: (line: string) => 
       settings: { ...o },
       simulator: stackInfo.simulator,
       policies: stackInfo.policies,
-      upWaiting,
+      upWaiting: shortRule.upWaiting,
+      upQueueMs: shortRule.upQueueMs,
       times,
       reaction,
       phases,

@@ -26,7 +26,7 @@ export interface ProbeRound {
   waiting: number;
   /** Calls in flight on its serving replicas. */
   inFlight: number;
-  /** Short by autoscale's rule: waiting above `upWaiting` × serving replicas. */
+  /** Short by autoscale's rule (`isShort`): waiting above `upWaiting` × serving replicas, or a call waiting longer than `upQueueMs`. */
   short: boolean;
 }
 

@@ -66,6 +66,7 @@ export interface ScalingReportInput {
   simulator: string;
   policies: readonly string[];
   upWaiting: number;
+  upQueueMs: number;
   times: PhaseTimes;
   reaction: Reaction;
   phases: Record<(typeof scalingPhases)[number], RecordStats>;
@@ -96,7 +97,7 @@ export function scalingReport(r: ScalingReportInput): string {
     `- Temporal: ${r.temporalVersion} (dev server, one per run)`,
     `- settings: ${JSON.stringify(r.settings)}`,
     `- simulator: ${r.simulator}`,
-    `- policies: ${r.policies.join(', ')}; "short" below is autoscale's rule: waiting calls above upWaiting (${r.upWaiting}) × serving replicas`,
+    `- policies: ${r.policies.join(', ')}; "short" below is autoscale's rule: waiting calls above upWaiting (${r.upWaiting}) × serving replicas, or a call waiting longer than upQueueMs (${r.upQueueMs} ms)`,
     `- phases: step up at ${rel(r.times.stepAt)}, fall at ${rel(r.times.fallAt)}, last arrival before ${rel(r.times.endAt)}`,
     '',
     '## Reaction',
