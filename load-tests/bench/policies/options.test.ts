@@ -7,7 +7,7 @@ test('defaults: swe near its capacity, 60 s segments, one seed, the Nalar varian
   const o = parsePoliciesBenchOptions([]);
   expect(o.workload).toBe('swe');
   const s = policiesSettings(sweWorkload, o);
-  expect(s).toMatchObject({ rates: [0.3, 0.5], stepSeconds: 60, seed: 42, variants: ['nalar'] });
+  expect(s).toMatchObject({ rates: [1.5, 2], stepSeconds: 60, seed: 42, variants: ['nalar'] });
   expect(s.policies).toBe(configDefaults.policies);
   // Another workload without its own rates: the upper half of its grid.
   expect(policiesSettings(fixtureWorkload, o).rates).toEqual([2]);
