@@ -25,33 +25,17 @@ export const autoscaleParams = z.strictObject({
 
 /** autoscale's params with their defaults applied. */
 export type AutoscaleParams = z.output<typeof autoscaleParams>;
-type Params = AutoscaleParams;
-
-/** The longest a call waiting now has waited, by agent (a call that waits long is seen before the count grows). */
-export function oldestWaitByAgent(s: Snapshot): Map<string, number> {
-  const oldest = new Map<string, number>();
-  for (const session of s.waitingSessions)
-    for (const w of session.waiting) oldest.set(w.agent, Math.max(oldest.get(w.agent) ?? 0, w.waitedMs));
-  return oldest;
-}
 
 /**
- * Whether `c`'s agent is short of a replica this round: more calls waiting than `upWaiting` per serving
- * replica, or calls waiting longer than `upQueueMs` (the oldest now, or the mean of finished ones).
+ * Whether `c`'s agent is short of a replica this round: more calls waiting than `upWaiting` per serving replica,
+ * or calls waiting longer than `upQueueMs` (the oldest now, seen before their count grows, or the mean of
+ * finished ones: learned from finished calls, it stays put when idle, so it counts only while calls wait).
  */
-export function isShort(
-  s: Snapshot,
-  c: AgentCapacityView,
-  p: Pick<Params, 'upWaiting' | 'upQueueMs'>,
-  oldestWait = oldestWaitByAgent(s),
-): boolean {
+export function isShort(s: Snapshot, c: AgentCapacityView, p: Pick<AutoscaleParams, 'upWaiting' | 'upQueueMs'>) {
   const rs = c.serving.map((id) => s.replicas.get(id)).filter((r): r is ReplicaView => r !== undefined);
-  const waiting = rs.reduce((n, r) => n + r.waiting, 0);
-  // Mean queue time only with calls waiting now: it is learned from finished calls, so it stays put when idle.
-  const meanQueueMs = rs.reduce((n, r) => n + r.meanQueueMs, 0);
-  const queueing =
-    waiting > 0 && (meanQueueMs > p.upQueueMs * rs.length || (oldestWait.get(c.agent) ?? 0) > p.upQueueMs);
-  return waiting > p.upWaiting * rs.length || queueing;
+  const [waiting, queueMs] = rs.reduce(([w, q], r) => [w + r.waiting, q + r.meanQueueMs], [0, 0]);
+  const old = s.waitingSessions.some((x) => x.waiting.some((w) => w.agent === c.agent && w.waitedMs > p.upQueueMs));
+  return waiting > p.upWaiting * rs.length || (waiting > 0 && (old || queueMs > p.upQueueMs * rs.length));
 }
 
 /** One scaled thing's hysteresis: rounds in a row it wanted more or fewer, and the least / most it wanted then. */
@@ -61,7 +45,7 @@ type Trend = { up: number; down: number; least: number; most: number; changedAt:
  * What `key` scales to this round, if anything: more only after `upRounds` rounds in a row of wanting more (to the
  * least it wanted in them), fewer after `downRounds` of wanting fewer (to the most), never within the cool-down.
  */
-function next(trends: Map<string, Trend>, key: string, have: number, want: number, now: number, p: Params) {
+function next(trends: Map<string, Trend>, key: string, have: number, want: number, now: number, p: AutoscaleParams) {
   const t = trends.get(key) ?? { up: 0, down: 0, least: 0, most: 0, changedAt: -Infinity };
   trends.set(key, t);
   [t.up, t.down] = [want > have ? t.up + 1 : 0, want < have ? t.down + 1 : 0];
@@ -81,15 +65,13 @@ export const autoscale = definePolicy(
   (p) => {
     const trends = new Map<string, Trend>(); // by agent and by task queue
     return (s, act) => {
-      const oldestWait = s.capacity.size > 0 ? oldestWaitByAgent(s) : new Map<string, number>();
       for (const c of s.capacity.values()) {
         const rs = c.serving.map((id) => s.replicas.get(id)).filter((r): r is ReplicaView => r !== undefined);
         const sum = (f: (r: ReplicaView) => number) => rs.reduce((total, r) => total + f(r), 0);
         const [waiting, have] = [sum((r) => r.waiting), c.serving.length + c.loading.length];
-        const short = isShort(s, c, p, oldestWait);
         const idle = waiting === 0 && sum((r) => r.inFlight) < p.downLoad * sum((r) => r.capacity ?? 1);
         // Nothing more while a replica loads: it is about to take load the snapshot does not show yet.
-        const grow = short && c.loading.length === 0 && have < c.maxInstances;
+        const grow = isShort(s, c, p) && c.loading.length === 0 && have < c.maxInstances;
         const want = grow ? have + 1 : idle && rs.length > c.minInstances ? have - 1 : have;
         const to = next(trends, `agent\u0000${c.agent}`, have, want, s.now, p);
         const victim = rs.sort((a, b) => a.waiting + a.inFlight - b.waiting - b.inFlight)[0];
