@@ -7,7 +7,7 @@
  * variant plays (the baseline keeps its static allocation by definition).
  */
 import type { FastifyInstance } from 'fastify';
-import { CapacityManager } from '../../../control-plane/capacity/manager';
+import { CapacityManager, type CapacityManagerOptions } from '../../../control-plane/capacity/manager';
 import { directiveBounds, managedAgentsOf } from '../../../control-plane/capacity/managed-agents';
 import { SimProvisioner } from '../../../control-plane/capacity/sim-provisioner';
 import type { GlobalController } from '../../../control-plane/global-controller/controller';
@@ -53,8 +53,8 @@ export async function startBenchCapacity(o: {
   log: (line: string) => void;
   /** Longest wait for the static split before a segment. @default 120 s */
   restoreTimeoutMs?: number;
-  /** Whether a released replica waits for the calls on it (the workload's `capacityManager`). @default true */
-  releaseWaitsForCalls?: boolean;
+  /** The workload's settings of the capacity manager (`BenchWorkload.capacityManager`). @default none */
+  manager?: Pick<CapacityManagerOptions, 'releaseWaitsForCalls'>;
 }): Promise<BenchCapacity | undefined> {
   const restoreTimeoutMs = o.restoreTimeoutMs ?? defaultRestoreTimeoutMs;
   if (!o.policies.some((p) => capacityPolicies.has(p.name))) return undefined;
@@ -64,7 +64,7 @@ export async function startBenchCapacity(o: {
     provisioner: new SimProvisioner({ adminUrl, template: o.template }),
     agents: managedAgentsOf(o.agentModels, o.bounds ?? directiveBounds()),
     view: o.controller.view,
-    ...(o.releaseWaitsForCalls !== undefined && { releaseWaitsForCalls: o.releaseWaitsForCalls }),
+    ...o.manager,
     log: createLogger('capacity', 'warn', o.log),
   });
   o.controller.setCapacity(manager);

@@ -343,7 +343,7 @@ export async function withE2eStack<T>(
           agentModels,
           template: (agent) => replicaTemplate(profile, agentReplicas[agent]?.[0]),
           ...(hooks.agentBounds && { bounds: hooks.agentBounds }),
-          ...workload.capacityManager,
+          ...(workload.capacityManager && { manager: workload.capacityManager }),
           log,
         });
         const env: NodeJS.ProcessEnv = {

@@ -6,6 +6,7 @@
  * both variants, keeps every record and draws the report.
  */
 import type { Client } from '@temporalio/client';
+import type { CapacityManagerOptions } from '../../../control-plane/capacity/manager';
 import type { PoolProfileInput } from '../../../sim/profile';
 
 /** Nalar: the workload's stub-and-future workflow. Baseline: its vanilla Temporal twin (proxyActivities). */
@@ -110,7 +111,7 @@ export interface BenchWorkload {
    * `releaseWaitsForCalls` false lets a replica's move start once routing has left it, the simulator's drain
    * deadline (each replica's `drainTimeoutMs`) cutting what it still runs. @default the manager's defaults
    */
-  capacityManager?: { releaseWaitsForCalls?: boolean };
+  capacityManager?: Pick<CapacityManagerOptions, 'releaseWaitsForCalls'>;
   /** Extra environment of the worker process (e.g. a tool's time scale). @default none */
   workerEnv?(o: { seed: number; timeScale: number }): NodeJS.ProcessEnv;
 }
