@@ -82,3 +82,51 @@ test("the router's and swe's closing lines carry the capacity issue's targets", 
   expect(router.targets.router_sustained_rate_ratio).toMatchObject({ op: '>=', target: 1.5, met: true });
   expect(router.targets.router_sustained_rate_ratio?.value).toBe(2);
 });
+
+test('swe: the set with no wait bounds the speedup any system could reach; the baseline imbalance bounds the ratio', () => {
+  const wall = (s: ReturnType<typeof seg>, wallSeconds: number, overall: number) => ({
+    ...s,
+    wallSeconds,
+    imbalance: { ...s.imbalance, overall },
+  });
+  const segments = [
+    wall(seg(1, 'nalar', 100), 20, 1.2),
+    wall(seg(1, 'baseline', 100), 30, 2),
+    wall(seg(2, 'nalar', 100), 20, 1.1),
+    wall(seg(2, 'baseline', 100), 60, 3),
+  ];
+  const rec = (rate: number, variant: 'nalar' | 'baseline', id: string, atMs: number, criticalPathMs?: number) => ({
+    id,
+    kind: 'job',
+    sentAt: 0,
+    latencyMs: 1,
+    ok: criticalPathMs !== undefined,
+    ...(criticalPathMs !== undefined && { criticalPathMs }),
+    rate,
+    variant,
+    arrival: { id, atMs, kind: 'job', payload: null },
+  });
+  const records = [
+    // Rate 1: job a (at 0 s) 12 s of critical path in Nalar's report, 25 s in the baseline's (its engine queue):
+    // the shorter counts. Job b arrives at 5 s with 10 s. The set with no wait: 15 s.
+    rec(1, 'nalar', 'a', 0, 12_000),
+    rec(1, 'baseline', 'a', 0, 25_000),
+    rec(1, 'nalar', 'b', 5_000, 10_000),
+    rec(1, 'baseline', 'b', 5_000, 11_000),
+    // Rate 2: a failed record has no critical path and does not count; the other variant's does.
+    rec(2, 'nalar', 'a', 8_000),
+    rec(2, 'baseline', 'a', 8_000, 12_000),
+  ];
+  const swe = e2eOutcome('swe', ['nalar', 'baseline'], segments, records);
+  const [one, two] = swe.speedups.perRate;
+  expect(one).toMatchObject({ rate: 1, noWaitSeconds: 15, imbalanceRatioBound: 2 });
+  expect(one?.speedupBound).toBeCloseTo(30 / 15);
+  expect(two).toMatchObject({ rate: 2, noWaitSeconds: 20, speedupBound: 3, imbalanceRatioBound: 3 });
+  expect(swe.metrics.swe_speedup_bound_max).toBe(3);
+  // Only at rate 2 could any system have met both targets (speedup 3, imbalance ratio 2.5).
+  expect(swe.metrics.swe_targets_reachable_rates).toEqual([2]);
+  // Without critical paths (no completed request) there is no bound to state.
+  const bare = e2eOutcome('swe', ['nalar', 'baseline'], segments, []);
+  expect(bare.speedups.perRate.map((x) => x.speedupBound)).toEqual([null, null]);
+  expect(bare.metrics.swe_targets_reachable_rates).toEqual([]);
+});

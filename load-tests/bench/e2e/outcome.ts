@@ -16,6 +16,8 @@ export const overheadShareTarget = 0.1;
 
 export interface E2eOutcome {
   capacities: Partial<Record<BenchVariant, Capacity>>;
+  /** Completion times of the sets per rate (the software-engineering workload's measure). */
+  speedups: Speedups;
   capacityRatio: number;
   overheadShareP50: number;
   metrics: Record<string, unknown>;
@@ -38,22 +40,64 @@ export const tailRatioTargets: Readonly<Record<string, Readonly<Record<'p95' | '
  */
 export const capacityGoals = { routerSustainedRateRatio: 1.5, sweSpeedup: 3, sweImbalanceRatio: 2.5 } as const;
 
-/** Per rate both variants ran: baseline / Nalar completion time and imbalance; the rate of the largest speedup. */
-export interface Speedups {
-  perRate: { rate: number; speedup: number; imbalanceRatio: number }[];
-  best: { rate: number; speedup: number; imbalanceRatio: number } | null;
+/** One rate both variants ran: how much sooner Nalar completed the set, and how much sooner anything could. */
+export interface RateSpeedup {
+  rate: number;
+  /** Baseline / Nalar completion time of the set (`wallSeconds`: the step's start to idle replicas). */
+  speedup: number;
+  /** Baseline / Nalar load imbalance (max/mean busy time over every replica). */
+  imbalanceRatio: number;
+  /**
+   * Seconds from the step's start the set would take with no wait anywhere: the latest arrival offset plus that
+   * request's critical path (model and tool time; the shorter of the two variants' reports). Null when no
+   * request completed. Framework overhead is left out, so no system on these engines completes the set sooner.
+   */
+  noWaitSeconds: number | null;
+  /** The largest speedup any system could reach on this set: the baseline's completion time / `noWaitSeconds`. */
+  speedupBound: number | null;
+  /** The largest imbalance ratio any system could reach: the baseline's own imbalance (max/mean is at least 1). */
+  imbalanceRatioBound: number;
 }
 
-/** {@link Speedups} of a run: completion time is a segment's first arrival to idle replicas (`wallSeconds`). */
-export function speedups(segments: readonly SegmentSummary[]): Speedups {
+/** Per rate both variants ran ({@link RateSpeedup}); the rate of the largest speedup. */
+export interface Speedups {
+  perRate: RateSpeedup[];
+  best: RateSpeedup | null;
+}
+
+/** {@link RateSpeedup.noWaitSeconds} of the records of one rate (both variants'). */
+export function noWaitSeconds(records: readonly RunRecord[]): number | null {
+  const shortest = new Map<string, { atMs: number; criticalPathMs: number }>();
+  for (const r of records) {
+    if (!r.ok || r.criticalPathMs === undefined) continue;
+    const key = `${r.id}\u0000${r.turn ?? ''}`;
+    const known = shortest.get(key);
+    if (!known || r.criticalPathMs < known.criticalPathMs) {
+      shortest.set(key, { atMs: r.arrival.atMs, criticalPathMs: r.criticalPathMs });
+    }
+  }
+  if (shortest.size === 0) return null;
+  return Math.max(...[...shortest.values()].map((x) => x.atMs + x.criticalPathMs)) / 1000;
+}
+
+/** {@link Speedups} of a run. */
+export function speedups(segments: readonly SegmentSummary[], records: readonly RunRecord[]): Speedups {
   const of = (variant: BenchVariant, rate: number) => segments.find((s) => s.variant === variant && s.rate === rate);
   const perRate = [...new Set(segments.map((s) => s.rate))]
     .sort((a, b) => a - b)
-    .flatMap((rate) => {
+    .flatMap((rate): RateSpeedup[] => {
       const [n, b] = [of('nalar', rate), of('baseline', rate)];
       if (!n || !b || n.wallSeconds <= 0) return [];
+      const noWait = noWaitSeconds(records.filter((r) => r.rate === rate));
       return [
-        { rate, speedup: b.wallSeconds / n.wallSeconds, imbalanceRatio: b.imbalance.overall / n.imbalance.overall },
+        {
+          rate,
+          speedup: b.wallSeconds / n.wallSeconds,
+          imbalanceRatio: b.imbalance.overall / n.imbalance.overall,
+          noWaitSeconds: noWait,
+          speedupBound: noWait === null || noWait <= 0 ? null : b.wallSeconds / noWait,
+          imbalanceRatioBound: b.imbalance.overall,
+        },
       ];
     });
   const best = perRate.reduce<Speedups['best']>((a, x) => (a === null || x.speedup > a.speedup ? x : a), null);
@@ -105,6 +149,12 @@ export function compactSegment(s: SegmentSummary): Record<string, unknown> {
   };
 }
 
+/** The largest of the finite values, rounded; null when there is none. */
+function maxOrNull(values: readonly (number | null)[]): number | null {
+  const finite = values.filter((v): v is number => v !== null && Number.isFinite(v));
+  return finite.length ? round(Math.max(...finite)) : null;
+}
+
 /** Capacities, overhead share, and the closing line's metrics and targets of a run. */
 export function e2eOutcome(
   workload: string,
@@ -131,7 +181,7 @@ export function e2eOutcome(
     [`${workload}_mean_ratio_max`]: tails.meanMax === null ? null : round(tails.meanMax),
     rates: segments.map(compactSegment),
   };
-  const sp = speedups(segments);
+  const sp = speedups(segments, records);
   const capacityTargets: Record<string, Target> =
     workload === 'router'
       ? { router_sustained_rate_ratio: target(ratio, '>=', capacityGoals.routerSustainedRateRatio) }
@@ -147,10 +197,22 @@ export function e2eOutcome(
       swe_speedup: sp.best ? round(sp.best.speedup) : null,
       swe_imbalance_ratio: sp.best ? round(sp.best.imbalanceRatio) : null,
       swe_speedup_rate: sp.best?.rate ?? null,
+      // What no system could beat on this run's sets, and the rates where both targets were within reach at all.
+      swe_speedup_bound_max: maxOrNull(sp.perRate.map((x) => x.speedupBound)),
+      swe_targets_reachable_rates: sp.perRate
+        .filter(
+          (x) =>
+            (x.speedupBound ?? 0) >= capacityGoals.sweSpeedup &&
+            x.imbalanceRatioBound >= capacityGoals.sweImbalanceRatio,
+        )
+        .map((x) => x.rate),
       speedups: sp.perRate.map((x) => ({
         rate: x.rate,
         speedup: round(x.speedup),
         imbalance_ratio: round(x.imbalanceRatio),
+        no_wait_s: x.noWaitSeconds === null ? null : round(x.noWaitSeconds),
+        speedup_bound: x.speedupBound === null ? null : round(x.speedupBound),
+        imbalance_ratio_bound: round(x.imbalanceRatioBound),
       })),
     }),
   });
@@ -164,6 +226,7 @@ export function e2eOutcome(
     : {};
   return {
     capacities,
+    speedups: sp,
     capacityRatio: ratio,
     overheadShareP50: share,
     metrics,

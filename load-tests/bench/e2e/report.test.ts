@@ -31,29 +31,31 @@ test('the report names the run, has a row per segment, per-kind and per-agent ta
     });
   const segments = [seg(1, 'nalar', 100), seg(1, 'baseline', 120), seg(2, 'baseline', 400), seg(2, 'nalar', 150)];
   const outcome = e2eOutcome('fixture', ['nalar', 'baseline'], segments, []);
-  const md = e2eReport({
-    workload: { ...fixtureWorkload, agentReplicas: () => agentReplicas },
-    settings: {
-      rates: [1, 2],
-      stepSeconds: 1,
-      seed: 7,
-      timeScale: 0.01,
-      variants: ['nalar', 'baseline'],
-      drainSeconds: 5,
-      workers: 1,
-      warmup: 0,
-      policies: 'hol-migration',
-      controlPeriodMs: 100,
-    },
-    info,
-    temporalVersion: 'temporal version 1.2.3',
-    profile: poolProfileSchema.parse(fixtureWorkload.simProfile({ seed: 7, timeScale: 0.01 })),
-    runId: 'r1',
-    seconds: 10,
-    segments,
-    outcome,
-    figure: 'figure9.svg',
-  });
+  const report = (name: string) =>
+    e2eReport({
+      workload: { ...fixtureWorkload, name, agentReplicas: () => agentReplicas },
+      settings: {
+        rates: [1, 2],
+        stepSeconds: 1,
+        seed: 7,
+        timeScale: 0.01,
+        variants: ['nalar', 'baseline'],
+        drainSeconds: 5,
+        workers: 1,
+        warmup: 0,
+        policies: 'hol-migration',
+        controlPeriodMs: 100,
+      },
+      info,
+      temporalVersion: 'temporal version 1.2.3',
+      profile: poolProfileSchema.parse(fixtureWorkload.simProfile({ seed: 7, timeScale: 0.01 })),
+      runId: 'r1',
+      seconds: 10,
+      segments,
+      outcome,
+      figure: 'figure9.svg',
+    });
+  const md = report('fixture');
   expect(md).toContain('commit abc123');
   expect(md).toContain('Temporal: temporal version 1.2.3');
   expect(md).toContain('seed 7; time scale 0.01');
@@ -68,4 +70,10 @@ test('the report names the run, has a row per segment, per-kind and per-agent ta
   // Every segment fails half its requests: no rate meets the bound.
   expect(md).toContain('- nalar: below the grid');
   expect(md).toContain('**–** (target ≤ 0.1: not met)');
+  // Completion times of job sets are the software-engineering workload's measure, reported for it alone.
+  expect(md).not.toContain('## Completion time of the job sets');
+  const swe = report('swe');
+  expect(swe).toContain('## Completion time of the job sets');
+  // Rate 2: baseline and Nalar both 1 s; imbalance 30 / (50 / 3) = 1.8 each; no critical path, so no bound.
+  expect(swe).toContain('| 2 | 1 | 1 | – | – | 1.8 |');
 });
