@@ -4,6 +4,7 @@
  * graph and the policy status as JSON, /metrics; task-queue backlogs read from the real dev server; and the
  * controller process as `npm start` runs it.
  */
+import * as grpc from '@grpc/grpc-js';
 import { Client, Connection } from '@temporalio/client';
 import { ManualClock } from '../common/clock';
 import { createLogger } from '../common/log';
@@ -12,12 +13,14 @@ import { controllerUrl } from '../control-plane/global-controller/listen';
 import type { InstalledPolicy, PolicyRegistry } from '../control-plane/global-controller/policy-config';
 import { startControllerServer, type ControllerServer } from '../control-plane/global-controller/server';
 import { temporalBacklog } from '../control-plane/global-controller/backlog';
+import { metricName } from '../control-plane/keda/metadata';
 import type { Policy } from '../control-plane/policies/api';
 import { decisions as decisionsSchema, type Report } from '../control-plane/protocol';
 import { controllerProcess } from '../data-plane/supervisor/controller-process';
 import type { ManagedProcess } from '../data-plane/supervisor/managed-process';
 import { freePort } from '../data-plane/supervisor/ports';
 import { startQuietly } from '../data-plane/supervisor/start-quietly';
+import { ExternalScalerClient, unaryCall, type ScaledObjectRef } from './helpers/keda-client';
 import { waitFor } from './helpers/wait-for';
 import { testTemporalAddress, uniqueTaskQueue } from './temporal';
 
@@ -390,5 +393,42 @@ describe('the controller process, as npm start runs it', () => {
     // SIGINT: it answers held polls, closes and exits 0 within the grace (no SIGKILL).
     await expect(proc.stop(10_000)).resolves.toEqual({ code: 0, signal: null });
     proc = undefined;
+  });
+
+  test('KEDA scales workers from zero: a queue no worker polls shows its Temporal backlog once KEDA asks', async () => {
+    const [port, kedaPort] = [await freePort(), await freePort()];
+    const url = controllerUrl('127.0.0.1', port);
+    const env = {
+      ...process.env,
+      TEMPORAL_ADDRESS: testTemporalAddress(),
+      NALAR_CONTROLLER_PORT: String(port),
+      NALAR_KEDA_PORT: String(kedaPort),
+      NALAR_CONTROL_TOKEN: '',
+      NALAR_POLICIES: '[]',
+      NALAR_CONTROL_PERIOD: '50 ms',
+    };
+    proc = await startQuietly(controllerProcess({ host: '127.0.0.1', port, url, tokenRequired: false, env }));
+    const keda = new ExternalScalerClient(`127.0.0.1:${kedaPort}`, grpc.credentials.createInsecure());
+    const queue = `${taskQueue}-from-zero`;
+    const ref: ScaledObjectRef = { name: 'workers', namespace: 'nalar', scalerMetadata: { taskQueue: queue } };
+    const client = new Client({ connection });
+    try {
+      // Scaled to zero: no worker polls the queue, so no node reports it. KEDA asks all the same.
+      expect(await unaryCall(keda, 'IsActive', ref)).toEqual({ result: false });
+      await client.workflow.start('nobodyRunsThis', { taskQueue: queue, workflowId: `${queue}-wf`, args: [] });
+      await waitFor(async () => (await unaryCall<{ result: boolean }>(keda, 'IsActive', ref)).result, {
+        what: `KEDA to see the backlog of ${queue}`,
+      });
+      const metrics = await unaryCall<{ metricValues: { metricValue: string }[] }>(keda, 'GetMetrics', {
+        scaledObjectRef: ref,
+        metricName: metricName({ taskQueue: queue }),
+      });
+      expect(Number(metrics.metricValues[0]?.metricValue)).toBeGreaterThanOrEqual(1);
+    } finally {
+      keda.close();
+      await client.workflow.getHandle(`${queue}-wf`).terminate();
+      await proc.stop(10_000);
+      proc = undefined;
+    }
   });
 });

@@ -77,6 +77,8 @@ async function main(): Promise<void> {
       log,
       source: viewSource({
         snapshot: () => controller.view,
+        // A queue asked about is read from Temporal even with no worker polling it: KEDA scales from zero.
+        watch: (taskQueue) => controller.view.watchTaskQueue(taskQueue),
         periodMs: config.controlPeriod,
         defaultTaskQueue: config.taskQueue,
         log,

@@ -1,5 +1,5 @@
 import type { CallRecord, Report, ReportedFutureEvent, WaitingCall } from '../protocol';
-import { ControlView } from './view';
+import { ControlView, maxWatchedTaskQueues, watchedTaskQueueMs } from './view';
 
 const periodMs = 250;
 const t0 = 1_700_000_000_000;
@@ -281,4 +281,28 @@ test('a restarted controller (an empty view) rebuilds what the next reports say'
   expect(view.futures.get('c')).toMatchObject({ state: 'started', stage: 1 });
   expect(view.futures.get('d')?.stage).toBe(2);
   expect(view.nodes.get('n1')?.lastSeq).toBe(57);
+});
+
+test('a task queue asked about is read although no node polls it, until it has not been asked for a while', () => {
+  const view = new ControlView({ periodMs });
+  view.setNow(t0);
+  view.merge(reportOf('n1', 1), t0);
+  expect([...view.taskQueues()]).toEqual(['nalar']);
+  // KEDA asks about the queue of workers scaled to zero: no node polls it, its backlog is read all the same.
+  view.watchTaskQueue('scaled-to-zero');
+  expect([...view.taskQueues()].sort()).toEqual(['nalar', 'scaled-to-zero']);
+  // Asked again within the window: kept from the later question.
+  view.setNow(t0 + watchedTaskQueueMs - 1);
+  view.watchTaskQueue('scaled-to-zero');
+  view.setNow(t0 + 2 * watchedTaskQueueMs - 2);
+  expect(view.taskQueues().has('scaled-to-zero')).toBe(true);
+  // Not asked for longer than the window (its ScaledObject is gone): dropped.
+  view.setNow(t0 + 2 * watchedTaskQueueMs);
+  expect(view.taskQueues().has('scaled-to-zero')).toBe(false);
+  // Stray names stay bounded: the one asked about longest ago goes first.
+  for (let i = 0; i <= maxWatchedTaskQueues; i++) view.watchTaskQueue(`q${i}`);
+  const queues = view.taskQueues();
+  expect(queues.has('q0')).toBe(false);
+  expect(queues.has(`q${maxWatchedTaskQueues}`)).toBe(true);
+  expect(queues.size).toBe(maxWatchedTaskQueues + 1); // and 'nalar', which n1 polls
 });

@@ -359,6 +359,14 @@ export interface ViewOptions {
   silentPeriods?: number;
 }
 
+/**
+ * How long a task queue asked about stays watched: several of KEDA's polling intervals (30 s by default), so a
+ * ScaledObject that keeps asking keeps it, and one deleted lets it go.
+ */
+export const watchedTaskQueueMs = 5 * 60_000;
+/** Task queues watched at once, at most: one per ScaledObject in practice; the bound keeps stray names finite. */
+export const maxWatchedTaskQueues = 256;
+
 /** The merged view of every local controller's reports; also the {@link Snapshot} policies read. */
 export class ControlView implements Snapshot {
   readonly periodMs: number;
@@ -405,6 +413,8 @@ export class ControlView implements Snapshot {
   private readonly idleWorkflows = new Map<string, number>();
   /** Sessions with no workflow and nothing waiting, by their last activity; oldest first. */
   private readonly idleSessions = new Map<string, number>();
+  /** Task queues asked about, by when (epoch ms of the round); oldest first. */
+  private readonly watchedTaskQueues = new Map<string, number>();
 
   constructor(options: ViewOptions) {
     this.periodMs = options.periodMs;
@@ -428,11 +438,32 @@ export class ControlView implements Snapshot {
     this.context.priorities = decisions.priorities;
   }
 
-  /** Every task queue a live node polls. */
+  /**
+   * Every task queue a live node polls, and those asked about ({@link watchTaskQueue}) within the last
+   * {@link watchedTaskQueueMs}: their backlogs are read (backlog.ts).
+   */
   taskQueues(): Set<string> {
     const queues = new Set<string>();
     for (const node of this.nodes.values()) for (const q of node.taskQueues) queues.add(q);
+    for (const [q, askedAt] of this.watchedTaskQueues) {
+      if (this.now - askedAt > watchedTaskQueueMs) this.watchedTaskQueues.delete(q);
+      else queues.add(q);
+    }
     return queues;
+  }
+
+  /**
+   * Reads `taskQueue`'s backlog from now on, for {@link watchedTaskQueueMs} after the last call, although no live
+   * node polls it: KEDA asks about the queue of workers scaled to zero, whose demand only Temporal's backlog
+   * shows. At most {@link maxWatchedTaskQueues}; beyond, the one asked about longest ago is dropped.
+   */
+  watchTaskQueue(taskQueue: string): void {
+    this.watchedTaskQueues.delete(taskQueue);
+    this.watchedTaskQueues.set(taskQueue, this.now);
+    if (this.watchedTaskQueues.size > maxWatchedTaskQueues) {
+      const oldest = this.watchedTaskQueues.keys().next().value;
+      if (oldest !== undefined) this.watchedTaskQueues.delete(oldest);
+    }
   }
 
   /** Merges one report, received at `now` (controller epoch ms). */

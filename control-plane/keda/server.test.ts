@@ -5,7 +5,6 @@
  * with a deadline, never for a fixed time.
  */
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import { ManualClock } from '../../common/clock';
 import { createLogger } from '../../common/log';
 import { waitFor } from '../../test/helpers/wait-for';
@@ -13,7 +12,8 @@ import type { Snapshot } from '../policies/api';
 import { SnapshotBuilder } from '../policies/testing';
 import { acceptedMetadataKeys, defaultTargetPerWorker, metricName } from './metadata';
 import { kedaRequests } from './metrics';
-import { kedaListenOptions, kedaProtoLoaderOptions, kedaProtoPath, startKedaScaler, type KedaScaler } from './server';
+import { ExternalScalerClient, unaryCall, type ScaledObjectRef } from '../../test/helpers/keda-client';
+import { kedaListenOptions, startKedaScaler, type KedaScaler } from './server';
 import type { KedaSource } from './source';
 import { viewSource } from './view-source';
 
@@ -21,11 +21,7 @@ const periodMs = 100;
 const token = 'keda-test-token-0123456789abcdef';
 const quiet = createLogger('keda', 'error');
 
-interface Ref {
-  name: string;
-  namespace: string;
-  scalerMetadata: Record<string, string>;
-}
+type Ref = ScaledObjectRef;
 
 const ref = (scalerMetadata: Record<string, string>): Ref => ({ name: 'workers', namespace: 'nalar', scalerMetadata });
 
@@ -42,26 +38,8 @@ const busy = (): Snapshot =>
     .session('s2', { waiting: [{ agent: 'planner', replica: 'p1', waitedMs: 100 }] })
     .build();
 
-/** The client class from the same .proto the server loads. */
-const ExternalScaler = (
-  grpc.loadPackageDefinition(protoLoader.loadSync(kedaProtoPath, kedaProtoLoaderOptions)) as unknown as {
-    externalscaler: { ExternalScaler: grpc.ServiceClientConstructor };
-  }
-).externalscaler.ExternalScaler;
-
-type UnaryMethod = (
-  request: unknown,
-  metadata: grpc.Metadata,
-  callback: (err: grpc.ServiceError | null, response: unknown) => void,
-) => void;
-
-/** A unary call's response, or its error. */
-function call<T>(client: grpc.Client, method: string, request: unknown, metadata = new grpc.Metadata()): Promise<T> {
-  const fn = (client as unknown as Record<string, UnaryMethod>)[method] as UnaryMethod;
-  return new Promise((resolve, reject) =>
-    fn.call(client, request, metadata, (err, response) => (err ? reject(err) : resolve(response as T))),
-  );
-}
+const ExternalScaler = ExternalScalerClient;
+const call = unaryCall;
 
 /** What a unary call failed with. */
 async function failure(promise: Promise<unknown>): Promise<grpc.ServiceError> {

@@ -6,7 +6,8 @@
  * + the calls waiting in local controllers + the calls in flight, of the agents on that queue. The local
  * controllers report every period, so a burst shows in the waiting calls well before Temporal's backlog
  * statistics move. A waiting call is an activity a worker already holds, so the two never count one task
- * twice.
+ * twice. With no worker running nobody reports a queue: `watch` has the controller read the backlog of every
+ * queue asked about, so demand shows and KEDA scales the workers up from zero.
  */
 import { configDefaults, durationMs } from '../../common/config';
 import { realClock, type Clock, type Timer } from '../../common/clock';
@@ -27,6 +28,11 @@ export interface ViewSourceOptions {
   taskQueueOf?: (agent: string) => string | undefined;
   /** The task queue of agents whose definition names none. @default NALAR_TASK_QUEUE's default (nalar) */
   defaultTaskQueue?: string;
+  /**
+   * Called with every task queue asked about, so that its backlog is read although no worker polls it (scaling
+   * from zero): the controller's `view.watchTaskQueue`. @default none: only the queues workers report
+   */
+  watch?: (taskQueue: string) => void;
   /** Runs the tick timer. @default realClock */
   clock?: Clock;
   /** @default a logger named `keda` */
@@ -56,6 +62,7 @@ export function viewSource(options: ViewSourceOptions): KedaSource {
 
   return {
     demand(taskQueue, agent) {
+      options.watch?.(taskQueue);
       const snapshot = options.snapshot();
       let demand = snapshot.taskQueueBacklog.get(taskQueue) ?? 0;
       if (agent !== undefined) {
