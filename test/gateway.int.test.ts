@@ -27,6 +27,8 @@ jest.setTimeout(120_000);
 
 const acme = 'acme-token-'.padEnd(40, 'a');
 const globex = 'globex-token-'.padEnd(40, 'g');
+/** A tenant whose runs only the paging test starts, so that its listing holds exactly those. */
+const pager = 'pager-token-'.padEnd(40, 'p');
 const workflows = {
   ...workflowInputs,
   gatewayHoldWorkflow: z.object({ label: z.string() }),
@@ -67,7 +69,7 @@ beforeAll(async () => {
     client,
     taskQueue,
     workflows,
-    tokens: { [acme]: 'acme', [globex]: 'globex' },
+    tokens: { [acme]: 'acme', [globex]: 'globex', [pager]: 'pager' },
     codec: new ClaimCheckCodec({ store: blobStoreOf(config), thresholdBytes: config.payloadOffloadBytes }),
   });
 });
@@ -204,6 +206,47 @@ test("GET /v1/runs lists the caller's own runs only, filtered by status", async 
   expect((await call('GET', '/v1/runs?status=sleeping', acme)).status).toBe(400);
 });
 
+test('GET /v1/runs pages with nextCursor: every run once, newest first, and a bad cursor is a 400', async () => {
+  const ids: string[] = [];
+  for (let i = 0; i < 5; i++) {
+    const res = await start('textPipelineWorkflow', { sentences: [`page ${i}`] }, '', pager);
+    ids.push(res.body.id as string);
+  }
+  type Page = { runs: { id: string; startedAt: string }[]; nextCursor?: string };
+  await waitFor(
+    async () => ((await call('GET', '/v1/runs?limit=100', pager)).body as unknown as Page).runs.length === 5,
+    {
+      what: 'the five runs to be visible',
+      intervalMs: 200,
+    },
+  );
+  const pages: Page[] = [];
+  let cursor: string | undefined;
+  do {
+    const res = await call('GET', `/v1/runs?limit=2${cursor ? `&cursor=${cursor}` : ''}`, pager);
+    expect(res.status).toBe(200);
+    const page = res.body as unknown as Page;
+    pages.push(page);
+    cursor = page.nextCursor;
+  } while (cursor !== undefined && pages.length < 10);
+  const listed = pages.flatMap((p) => p.runs);
+  expect(pages.slice(0, 2).map((p) => p.runs.length)).toEqual([2, 2]);
+  expect(listed.map((r) => r.id).sort()).toEqual([...ids].sort());
+  const started = listed.map((r) => Date.parse(r.startedAt));
+  expect(started).toEqual([...started].sort((a, b) => b - a));
+  // Another tenant's cursor walk never shows these runs; a cursor that is not one is the caller's mistake.
+  const theirs = (await call('GET', '/v1/runs?limit=100', globex)).body as unknown as Page;
+  expect(theirs.runs.map((r) => r.id)).not.toEqual(expect.arrayContaining(ids));
+  const bad = await call('GET', '/v1/runs?cursor=not*a*cursor', pager);
+  expect([bad.status, bad.body.error?.code]).toEqual([400, 'NALAR_ERR_INVALID_INPUT']);
+  const unreadable = await call('GET', '/v1/runs?cursor=AAAA', pager);
+  expect([unreadable.status, unreadable.body.error?.code]).toEqual([400, 'NALAR_ERR_INVALID_INPUT']);
+  // A cursor continues its own listing: not one filtered by another status.
+  const first = (await call('GET', '/v1/runs?limit=2', pager)).body as unknown as Page;
+  const mixed = await call('GET', `/v1/runs?status=completed&cursor=${first.nextCursor}`, pager);
+  expect([mixed.status, mixed.body.error?.message]).toEqual([400, expect.stringContaining('status=(any)')]);
+});
+
 test('cancel: 202, the run ends cancelled, and a second cancel is a 409', async () => {
   const res = await start('gatewayHoldWorkflow', { label: 'doomed' }, '?mode=async');
   const id = res.body.id as string;
@@ -236,7 +279,7 @@ test('a tenant at its runs-in-flight limit gets 429 with Retry-After until one o
     client,
     taskQueue,
     workflows,
-    tokens: { [acme]: 'acme', [globex]: 'globex' },
+    tokens: { [acme]: 'acme', [globex]: 'globex', [pager]: 'pager' },
     maxRunsInFlight: 1,
   });
   extraGateways.push(limited);

@@ -410,7 +410,7 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
           const { lines, issues } = describeIssues(query.error.issues);
           throw new NalarError(ErrorCode.INVALID_INPUT, `invalid query: ${lines.join('; ')}`, { details: { issues } });
         }
-        return { runs: await withDeadline(() => listRuns(client, request.tenant, query.data)) };
+        return withDeadline(() => listRuns(client, request.tenant, query.data));
       });
 
       v1.get<{ Params: { id: string } }>('/runs/:id', async (request) => {

@@ -67,6 +67,12 @@ export function openApiDocument(options: OpenApiOptions): Record<string, unknown
         parameters: [
           { name: 'status', in: 'query', schema: jsonSchema(listRunsQuery.shape.status, 'input') },
           { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 50 } },
+          {
+            name: 'cursor',
+            in: 'query',
+            description: 'The page after the one whose nextCursor this is (keep the same status)',
+            schema: jsonSchema(listRunsQuery.shape.cursor, 'input'),
+          },
         ],
         responses: {
           '200': {
@@ -75,7 +81,10 @@ export function openApiDocument(options: OpenApiOptions): Record<string, unknown
               'application/json': {
                 schema: {
                   type: 'object',
-                  properties: { runs: { type: 'array', items: { $ref: '#/components/schemas/Run' } } },
+                  properties: {
+                    runs: { type: 'array', items: { $ref: '#/components/schemas/Run' } },
+                    nextCursor: { type: 'string', description: 'Present when more runs follow: pass it as cursor' },
+                  },
                 },
               },
             },

@@ -11,6 +11,7 @@ import {
   WorkflowNotFoundError,
   type Client,
 } from '@temporalio/client';
+import { temporal, type google } from '@temporalio/proto';
 import { z } from 'zod';
 import { ErrorCode, errorMessage, failureCode, NalarError } from '../../common/errors';
 
@@ -135,38 +136,98 @@ const executionStatusOf: Partial<Record<RunStatus, string>> = {
 export const listRunsQuery = z.object({
   status: runStatus.exclude(['unknown']).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(50),
+  /** `nextCursor` of the page before, for the page after it (with the same `status`). */
+  cursor: z
+    .string()
+    .max(4096)
+    .regex(/^[A-Za-z0-9_-]+$/, 'expected the nextCursor of a listing')
+    .optional(),
 });
 
 /** One entry of `GET /v1/runs`: a run without its result or error (read those with `GET /v1/runs/<id>`). */
 export type RunSummary = Omit<RunView, 'result' | 'error'>;
 
+/** A page of `GET /v1/runs`; `nextCursor` when more runs follow. */
+export interface RunPage {
+  runs: RunSummary[];
+  nextCursor?: string;
+}
+
+/** Epoch ms of a protobuf timestamp (its seconds a number or a Long). */
+function msOf(ts: google.protobuf.ITimestamp | null | undefined): number | undefined {
+  if (!ts?.seconds) return undefined;
+  const seconds = typeof ts.seconds === 'number' ? ts.seconds : ts.seconds.toNumber();
+  return seconds * 1000 + Math.floor((ts.nanos ?? 0) / 1e6);
+}
+
+const statusPrefix = 'WORKFLOW_EXECUTION_STATUS_';
+/** What a cursor carries: Temporal's page token, and the status filter of the listing it continues. */
+const cursorSchema = z.strictObject({ status: runStatus.optional(), page: z.string().min(1) });
+
+function badCursor(why: string): NalarError {
+  return new NalarError(ErrorCode.INVALID_INPUT, `invalid query: cursor: ${why}`);
+}
+
+/** The cursor of the page after this one: Temporal's token, bound to the listing's status filter. */
+function encodeCursor(status: RunStatus | undefined, token: Uint8Array): string {
+  const cursor = { ...(status && { status }), page: Buffer.from(token).toString('base64') };
+  return Buffer.from(JSON.stringify(cursor)).toString('base64url');
+}
+
+/** Temporal's page token in `cursor`; a {@link NalarError} INVALID_INPUT when it is not one of this listing's. */
+function decodeCursor(cursor: string, status: RunStatus | undefined): Buffer {
+  let parsed: z.output<typeof cursorSchema>;
+  try {
+    parsed = cursorSchema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+  } catch {
+    throw badCursor('not the nextCursor of a listing');
+  }
+  if (parsed.status !== status) {
+    throw badCursor(`it continues the listing of status=${parsed.status ?? '(any)'}, not ${status ?? '(any)'}`);
+  }
+  return Buffer.from(parsed.page, 'base64');
+}
+
 /**
- * The tenant's most recent runs (newest first, at most `limit`), optionally only those in `status`. From
- * Temporal's visibility store, which lags behind a start or close by a moment. `tenant` is a validated tenant
- * name (no quotes), so it is safe inside the query.
+ * The tenant's most recent runs (newest first, at most `limit`), optionally only those in `status`, from the
+ * page `cursor` names on. From Temporal's visibility store, which lags behind a start or close by a moment.
+ * `tenant` is a validated tenant name (no quotes), so it is safe inside the query; the cursor is Temporal's
+ * page token for the same query, which keeps another tenant's runs out whatever the token holds.
  */
 export async function listRuns(
   client: Client,
   tenant: string,
   query: z.output<typeof listRunsQuery>,
-): Promise<RunSummary[]> {
+): Promise<RunPage> {
   const prefix = `${tenant}:`;
   const clauses = [`WorkflowId STARTS_WITH "${prefix}"`];
   if (query.status) clauses.push(`ExecutionStatus = "${executionStatusOf[query.status]}"`);
+  // Checked before Temporal sees it: Temporal answers a page token it cannot read with an error its client
+  // retries until the deadline, which would read as Temporal being down.
+  const page = query.cursor === undefined ? undefined : decodeCursor(query.cursor, query.status);
+  const response = await client.workflowService.listWorkflowExecutions({
+    namespace: client.options.namespace,
+    query: clauses.join(' AND '),
+    pageSize: query.limit,
+    ...(page && { nextPageToken: page }),
+  });
   const runs: RunSummary[] = [];
-  for await (const info of client.workflow.list({ query: clauses.join(' AND '), pageSize: query.limit })) {
-    if (!info.workflowId.startsWith(prefix)) continue; // belt and braces: never another tenant's
-    const id = info.workflowId.slice(prefix.length);
+  for (const raw of response.executions ?? []) {
+    const workflowId = raw.execution?.workflowId ?? '';
+    if (!workflowId.startsWith(prefix)) continue; // belt and braces: never another tenant's
+    const id = workflowId.slice(prefix.length);
+    const status = temporal.api.enums.v1.WorkflowExecutionStatus[raw.status ?? 0] ?? '';
+    const [startedAt, closedAt] = [msOf(raw.startTime), msOf(raw.closeTime)];
     runs.push({
       id,
-      runId: info.runId,
-      workflow: info.type,
-      status: runStatusOf(info.status.name),
-      startedAt: info.startTime.toISOString(),
-      ...(info.closeTime && { closedAt: info.closeTime.toISOString() }),
+      runId: raw.execution?.runId ?? '',
+      workflow: raw.type?.name ?? '',
+      status: runStatusOf(status.replace(statusPrefix, '')),
+      startedAt: new Date(startedAt ?? 0).toISOString(),
+      ...(closedAt !== undefined && { closedAt: new Date(closedAt).toISOString() }),
       links: linksOf(id),
     });
-    if (runs.length >= query.limit) break;
   }
-  return runs;
+  const token = response.nextPageToken;
+  return { runs, ...(token && token.length > 0 && { nextCursor: encodeCursor(query.status, token) }) };
 }
