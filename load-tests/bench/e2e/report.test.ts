@@ -2,6 +2,8 @@ import { poolProfileSchema } from '../../../sim/profile';
 import type { RunInfo } from '../run-info';
 import { fixtureWorkload } from './fixture-workload';
 import { e2eOutcome } from './outcome';
+import { e2eSettings } from '.';
+import { parseE2eBenchOptions } from './options';
 import { e2eReport } from './report';
 import { summarizeSegment } from './stats';
 
@@ -34,18 +36,12 @@ test('the report names the run, has a row per segment, per-kind and per-agent ta
   const report = (name: string) =>
     e2eReport({
       workload: { ...fixtureWorkload, name, agentReplicas: () => agentReplicas },
-      settings: {
-        rates: [1, 2],
-        stepSeconds: 1,
-        seed: 7,
-        timeScale: 0.01,
-        variants: ['nalar', 'baseline'],
-        drainSeconds: 5,
-        workers: 1,
-        warmup: 0,
-        policies: 'hol-migration',
-        controlPeriodMs: 100,
-      },
+      // The fixture's rates and time scale; the rest from the command line, as a run gets them.
+      settings: e2eSettings(
+        fixtureWorkload,
+        parseE2eBenchOptions(['--step-seconds', '1', '--seed', '7', '--drain-seconds', '5', '--warmup', '0',
+          '--policies', 'hol-migration', '--control-period', '100']), // prettier-ignore
+      ),
       info,
       temporalVersion: 'temporal version 1.2.3',
       profile: poolProfileSchema.parse(fixtureWorkload.simProfile({ seed: 7, timeScale: 0.01 })),
