@@ -21,9 +21,11 @@ const periodMs = 100;
 const token = 'keda-test-token-0123456789abcdef';
 const quiet = createLogger('keda', 'error');
 
-type Ref = ScaledObjectRef;
-
-const ref = (scalerMetadata: Record<string, string>): Ref => ({ name: 'workers', namespace: 'nalar', scalerMetadata });
+const ref = (scalerMetadata: Record<string, string>): ScaledObjectRef => ({
+  name: 'workers',
+  namespace: 'nalar',
+  scalerMetadata,
+});
 
 /** An idle system: no backlog, no calls. */
 const idle = (): Snapshot => new SnapshotBuilder().replica('p1', { agent: 'planner' }).build();
@@ -38,9 +40,6 @@ const busy = (): Snapshot =>
     .session('s2', { waiting: [{ agent: 'planner', replica: 'p1', waitedMs: 100 }] })
     .build();
 
-const ExternalScaler = ExternalScalerClient;
-const call = unaryCall;
-
 /** What a unary call failed with. */
 async function failure(promise: Promise<unknown>): Promise<grpc.ServiceError> {
   try {
@@ -52,7 +51,7 @@ async function failure(promise: Promise<unknown>): Promise<grpc.ServiceError> {
 }
 
 /** An open StreamIsActive: messages as they come, and how it ended. */
-function openStream(client: grpc.Client, request: Ref, metadata = new grpc.Metadata()) {
+function openStream(client: grpc.Client, request: ScaledObjectRef, metadata = new grpc.Metadata()) {
   const fn = (client as unknown as Record<string, (r: unknown, m: grpc.Metadata) => grpc.ClientReadableStream<unknown>>)
     .StreamIsActive as (r: unknown, m: grpc.Metadata) => grpc.ClientReadableStream<{ result: boolean }>;
   const stream = fn.call(client, request, metadata);
@@ -98,7 +97,7 @@ describe('without a token', () => {
     clock = new ManualClock();
     source = counted(viewSource({ snapshot: () => snapshot, periodMs, clock, log: quiet }));
     scaler = await startKedaScaler({ host: '127.0.0.1', port: 0, source, log: quiet });
-    client = new ExternalScaler(`127.0.0.1:${scaler.port}`, grpc.credentials.createInsecure());
+    client = new ExternalScalerClient(`127.0.0.1:${scaler.port}`, grpc.credentials.createInsecure());
   });
 
   afterEach(async () => {
@@ -108,19 +107,19 @@ describe('without a token', () => {
 
   test('IsActive is false while idle and true once demand appears', async () => {
     const before = await requestCount('IsActive', 'OK');
-    expect(await call(client, 'IsActive', ref({ taskQueue: 'nalar' }))).toEqual({ result: false });
+    expect(await unaryCall(client, 'IsActive', ref({ taskQueue: 'nalar' }))).toEqual({ result: false });
     snapshot = busy();
-    expect(await call(client, 'IsActive', ref({ taskQueue: 'nalar' }))).toEqual({ result: true });
+    expect(await unaryCall(client, 'IsActive', ref({ taskQueue: 'nalar' }))).toEqual({ result: true });
     // Another queue has no backlog, and the default placement puts every agent on 'nalar'.
-    expect(await call(client, 'IsActive', ref({ taskQueue: 'other' }))).toEqual({ result: false });
+    expect(await unaryCall(client, 'IsActive', ref({ taskQueue: 'other' }))).toEqual({ result: false });
     expect(await requestCount('IsActive', 'OK')).toBe(before + 3);
   });
 
   test('GetMetricSpec names one metric with targetPerWorker as its target (default 10)', async () => {
-    expect(await call(client, 'GetMetricSpec', ref({ taskQueue: 'nalar', targetPerWorker: '4' }))).toEqual({
+    expect(await unaryCall(client, 'GetMetricSpec', ref({ taskQueue: 'nalar', targetPerWorker: '4' }))).toEqual({
       metricSpecs: [{ metricName: 'nalar-nalar', targetSize: 4, targetSizeFloat: 4 }],
     });
-    expect(await call(client, 'GetMetricSpec', ref({ taskQueue: 'Chat_Q', agent: 'planner' }))).toEqual({
+    expect(await unaryCall(client, 'GetMetricSpec', ref({ taskQueue: 'Chat_Q', agent: 'planner' }))).toEqual({
       metricSpecs: [
         {
           metricName: 'nalar-chat-q-planner',
@@ -138,14 +137,14 @@ describe('without a token', () => {
       metricName: metricName({ taskQueue: 'nalar', agent: metadata.agent }),
     });
     // 3 backlog + 2 waiting + 1 planner in flight + 1 writer in flight.
-    expect(await call(client, 'GetMetrics', request({ taskQueue: 'nalar' }))).toEqual({
+    expect(await unaryCall(client, 'GetMetrics', request({ taskQueue: 'nalar' }))).toEqual({
       metricValues: [{ metricName: 'nalar-nalar', metricValue: 7, metricValueFloat: 7 }],
     });
-    expect(await call(client, 'GetMetrics', request({ taskQueue: 'nalar', agent: 'planner' }))).toEqual({
+    expect(await unaryCall(client, 'GetMetrics', request({ taskQueue: 'nalar', agent: 'planner' }))).toEqual({
       metricValues: [{ metricName: 'nalar-nalar-planner', metricValue: 6, metricValueFloat: 6 }],
     });
     const wrong = await failure(
-      call(client, 'GetMetrics', { scaledObjectRef: ref({ taskQueue: 'nalar' }), metricName: 'nalar-other' }),
+      unaryCall(client, 'GetMetrics', { scaledObjectRef: ref({ taskQueue: 'nalar' }), metricName: 'nalar-other' }),
     );
     expect(wrong.code).toBe(grpc.status.NOT_FOUND);
     expect(wrong.details).toContain('it serves nalar-nalar');
@@ -182,20 +181,20 @@ describe('without a token', () => {
 
   test('bad metadata is INVALID_ARGUMENT with a message naming the key, on every method', async () => {
     const before = await requestCount('IsActive', 'INVALID_ARGUMENT');
-    const missing = await failure(call(client, 'IsActive', ref({ targetPerWorker: '5' })));
+    const missing = await failure(unaryCall(client, 'IsActive', ref({ targetPerWorker: '5' })));
     expect(missing.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(missing.details).toContain('taskQueue: is required');
 
-    const zero = await failure(call(client, 'GetMetricSpec', ref({ taskQueue: 'nalar', targetPerWorker: '0' })));
+    const zero = await failure(unaryCall(client, 'GetMetricSpec', ref({ taskQueue: 'nalar', targetPerWorker: '0' })));
     expect(zero.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(zero.details).toContain('targetPerWorker: expected a number above 0');
 
-    const typo = await failure(call(client, 'IsActive', ref({ taskQueue: 'nalar', targetPerworker: '5' })));
+    const typo = await failure(unaryCall(client, 'IsActive', ref({ taskQueue: 'nalar', targetPerworker: '5' })));
     expect(typo.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(typo.details).toContain('unknown key(s) targetPerworker');
     expect(typo.details).toContain(`accepted keys: ${acceptedMetadataKeys.join(', ')}`);
 
-    const noRef = await failure(call(client, 'GetMetrics', { metricName: 'nalar-nalar' }));
+    const noRef = await failure(unaryCall(client, 'GetMetrics', { metricName: 'nalar-nalar' }));
     expect(noRef.code).toBe(grpc.status.INVALID_ARGUMENT);
 
     const { state } = openStream(client, ref({ taskQueue: '' }));
@@ -206,7 +205,7 @@ describe('without a token', () => {
 
   test("KEDA's own connection keys are accepted and ignored", async () => {
     const metadata = { taskQueue: 'nalar', scalerAddress: 'nalar-controller:8237', enableTLS: 'false' };
-    expect(await call(client, 'IsActive', ref(metadata))).toEqual({ result: false });
+    expect(await unaryCall(client, 'IsActive', ref(metadata))).toEqual({ result: false });
   });
 });
 
@@ -217,7 +216,7 @@ describe('with NALAR_CONTROL_TOKEN', () => {
   beforeAll(async () => {
     const source = viewSource({ snapshot: busy, periodMs, clock: new ManualClock(), log: quiet });
     scaler = await startKedaScaler({ host: '127.0.0.1', port: 0, source, token, log: quiet });
-    client = new ExternalScaler(`127.0.0.1:${scaler.port}`, grpc.credentials.createInsecure());
+    client = new ExternalScalerClient(`127.0.0.1:${scaler.port}`, grpc.credentials.createInsecure());
   });
 
   afterAll(async () => {
@@ -233,12 +232,14 @@ describe('with NALAR_CONTROL_TOKEN', () => {
 
   test('a call without the token is UNAUTHENTICATED', async () => {
     const before = await requestCount('IsActive', 'UNAUTHENTICATED');
-    const err = await failure(call(client, 'IsActive', ref({ taskQueue: 'nalar' })));
+    const err = await failure(unaryCall(client, 'IsActive', ref({ taskQueue: 'nalar' })));
     expect(err.code).toBe(grpc.status.UNAUTHENTICATED);
     expect(err.details).toContain('tokenFromEnv');
     expect(await requestCount('IsActive', 'UNAUTHENTICATED')).toBe(before + 1);
 
-    const wrong = await failure(call(client, 'GetMetricSpec', ref({ taskQueue: 'nalar' }), bearer('not-the-token')));
+    const wrong = await failure(
+      unaryCall(client, 'GetMetricSpec', ref({ taskQueue: 'nalar' }), bearer('not-the-token')),
+    );
     expect(wrong.code).toBe(grpc.status.UNAUTHENTICATED);
     expect(wrong.details).not.toContain(token);
 
@@ -248,16 +249,16 @@ describe('with NALAR_CONTROL_TOKEN', () => {
   });
 
   test('the token is taken as a gRPC bearer or as the trigger metadata KEDA forwards (tokenFromEnv)', async () => {
-    expect(await call(client, 'IsActive', ref({ taskQueue: 'nalar' }), bearer(token))).toEqual({ result: true });
-    expect(await call(client, 'IsActive', ref({ taskQueue: 'nalar', tokenFromEnv: token }))).toEqual({
+    expect(await unaryCall(client, 'IsActive', ref({ taskQueue: 'nalar' }), bearer(token))).toEqual({ result: true });
+    expect(await unaryCall(client, 'IsActive', ref({ taskQueue: 'nalar', tokenFromEnv: token }))).toEqual({
       result: true,
     });
-    const wrong = await failure(call(client, 'IsActive', ref({ taskQueue: 'nalar', tokenFromEnv: 'guess' })));
+    const wrong = await failure(unaryCall(client, 'IsActive', ref({ taskQueue: 'nalar', tokenFromEnv: 'guess' })));
     expect(wrong.code).toBe(grpc.status.UNAUTHENTICATED);
   });
 
   test('an unauthenticated caller learns nothing about the metadata', async () => {
-    const err = await failure(call(client, 'IsActive', ref({ bogus: 'x' })));
+    const err = await failure(unaryCall(client, 'IsActive', ref({ bogus: 'x' })));
     expect(err.code).toBe(grpc.status.UNAUTHENTICATED);
   });
 });

@@ -57,13 +57,15 @@ test("the analyst's closing line has the issue's tail targets; a missed one is a
   expect(e2eOutcome('router', ['nalar', 'baseline'], segments, []).targets).not.toHaveProperty('router_p99_ratio_max');
 });
 
+/** `s` with a completion time and the replicas' busy time (its overall imbalance max/mean of them). */
+const wall = (s: ReturnType<typeof seg>, wallSeconds: number, busyMs: number[]) => ({
+  ...s,
+  wallSeconds,
+  busyMs,
+  imbalance: { ...s.imbalance, overall: Math.max(...busyMs) / (busyMs.reduce((a, b) => a + b, 0) / busyMs.length) },
+});
+
 test("the router's and swe's closing lines carry the capacity issue's targets", () => {
-  const wall = (s: ReturnType<typeof seg>, wallSeconds: number, busyMs: number[]) => ({
-    ...s,
-    wallSeconds,
-    busyMs,
-    imbalance: { ...s.imbalance, overall: Math.max(...busyMs) / (busyMs.reduce((a, b) => a + b, 0) / busyMs.length) },
-  });
   const segments = [
     wall(seg(1, 'nalar', 100), 30, [10, 10]),
     wall(seg(1, 'baseline', 100), 45, [20, 0]),
@@ -84,16 +86,12 @@ test("the router's and swe's closing lines carry the capacity issue's targets", 
 });
 
 test('swe: the set with no wait bounds the speedup any system could reach; the baseline imbalance bounds the ratio', () => {
-  const wall = (s: ReturnType<typeof seg>, wallSeconds: number, overall: number) => ({
-    ...s,
-    wallSeconds,
-    imbalance: { ...s.imbalance, overall },
-  });
+  // Imbalance (max/mean busy time) 1.2 and 2 at rate 1, 1.1 and 3 at rate 2.
   const segments = [
-    wall(seg(1, 'nalar', 100), 20, 1.2),
-    wall(seg(1, 'baseline', 100), 30, 2),
-    wall(seg(2, 'nalar', 100), 20, 1.1),
-    wall(seg(2, 'baseline', 100), 60, 3),
+    wall(seg(1, 'nalar', 100), 20, [12, 8]),
+    wall(seg(1, 'baseline', 100), 30, [20, 0]),
+    wall(seg(2, 'nalar', 100), 20, [11, 9]),
+    wall(seg(2, 'baseline', 100), 60, [30, 0, 0]),
   ];
   const rec = (rate: number, variant: 'nalar' | 'baseline', id: string, atMs: number, criticalPathMs?: number) => ({
     id,

@@ -68,7 +68,6 @@ function agentTable(segments: readonly SegmentSummary[]): string[] {
 function completionTable(workload: string, outcome: E2eOutcome): string[] {
   const rows = outcome.speedups.perRate;
   if (workload !== 'swe' || rows.length === 0) return [];
-  const num = (v: number | null) => (v === null ? '–' : fmt(v));
   return [
     '## Completion time of the job sets',
     '',
@@ -76,7 +75,8 @@ function completionTable(workload: string, outcome: E2eOutcome): string[] {
     '| ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows.map(
       (x) =>
-        `| ${x.rate} | ${fmt(x.speedup)} | ${fmt(x.imbalanceRatio)} | ${num(x.noWaitSeconds)} | ${num(x.speedupBound)} | ` +
+        `| ${x.rate} | ${fmt(x.speedup)} | ${fmt(x.imbalanceRatio)} | ${fmt(x.noWaitSeconds ?? NaN)} | ` +
+        `${fmt(x.speedupBound ?? NaN)} | ` +
         `${fmt(x.imbalanceRatioBound)} |`,
     ),
     '',
